@@ -1,0 +1,296 @@
+//! Forecasters. Every model has the same shape: a settings type (`Naive`, `SeasonalNaive`, ...)
+//! whose [`Forecaster::fit`] validates once and returns a fitted type that can
+//! [`Fitted::predict`] a horizon with prediction intervals and, where the model allows,
+//! [`Fitted::update`] online with new observations.
+//!
+//! [`ModelSpec`] and [`FittedModel`] wrap every model in one serialisable enum, for callers that
+//! choose the model at run time (the autoscaler, the Python bindings, configuration files).
+
+mod baseline;
+pub mod dist;
+
+pub use baseline::{Drift, FittedDrift, FittedNaive, FittedSeasonalNaive, Naive, SeasonalNaive};
+
+use crate::error::{Error, Result};
+use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
+
+/// A prediction interval at one coverage level.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Interval {
+    /// Nominal coverage in (0, 1), e.g. 0.95.
+    pub level: f64,
+    /// Lower bound per step (the `(1 - level) / 2` quantile).
+    pub lower: Vec<f64>,
+    /// Upper bound per step (the `(1 + level) / 2` quantile).
+    pub upper: Vec<f64>,
+}
+
+/// A forecast over `horizon` steps after the last observation: the mean path, the predictive
+/// standard deviation, and one [`Interval`] per requested level.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Forecast {
+    /// Point forecast per step.
+    pub mean: Vec<f64>,
+    /// Predictive standard deviation per step (the intervals assume normal errors).
+    pub sd: Vec<f64>,
+    /// One interval per requested level, in the order requested.
+    pub intervals: Vec<Interval>,
+}
+
+impl Forecast {
+    /// Number of steps.
+    pub fn horizon(&self) -> usize {
+        self.mean.len()
+    }
+
+    /// The interval at `level`, if it was requested.
+    pub fn interval(&self, level: f64) -> Option<&Interval> {
+        self.intervals
+            .iter()
+            .find(|i| (i.level - level).abs() < 1e-12)
+    }
+
+    /// The `q`-quantile of the predictive distribution per step, `mean + Φ⁻¹(q)·sd`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] when `q` is not in (0, 1).
+    pub fn quantile(&self, q: f64) -> Result<Vec<f64>> {
+        if !(q > 0.0 && q < 1.0) {
+            return Err(Error::param(format!("quantile must be in (0, 1), got {q}")));
+        }
+        let z = dist::normal_quantile(q);
+        Ok(self
+            .mean
+            .iter()
+            .zip(&self.sd)
+            .map(|(m, s)| m + z * s)
+            .collect())
+    }
+}
+
+/// What a fit saw: how many observations, how many gaps were interpolated, the residual scale.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FitInfo {
+    /// Observations used (gaps included after filling).
+    pub n_obs: usize,
+    /// Missing values filled by linear interpolation before fitting.
+    pub n_filled: usize,
+    /// Standard deviation of the one-step residuals.
+    pub sigma: f64,
+}
+
+/// Settings of a model that can be fitted.
+pub trait Forecaster {
+    /// The fitted model.
+    type Fitted: Fitted;
+
+    /// Fits the model to `y` (per-step load, oldest first; `NaN` = missing, filled by linear
+    /// interpolation and counted in [`FitInfo::n_filled`]).
+    ///
+    /// # Errors
+    /// [`Error::InvalidData`] for negative or infinite values or no known value;
+    /// [`Error::NotEnoughData`] when `y` is shorter than the model needs;
+    /// [`Error::Fit`] when the model cannot be fitted to these data.
+    fn fit(&self, y: &[f64]) -> Result<Self::Fitted>;
+}
+
+/// A fitted model.
+pub trait Fitted: Send + Sync + std::fmt::Debug {
+    /// Short model name, e.g. `"seasonal_naive"`.
+    fn name(&self) -> &'static str;
+
+    /// What the fit saw.
+    fn fit_info(&self) -> &FitInfo;
+
+    /// Writes the point forecast and predictive standard deviation of the next `mean.len()`
+    /// steps into `mean` and `sd` (equal lengths, at least 1). The in-place core of
+    /// [`Fitted::predict`].
+    fn predict_mean_sd(&self, mean: &mut [f64], sd: &mut [f64]);
+
+    /// Advances the model with new observations without refitting. A `NaN` is a missing
+    /// observation: the state advances on the model's own one-step forecast.
+    ///
+    /// # Errors
+    /// [`Error::InvalidData`] for a negative or infinite value (the model is left unchanged).
+    fn update(&mut self, y: &[f64]) -> Result<()>;
+
+    /// Forecasts `horizon` steps with an interval for each of `levels`, into `out` (its
+    /// buffers are reused).
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] for a horizon of 0 or a level outside (0, 1).
+    fn predict_into(&self, horizon: usize, levels: &[f64], out: &mut Forecast) -> Result<()> {
+        check_horizon(horizon)?;
+        check_levels(levels)?;
+        out.mean.clear();
+        out.mean.resize(horizon, 0.0);
+        out.sd.clear();
+        out.sd.resize(horizon, 0.0);
+        self.predict_mean_sd(&mut out.mean, &mut out.sd);
+        out.intervals.clear();
+        for &level in levels {
+            let z = dist::normal_quantile(0.5 + level / 2.0);
+            let lower = out
+                .mean
+                .iter()
+                .zip(&out.sd)
+                .map(|(m, s)| m - z * s)
+                .collect();
+            let upper = out
+                .mean
+                .iter()
+                .zip(&out.sd)
+                .map(|(m, s)| m + z * s)
+                .collect();
+            out.intervals.push(Interval {
+                level,
+                lower,
+                upper,
+            });
+        }
+        Ok(())
+    }
+
+    /// Forecasts `horizon` steps with an interval for each of `levels`.
+    ///
+    /// # Errors
+    /// As [`Fitted::predict_into`].
+    fn predict(&self, horizon: usize, levels: &[f64]) -> Result<Forecast> {
+        let mut out = Forecast::default();
+        self.predict_into(horizon, levels, &mut out)?;
+        Ok(out)
+    }
+}
+
+/// Checks a forecast horizon.
+pub(crate) fn check_horizon(horizon: usize) -> Result<()> {
+    if horizon == 0 {
+        return Err(Error::param("horizon must be >= 1, got 0"));
+    }
+    Ok(())
+}
+
+/// Checks interval levels: each in the open interval (0, 1).
+pub(crate) fn check_levels(levels: &[f64]) -> Result<()> {
+    for &l in levels {
+        if !(l > 0.0 && l < 1.0) {
+            return Err(Error::param(format!(
+                "interval levels must be in (0, 1), got {l}"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Validates model input and fills gaps: returns the series to fit (borrowed when nothing was
+/// missing) and the number of values filled.
+///
+/// # Errors
+/// [`Error::InvalidData`] for a negative or infinite value or when every value is missing;
+/// [`Error::NotEnoughData`] when `y` has fewer than `needed` values.
+pub fn prepare<'a>(y: &'a [f64], needed: usize, what: &str) -> Result<(Cow<'a, [f64]>, usize)> {
+    if y.len() < needed {
+        return Err(Error::NotEnoughData {
+            needed,
+            got: y.len(),
+            what: what.to_string(),
+        });
+    }
+    let mut missing = 0;
+    for (i, &v) in y.iter().enumerate() {
+        if v.is_nan() {
+            missing += 1;
+        } else if !(v.is_finite() && v >= 0.0) {
+            return Err(Error::data(format!(
+                "values must be finite and >= 0 (NaN marks a gap), got {v} at index {i}"
+            )));
+        }
+    }
+    if missing == 0 {
+        return Ok((Cow::Borrowed(y), 0));
+    }
+    let mut owned = y.to_vec();
+    let filled = crate::series::interpolate_gaps(&mut owned)?;
+    Ok((Cow::Owned(owned), filled))
+}
+
+/// Checks the values given to [`Fitted::update`] (NaN allowed, meaning missing).
+pub(crate) fn check_update(y: &[f64]) -> Result<()> {
+    for (i, &v) in y.iter().enumerate() {
+        if !(v.is_nan() || (v.is_finite() && v >= 0.0)) {
+            return Err(Error::data(format!(
+                "values must be finite and >= 0 (NaN marks a gap), got {v} at index {i}"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Any model's settings, chosen at run time. Serialises as `{"model": "seasonal_naive", ...}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "model", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ModelSpec {
+    /// [`Naive`].
+    Naive(Naive),
+    /// [`SeasonalNaive`].
+    SeasonalNaive(SeasonalNaive),
+    /// [`Drift`].
+    Drift(Drift),
+}
+
+/// Any fitted model; see [`ModelSpec`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "model", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum FittedModel {
+    /// [`FittedNaive`].
+    Naive(FittedNaive),
+    /// [`FittedSeasonalNaive`].
+    SeasonalNaive(FittedSeasonalNaive),
+    /// [`FittedDrift`].
+    Drift(FittedDrift),
+}
+
+impl ModelSpec {
+    /// Fits the chosen model; see [`Forecaster::fit`].
+    ///
+    /// # Errors
+    /// As the chosen model's `fit`.
+    pub fn fit(&self, y: &[f64]) -> Result<FittedModel> {
+        Ok(match self {
+            ModelSpec::Naive(m) => FittedModel::Naive(m.fit(y)?),
+            ModelSpec::SeasonalNaive(m) => FittedModel::SeasonalNaive(m.fit(y)?),
+            ModelSpec::Drift(m) => FittedModel::Drift(m.fit(y)?),
+        })
+    }
+}
+
+macro_rules! delegate {
+    ($self:ident, $m:ident => $e:expr) => {
+        match $self {
+            FittedModel::Naive($m) => $e,
+            FittedModel::SeasonalNaive($m) => $e,
+            FittedModel::Drift($m) => $e,
+        }
+    };
+}
+
+impl Fitted for FittedModel {
+    fn name(&self) -> &'static str {
+        delegate!(self, m => m.name())
+    }
+    fn fit_info(&self) -> &FitInfo {
+        delegate!(self, m => m.fit_info())
+    }
+    fn predict_mean_sd(&self, mean: &mut [f64], sd: &mut [f64]) {
+        delegate!(self, m => m.predict_mean_sd(mean, sd))
+    }
+    fn update(&mut self, y: &[f64]) -> Result<()> {
+        delegate!(self, m => m.update(y))
+    }
+    fn predict_into(&self, horizon: usize, levels: &[f64], out: &mut Forecast) -> Result<()> {
+        delegate!(self, m => m.predict_into(horizon, levels, out))
+    }
+}
