@@ -265,6 +265,62 @@ impl Series {
                 what: "rows after the CSV header".into(),
             });
         }
+        Self::on_grid(&times, vals, options)
+    }
+
+    /// Builds a series from timestamped values (UTC seconds, increasing) that lie on one regular
+    /// grid, as read from a table with a time index (a pandas `DatetimeIndex`, a database).
+    /// The step is `options.step` or the first difference.
+    ///
+    /// # Errors
+    /// [`Error::InvalidData`] when the lengths differ or a value is negative or infinite;
+    /// [`Error::Parse`] (with the 1-based row) for timestamps that do not increase, lie off the
+    /// grid, or skip grid points (unless `options.skipped_rows` is `Missing`);
+    /// [`Error::NotEnoughData`] for no rows, or one row and no `step`.
+    ///
+    /// ```
+    /// use flaskscale_core::{CsvOptions, Series, SkippedRows};
+    /// let opts = CsvOptions { skipped_rows: SkippedRows::Missing, ..Default::default() };
+    /// let s = Series::from_timestamps(&[0.0, 60.0, 180.0], vec![1.0, 2.0, 3.0], opts).unwrap();
+    /// assert_eq!(s.len(), 4);
+    /// assert!(s.values()[2].is_nan());
+    /// ```
+    pub fn from_timestamps(times: &[f64], values: Vec<f64>, options: CsvOptions) -> Result<Self> {
+        if times.len() != values.len() {
+            return Err(Error::data(format!(
+                "timestamps and values differ in length ({} vs {})",
+                times.len(),
+                values.len()
+            )));
+        }
+        if let Some(step) = options.step {
+            check_step(step)?;
+        }
+        for (i, &t) in times.iter().enumerate() {
+            if !t.is_finite() {
+                return Err(Error::parse(
+                    i + 1,
+                    format!("timestamp must be finite, got {t}"),
+                ));
+            }
+        }
+        for (i, &v) in values.iter().enumerate() {
+            check_value(i, v)?;
+        }
+        if times.is_empty() {
+            return Err(Error::NotEnoughData {
+                needed: 1,
+                got: 0,
+                what: "timestamped values".into(),
+            });
+        }
+        let numbered: Vec<(usize, f64)> =
+            times.iter().enumerate().map(|(i, &t)| (i + 1, t)).collect();
+        Self::on_grid(&numbered, values, options)
+    }
+
+    /// Places `(line, time)` rows and their values on the one regular grid they must lie on.
+    fn on_grid(times: &[(usize, f64)], vals: Vec<f64>, options: CsvOptions) -> Result<Self> {
         let step = match options.step {
             Some(s) => s,
             None => {

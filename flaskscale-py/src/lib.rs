@@ -1,1 +1,17 @@
+//! Python bindings of flaskscale: convert, call the core, convert back. Every piece of logic
+//! lives in `flaskscale-core`; nothing here decides anything a Rust user would not get.
 
+mod convert;
+mod forecast;
+mod series;
+
+use pyo3::prelude::*;
+
+/// The native module, imported by the `flaskscale` package (never directly by users).
+#[pymodule]
+fn _flaskscale(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    series::register(m)?;
+    forecast::register(m)?;
+    Ok(())
+}

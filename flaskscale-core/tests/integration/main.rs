@@ -1,0 +1,6 @@
+//! The one integration-test binary of flaskscale-core; one module per area.
+// index loops read closest to the formulas they check
+#![allow(clippy::needless_range_loop)]
+
+mod common;
+mod foundation;

@@ -1,0 +1,193 @@
+"""The ``flaskscale`` command line.
+
+``flaskscale forecast TRACE`` reads a ``timestamp,value`` CSV or an access log, scores the
+available models on a holdout at the end of the trace, and prints the chosen model's forecast
+with prediction bands. Errors are one line on stderr and a non-zero exit code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import re
+import sys
+import time
+from typing import Callable, Dict, List, Optional, Sequence
+
+import numpy as np
+
+from . import _flaskscale as _fs
+from .exceptions import FlaskscaleError
+
+_UNITS = {"s": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
+
+_EPILOG = """examples:
+  flaskscale forecast ../shared/traces/wikipedia-en-2016-01/wikipedia_en_pagecounts_2016-01_hourly.csv --horizon 1d
+  flaskscale forecast access.log --step 5m --horizon 2h --model seasonal_naive --season 1d
+  flaskscale forecast trace.csv --resample 1h --horizon 48 --levels 0.8 0.95 --plot fc.png
+"""
+
+
+def parse_duration(text: str, step: Optional[float] = None) -> float:
+    """Seconds in ``'90s'``, ``'5m'``, ``'2h'``, ``'1d'``, ``'1w'``; a bare number is a count of
+    steps when ``step`` is given, else seconds.
+
+    >>> parse_duration("2h"), parse_duration("48", step=3600.0), parse_duration("1.5d")
+    (7200.0, 172800.0, 129600.0)
+    """
+    m = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([a-z]*)\s*", text)
+    if not m or (m.group(2) and m.group(2) not in _UNITS):
+        raise argparse.ArgumentTypeError(
+            f"bad duration {text!r}: use a number with s, m, h, d or w (e.g. 2h)"
+        )
+    value = float(m.group(1))
+    unit = m.group(2)
+    if unit:
+        return value * _UNITS[unit]
+    return value * step if step is not None else value
+
+
+def load_trace(path: str, step: Optional[float]) -> _fs.Series:
+    """A CSV (``timestamp,value``) or, for anything else, an access log counted per step."""
+    with open(path, "rb") as fh:
+        head = fh.read(64).lstrip(b"\xef\xbb\xbf").lower()
+    if head.startswith(b"timestamp"):
+        return _fs.Series.from_csv(path)
+    return _fs.Series.from_access_log(path, step=step or 60.0)
+
+
+def _steps(seconds: float, step: float, what: str) -> int:
+    n = seconds / step
+    if n < 1 or abs(n - round(n)) > 1e-9:
+        raise FlaskscaleError(
+            f"{what} of {seconds:g} s is not a whole number (>= 1) of {step:g} s steps"
+        )
+    return int(round(n))
+
+
+def _models(season: Optional[int]) -> Dict[str, Callable[[], object]]:
+    models: Dict[str, Callable[[], object]] = {"naive": _fs.Naive, "drift": _fs.Drift}
+    if season:
+        models["seasonal_naive"] = lambda: _fs.SeasonalNaive(season)
+    return models
+
+
+def _fmt_time(t: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M", time.gmtime(t))
+
+
+def cmd_forecast(args: argparse.Namespace) -> int:
+    series = load_trace(args.trace, parse_duration(args.step) if args.step else None)
+    if args.resample:
+        series = series.resample(parse_duration(args.resample), how="sum")
+    step = series.step
+    horizon = _steps(parse_duration(args.horizon, step), step, "the horizon")
+    season = None
+    if args.season != "none":
+        season_s = parse_duration(args.season, step) if args.season else 86400.0
+        if season_s >= 2 * step and abs(season_s / step - round(season_s / step)) < 1e-9:
+            season = int(round(season_s / step))
+    models = _models(season)
+    if args.model != "auto" and args.model not in models:
+        raise FlaskscaleError(
+            f"unknown or unusable model {args.model!r}; available here: {', '.join(models)}"
+        )
+    values = series.values
+    n = len(values)
+    print(
+        f"{args.trace}: {n} steps of {step:g} s from {_fmt_time(series.start)} UTC, "
+        f"{series.missing} missing; season {season or 'none'} steps"
+    )
+    # holdout: the last `horizon` steps, scored for every model (MASE scale: seasonal naive)
+    train, test = values[:-horizon], values[horizon * -1 :]
+    known = ~np.isnan(test)
+    scores: List[tuple] = []
+    if n > 2 * horizon and known.any():
+        print(f"\nholdout: last {horizon} steps ({int(known.sum())} known)")
+        print(f"{'model':<16}{'MASE':>8}{'sMAPE %':>9}{'pinball q=.9':>14}{'cover 80%':>11}")
+        filled = _fs.Series(train, start=series.start, step=step).fill_gaps().values
+        for name, make in models.items():
+            try:
+                fc = make().fit(train).predict(horizon, levels=[0.8])  # type: ignore[attr-defined]
+            except FlaskscaleError as e:
+                print(f"{name:<16}  not scored: {e}")
+                continue
+            y, f = test[known], fc.mean[known]
+            row = (
+                _fs.mase(y, f, filled, m=season or 1),
+                _fs.smape(y, f),
+                _fs.pinball(y, fc.quantile(0.9)[known], q=0.9),
+                _fs.coverage(y, fc.lower(0.8)[known], fc.upper(0.8)[known]),
+            )
+            scores.append((name, row))
+            print(f"{name:<16}{row[0]:>8.3f}{row[1]:>9.2f}{row[2]:>14.4g}{row[3]:>11.0%}")
+    if args.model == "auto":
+        chosen = min(scores, key=lambda s: s[1][2])[0] if scores else next(iter(models))
+        print(f"\nmodel: {chosen} (lowest pinball loss at q=0.9 on the holdout)")
+    else:
+        chosen = args.model
+        print(f"\nmodel: {chosen}")
+    fitted = models[chosen]().fit(values)  # type: ignore[attr-defined]
+    levels = sorted(args.levels)
+    fc = fitted.predict(horizon, levels=levels)
+    header = f"{'time (UTC)':<18}{'mean':>14}"
+    for lv in levels:
+        header += f"{f'lo {lv:.0%}':>14}{f'hi {lv:.0%}':>14}"
+    print(header)
+    shown = range(horizon) if horizon <= args.rows else np.linspace(0, horizon - 1, args.rows).astype(int)
+    for i in shown:
+        line = f"{_fmt_time(series.end + i * step):<18}{fc.mean[i]:>14.6g}"
+        for lv in levels:
+            line += f"{fc.lower(lv)[i]:>14.6g}{fc.upper(lv)[i]:>14.6g}"
+        print(line)
+    if args.plot:
+        from .plot import plot_forecast
+
+        plot_forecast(series, fc, args.plot, title=f"{args.trace.split('/')[-1]}: {chosen}")
+        print(f"\nplot written to {args.plot}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="flaskscale",
+        description="Forecast request load and turn it into replica targets.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"flaskscale {_fs.__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    fc = sub.add_parser(
+        "forecast",
+        help="score models on a holdout and print a forecast with bands",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    fc.add_argument("trace", help="timestamp,value CSV or a Common/Combined Log Format access log")
+    fc.add_argument("--horizon", default="1d", help="how far ahead: 2h, 1d, or a count of steps")
+    fc.add_argument("--model", default="auto", help="auto (default), naive, drift, seasonal_naive")
+    fc.add_argument("--season", help="season length: 1d (default), 1w, 24 (steps), or none")
+    fc.add_argument("--step", help="step for access logs (default 1m)")
+    fc.add_argument("--resample", help="aggregate to a coarser step first (sum), e.g. 1h")
+    fc.add_argument("--levels", type=float, nargs="+", default=[0.8, 0.95], help="band levels")
+    fc.add_argument("--rows", type=int, default=24, help="forecast rows to print (default 24)")
+    fc.add_argument("--plot", help="write a picture of history and forecast (PNG or SVG)")
+    fc.set_defaults(func=cmd_forecast)
+    return parser
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Entry point of the ``flaskscale`` command."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args))
+    except (FlaskscaleError, OSError, argparse.ArgumentTypeError) as e:
+        print(f"flaskscale: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

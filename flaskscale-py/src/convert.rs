@@ -1,0 +1,104 @@
+//! Conversions at the boundary: core errors to typed Python exceptions, array-likes to slices,
+//! and the one helper that releases the GIL for real work.
+
+use flaskscale_core::Error;
+use numpy::PyReadonlyArray1;
+use pyo3::exceptions::PyRuntimeError;
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+
+/// Converts a core error into the matching `flaskscale.exceptions` class.
+pub fn to_py(py: Python<'_>, err: Error) -> PyErr {
+    let (class, extra): (&str, Option<(usize, usize)>) = match &err {
+        Error::InvalidParameter(_) => ("InvalidParameterError", None),
+        Error::InvalidData(_) => ("InvalidDataError", None),
+        Error::NotEnoughData { needed, got, .. } => ("NotEnoughDataError", Some((*needed, *got))),
+        Error::Parse { .. } => ("ParseError", None),
+        Error::Fit(_) => ("FitError", None),
+        Error::Io(_) => ("FlaskscaleIOError", None),
+        _ => ("FlaskscaleError", None),
+    };
+    let msg = err.to_string();
+    let built = (|| -> PyResult<PyErr> {
+        let module = py.import("flaskscale.exceptions")?;
+        let cls = module.getattr(class)?;
+        let exc = cls.call1((msg.clone(),))?;
+        if let Error::Parse { line, .. } = &err {
+            exc.setattr("line", *line)?;
+        }
+        if let Some((needed, got)) = extra {
+            exc.setattr("needed", needed)?;
+            exc.setattr("got", got)?;
+        }
+        Ok(PyErr::from_value(exc))
+    })();
+    built.unwrap_or_else(|_| PyRuntimeError::new_err(msg))
+}
+
+/// Runs `f` with the GIL released and converts its error. Every call into the core that does
+/// real work goes through here.
+pub fn compute<T, F>(py: Python<'_>, f: F) -> PyResult<T>
+where
+    F: Send + FnOnce() -> flaskscale_core::Result<T>,
+    T: Send,
+{
+    py.detach(f).map_err(|e| to_py(py, e))
+}
+
+/// Raises `InvalidParameterError` with `msg`.
+pub fn param_err(py: Python<'_>, msg: impl Into<String>) -> PyErr {
+    to_py(py, Error::InvalidParameter(msg.into()))
+}
+
+/// A 1-D float64 view of a Python array-like: borrowed from a contiguous float64 numpy array,
+/// otherwise converted once (other dtypes, lists, strided views).
+pub enum Values<'py> {
+    Borrowed(PyReadonlyArray1<'py, f64>),
+    Owned(Vec<f64>),
+}
+
+impl Values<'_> {
+    pub fn as_slice(&self) -> &[f64] {
+        match self {
+            // contiguity was checked when the view was taken
+            Values::Borrowed(a) => a.as_slice().unwrap_or(&[]),
+            Values::Owned(v) => v,
+        }
+    }
+}
+
+/// Accepts any 1-D array-like of numbers. A contiguous float64 numpy array is borrowed without a
+/// copy; anything else numeric is converted to float64 once. Raises `InvalidDataError` for more
+/// than one dimension or values that are not numbers.
+pub fn values<'py>(obj: &Bound<'py, PyAny>) -> PyResult<Values<'py>> {
+    let py = obj.py();
+    if let Ok(arr) = obj.extract::<PyReadonlyArray1<'py, f64>>() {
+        if arr.as_slice().is_ok() {
+            return Ok(Values::Borrowed(arr));
+        }
+        return Ok(Values::Owned(arr.as_array().to_vec()));
+    }
+    let np = py.import("numpy")?;
+    let kwargs = PyDict::new(py);
+    kwargs.set_item("dtype", "float64")?;
+    let converted = np
+        .getattr("asarray")?
+        .call((obj,), Some(&kwargs))
+        .map_err(|e| {
+            to_py(
+                py,
+                Error::InvalidData(format!("expected a 1-D array of numbers: {e}")),
+            )
+        })?;
+    let ndim: usize = converted.getattr("ndim")?.extract()?;
+    if ndim != 1 {
+        return Err(to_py(
+            py,
+            Error::InvalidData(format!(
+                "expected a 1-D array of numbers, got {ndim} dimensions"
+            )),
+        ));
+    }
+    let arr = converted.extract::<PyReadonlyArray1<'py, f64>>()?;
+    Ok(Values::Owned(arr.as_array().to_vec()))
+}

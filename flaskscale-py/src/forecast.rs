@@ -1,0 +1,348 @@
+//! Forecaster classes, the fitted model, the forecast, and the accuracy metrics.
+
+use crate::convert::{compute, param_err, to_py, values, Values};
+use crate::series::PySeries;
+use flaskscale_core::forecast::{Drift, Naive, SeasonalNaive};
+use flaskscale_core::{metrics, Error, Fitted, FittedModel, Forecast, ModelSpec};
+use numpy::{IntoPyArray, PyArray1};
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+
+/// The data a model is fitted to: a `Series` (its values) or a 1-D array-like.
+fn fit_input<'py>(data: &Bound<'py, PyAny>) -> PyResult<Values<'py>> {
+    if let Ok(s) = data.extract::<PyRef<'_, PySeries>>() {
+        return Ok(Values::Owned(s.inner.values().to_vec()));
+    }
+    values(data)
+}
+
+/// Fits any model spec with the GIL released.
+pub fn fit_spec(py: Python<'_>, spec: &ModelSpec, data: &Bound<'_, PyAny>) -> PyResult<PyFitted> {
+    let v = fit_input(data)?;
+    let y = v.as_slice();
+    let inner = compute(py, || spec.fit(y))?;
+    Ok(PyFitted { inner })
+}
+
+/// A fitted model: forecasts with intervals, and advances online with new observations.
+#[pyclass(name = "FittedModel", module = "flaskscale")]
+pub struct PyFitted {
+    pub inner: FittedModel,
+}
+
+#[pymethods]
+impl PyFitted {
+    /// Forecasts `horizon` steps with a prediction interval for each of `levels` (in (0, 1)).
+    #[pyo3(signature = (horizon, *, levels = Vec::new()))]
+    fn predict(&self, py: Python<'_>, horizon: usize, levels: Vec<f64>) -> PyResult<PyForecast> {
+        let inner = compute(py, || self.inner.predict(horizon, &levels))?;
+        Ok(PyForecast { inner })
+    }
+
+    /// Advances the model with new observations without refitting (NaN = missing).
+    fn update(&mut self, py: Python<'_>, values: &Bound<'_, PyAny>) -> PyResult<()> {
+        let v = fit_input(values)?;
+        let y = v.as_slice();
+        let inner = &mut self.inner;
+        compute(py, || inner.update(y))
+    }
+
+    /// The model's short name, e.g. "seasonal_naive".
+    #[getter]
+    fn name(&self) -> &'static str {
+        self.inner.name()
+    }
+
+    /// What the fit saw: n_obs, n_filled (gaps interpolated), sigma (one-step residual sd).
+    fn fit_info<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let i = self.inner.fit_info();
+        let d = PyDict::new(py);
+        d.set_item("n_obs", i.n_obs)?;
+        d.set_item("n_filled", i.n_filled)?;
+        d.set_item("sigma", i.sigma)?;
+        Ok(d)
+    }
+
+    /// The whole fitted state as JSON text (restore with `FittedModel.from_json`).
+    fn to_json(&self, py: Python<'_>) -> PyResult<String> {
+        serde_json::to_string(&self.inner).map_err(|e| {
+            to_py(
+                py,
+                Error::InvalidData(format!("cannot serialise the model: {e}")),
+            )
+        })
+    }
+
+    /// Restores a fitted model saved by `to_json`.
+    #[staticmethod]
+    fn from_json(py: Python<'_>, text: &str) -> PyResult<Self> {
+        let inner = serde_json::from_str(text).map_err(|e| {
+            to_py(
+                py,
+                Error::Parse {
+                    line: e.line(),
+                    message: format!("not a saved flaskscale model: {e}"),
+                },
+            )
+        })?;
+        Ok(PyFitted { inner })
+    }
+
+    fn __repr__(&self) -> String {
+        let i = self.inner.fit_info();
+        format!(
+            "FittedModel(name={:?}, n_obs={}, n_filled={}, sigma={:.6})",
+            self.inner.name(),
+            i.n_obs,
+            i.n_filled,
+            i.sigma
+        )
+    }
+}
+
+/// A forecast: the mean path, its standard deviation, and intervals per level.
+#[pyclass(name = "Forecast", module = "flaskscale", frozen)]
+pub struct PyForecast {
+    pub inner: Forecast,
+}
+
+impl PyForecast {
+    fn band(&self, py: Python<'_>, level: f64) -> PyResult<&flaskscale_core::Interval> {
+        self.inner.interval(level).ok_or_else(|| {
+            let have: Vec<f64> = self.inner.intervals.iter().map(|i| i.level).collect();
+            param_err(
+                py,
+                format!("no interval at level {level}: predict was asked for levels {have:?}"),
+            )
+        })
+    }
+}
+
+#[pymethods]
+impl PyForecast {
+    /// The point forecast per step.
+    #[getter]
+    fn mean<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
+        self.inner.mean.clone().into_pyarray(py)
+    }
+
+    /// The predictive standard deviation per step.
+    #[getter]
+    fn sd<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
+        self.inner.sd.clone().into_pyarray(py)
+    }
+
+    /// The interval levels, in the order requested.
+    #[getter]
+    fn levels(&self) -> Vec<f64> {
+        self.inner.intervals.iter().map(|i| i.level).collect()
+    }
+
+    /// Number of steps.
+    #[getter]
+    fn horizon(&self) -> usize {
+        self.inner.horizon()
+    }
+
+    fn __len__(&self) -> usize {
+        self.inner.horizon()
+    }
+
+    /// Lower bound of the interval at `level`.
+    fn lower<'py>(&self, py: Python<'py>, level: f64) -> PyResult<Bound<'py, PyArray1<f64>>> {
+        Ok(self.band(py, level)?.lower.clone().into_pyarray(py))
+    }
+
+    /// Upper bound of the interval at `level`.
+    fn upper<'py>(&self, py: Python<'py>, level: f64) -> PyResult<Bound<'py, PyArray1<f64>>> {
+        Ok(self.band(py, level)?.upper.clone().into_pyarray(py))
+    }
+
+    /// The q-quantile per step (normal predictive distribution).
+    fn quantile<'py>(&self, py: Python<'py>, q: f64) -> PyResult<Bound<'py, PyArray1<f64>>> {
+        Ok(self
+            .inner
+            .quantile(q)
+            .map_err(|e| to_py(py, e))?
+            .into_pyarray(py))
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "Forecast(horizon={}, levels={:?})",
+            self.inner.horizon(),
+            self.levels()
+        )
+    }
+}
+
+/// Generates a Python class for a model's settings: a constructor, `fit`, `spec` and `__repr__`.
+macro_rules! model_class {
+    ($rust:ident, $py:literal, $doc:literal, { $($ctor:tt)* }) => {
+        #[doc = $doc]
+        #[pyclass(name = $py, module = "flaskscale", frozen)]
+        pub struct $rust {
+            spec: ModelSpec,
+        }
+
+        #[pymethods]
+        impl $rust {
+            $($ctor)*
+
+            /// Fits the model to a `Series` or a 1-D array (NaN gaps are interpolated).
+            fn fit(&self, py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResult<PyFitted> {
+                fit_spec(py, &self.spec, data)
+            }
+
+            /// The settings as JSON text.
+            fn to_json(&self, py: Python<'_>) -> PyResult<String> {
+                serde_json::to_string(&self.spec).map_err(|e| {
+                    to_py(py, Error::InvalidData(format!("cannot serialise: {e}")))
+                })
+            }
+
+            fn __repr__(&self) -> String {
+                spec_repr($py, &self.spec)
+            }
+        }
+    };
+}
+
+fn spec_repr(name: &str, spec: &ModelSpec) -> String {
+    let json = serde_json::to_value(spec).unwrap_or_default();
+    let args: Vec<String> = json
+        .as_object()
+        .map(|o| {
+            o.iter()
+                .filter(|(k, _)| k.as_str() != "model")
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect()
+        })
+        .unwrap_or_default();
+    format!("{name}({})", args.join(", "))
+}
+
+model_class!(PyNaive, "Naive", "The last value, repeated.", {
+    #[new]
+    fn new() -> Self {
+        PyNaive {
+            spec: ModelSpec::Naive(Naive),
+        }
+    }
+});
+
+model_class!(
+    PySeasonalNaive,
+    "SeasonalNaive",
+    "The value one season ago (season_length steps).",
+    {
+        #[new]
+        #[pyo3(signature = (season_length))]
+        fn new(py: Python<'_>, season_length: i64) -> PyResult<Self> {
+            if season_length < 2 {
+                return Err(param_err(
+                    py,
+                    format!("season length must be >= 2, got {season_length}"),
+                ));
+            }
+            Ok(PySeasonalNaive {
+                spec: ModelSpec::SeasonalNaive(SeasonalNaive::new(season_length as usize)),
+            })
+        }
+    }
+);
+
+model_class!(
+    PyDrift,
+    "Drift",
+    "The line through the first and last observations, extended.",
+    {
+        #[new]
+        fn new() -> Self {
+            PyDrift {
+                spec: ModelSpec::Drift(Drift),
+            }
+        }
+    }
+);
+
+fn pair<'py>(y: &Bound<'py, PyAny>, f: &Bound<'py, PyAny>) -> PyResult<(Values<'py>, Values<'py>)> {
+    Ok((values(y)?, values(f)?))
+}
+
+/// Mean absolute error.
+#[pyfunction]
+fn mae(py: Python<'_>, y: &Bound<'_, PyAny>, forecast: &Bound<'_, PyAny>) -> PyResult<f64> {
+    let (a, b) = pair(y, forecast)?;
+    metrics::mae(a.as_slice(), b.as_slice()).map_err(|e| to_py(py, e))
+}
+
+/// Root mean squared error.
+#[pyfunction]
+fn rmse(py: Python<'_>, y: &Bound<'_, PyAny>, forecast: &Bound<'_, PyAny>) -> PyResult<f64> {
+    let (a, b) = pair(y, forecast)?;
+    metrics::rmse(a.as_slice(), b.as_slice()).map_err(|e| to_py(py, e))
+}
+
+/// Symmetric MAPE in percent: mean(200*|y - f| / (|y| + |f|)).
+#[pyfunction]
+fn smape(py: Python<'_>, y: &Bound<'_, PyAny>, forecast: &Bound<'_, PyAny>) -> PyResult<f64> {
+    let (a, b) = pair(y, forecast)?;
+    metrics::smape(a.as_slice(), b.as_slice()).map_err(|e| to_py(py, e))
+}
+
+/// Mean absolute scaled error, scaled by the in-sample seasonal naive MAE (period m) of train.
+#[pyfunction]
+#[pyo3(signature = (y, forecast, train, *, m = 1))]
+fn mase(
+    py: Python<'_>,
+    y: &Bound<'_, PyAny>,
+    forecast: &Bound<'_, PyAny>,
+    train: &Bound<'_, PyAny>,
+    m: usize,
+) -> PyResult<f64> {
+    let (a, b) = pair(y, forecast)?;
+    let t = values(train)?;
+    metrics::mase(a.as_slice(), b.as_slice(), t.as_slice(), m).map_err(|e| to_py(py, e))
+}
+
+/// Pinball (quantile) loss of a q-quantile forecast.
+#[pyfunction]
+#[pyo3(signature = (y, forecast, *, q))]
+fn pinball(
+    py: Python<'_>,
+    y: &Bound<'_, PyAny>,
+    forecast: &Bound<'_, PyAny>,
+    q: f64,
+) -> PyResult<f64> {
+    let (a, b) = pair(y, forecast)?;
+    metrics::pinball(a.as_slice(), b.as_slice(), q).map_err(|e| to_py(py, e))
+}
+
+/// Share of y inside [lower, upper].
+#[pyfunction]
+fn coverage(
+    py: Python<'_>,
+    y: &Bound<'_, PyAny>,
+    lower: &Bound<'_, PyAny>,
+    upper: &Bound<'_, PyAny>,
+) -> PyResult<f64> {
+    let (a, lo) = pair(y, lower)?;
+    let hi = values(upper)?;
+    metrics::coverage(a.as_slice(), lo.as_slice(), hi.as_slice()).map_err(|e| to_py(py, e))
+}
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<PyFitted>()?;
+    m.add_class::<PyForecast>()?;
+    m.add_class::<PyNaive>()?;
+    m.add_class::<PySeasonalNaive>()?;
+    m.add_class::<PyDrift>()?;
+    m.add_function(wrap_pyfunction!(mae, m)?)?;
+    m.add_function(wrap_pyfunction!(rmse, m)?)?;
+    m.add_function(wrap_pyfunction!(smape, m)?)?;
+    m.add_function(wrap_pyfunction!(mase, m)?)?;
+    m.add_function(wrap_pyfunction!(pinball, m)?)?;
+    m.add_function(wrap_pyfunction!(coverage, m)?)?;
+    Ok(())
+}
