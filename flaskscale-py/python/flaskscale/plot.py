@@ -64,3 +64,85 @@ def plot_forecast(
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
+
+
+_COLORS = ["#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2"]
+
+
+def plot_simulation(
+    times: np.ndarray,
+    demand: np.ndarray,
+    policies: "dict[str, dict[str, np.ndarray]]",
+    path: str,
+    *,
+    title: str = "",
+    zoom_seconds: float = 86400.0,
+) -> None:
+    """Writes a picture of demand against the ready capacity of each policy: the whole trace on
+    top, SLO-violation steps marked under it per policy, and a zoom on the worst window below.
+
+    ``times`` are step starts (UTC seconds), ``demand`` is the load in requests/s, and
+    ``policies`` maps a name to ``{"capacity": req/s per step, "violation": bool per step}``.
+    The zoom window (``zoom_seconds``, one day by default) is the one where the policies other
+    than the reference ones ("oracle", "fixed") together violate the SLO for the most steps.
+    """
+    plt = _pyplot()
+    times = np.asarray(times, dtype=np.float64)
+    demand = np.asarray(demand, dtype=np.float64)
+    n = len(times)
+    step = float(times[1] - times[0]) if n > 1 else 60.0
+    to_dt = lambda t: np.asarray(np.asarray(t) * 1e9, dtype="datetime64[ns]")  # noqa: E731
+
+    # the worst window, by violation steps of the real (non-reference) policies
+    window = max(1, int(round(zoom_seconds / step)))
+    real = [p for p in policies if p not in ("oracle", "fixed")] or list(policies)
+    bad = np.zeros(n)
+    for name in real:
+        bad += np.asarray(policies[name]["violation"], dtype=np.float64)
+    if n > window:
+        sums = np.convolve(bad, np.ones(window), mode="valid")
+        start = int(np.argmax(sums)) if sums.max() > 0 else n - window
+    else:
+        start = 0
+    zoom = slice(start, min(n, start + window))
+
+    fig, (ax, axz) = plt.subplots(
+        2, 1, figsize=(12, 7.5), dpi=110, gridspec_kw={"height_ratios": [1.1, 1]}
+    )
+    for a, sl in ((ax, slice(0, n)), (axz, zoom)):
+        t = to_dt(times[sl])
+        a.fill_between(t, demand[sl], color="#bbbbbb", lw=0, step="post", label="demand")
+        for k, (name, p) in enumerate(policies.items()):
+            a.step(
+                t,
+                np.asarray(p["capacity"])[sl],
+                where="post",
+                color=_COLORS[k % len(_COLORS)],
+                lw=0.9 if a is ax else 1.3,
+                label=f"{name} capacity",
+            )
+        a.set_ylabel("requests / s")
+        a.set_ylim(bottom=0)
+        a.grid(alpha=0.3)
+    # violation rugs under the full view, one row per policy
+    top = float(np.nanmax(demand)) if np.isfinite(np.nanmax(demand)) else 1.0
+    for k, (name, p) in enumerate(policies.items()):
+        v = np.asarray(p["violation"], dtype=bool)
+        if v.any():
+            ax.plot(
+                to_dt(times[v]),
+                np.full(int(v.sum()), -0.04 * top * (k + 1)),
+                "|",
+                color=_COLORS[k % len(_COLORS)],
+                ms=5,
+            )
+    ax.set_ylim(bottom=-0.05 * top * (len(policies) + 1))
+    ax.axvspan(to_dt(times[zoom.start]), to_dt(times[zoom.stop - 1]), color="#ffd54f", alpha=0.25)
+    ax.set_title(title or "demand vs ready capacity (ticks below: SLO-violation steps)")
+    axz.set_title("zoom: the worst window for the non-reference policies", fontsize=9)
+    ax.legend(loc="upper left", ncol=min(5, len(policies) + 1), fontsize=8)
+    for a in (ax, axz):
+        a.tick_params(axis="x", labelrotation=20)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
