@@ -668,7 +668,7 @@ fn explain(
         format!("the mean of the top {}: {},", names.len(), names.join(", "))
     };
     s += &format!(
-        " with {} {:.4} (scaled by the in-sample {scale}) over {} origins × {} steps",
+        " with {} of {:.4} (scaled by the in-sample {scale}) over {} origins × {} steps",
         auto.loss.describe(),
         chosen_loss,
         cfg.n_origins,
@@ -692,8 +692,11 @@ fn explain(
     } else {
         ModelSpec::Naive(Naive)
     };
+    let runner_up = ranked.get(chosen.len()).map(|r| &scores[r.0].spec);
     if chosen.len() == 1 && chosen[0] == reference {
         s += "; the winner is the reference baseline itself";
+    } else if runner_up == Some(&reference) {
+        s += ", the reference baseline";
     } else if let Some(c) = scores.iter().find(|c| c.spec == reference) {
         if let Some(l) = c.loss {
             s += &format!(" and {} {} ({:.4})", pct_below(chosen_loss, l), c.name, l);
@@ -892,5 +895,114 @@ impl Fitted for FittedAuto {
             });
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::forecast::backtest::COVERAGE_LEVELS;
+
+    fn close(a: f64, b: f64, tol: f64) -> bool {
+        (a - b).abs() <= tol
+    }
+
+    /// The hand-worked backtest of `backtest::tests::hand_worked_naive_backtest` (naive model,
+    /// y = [1,2,4,3,5,6,8,7], horizon 2, 2 origins): errors 2, 3 with scale 4/3 and 2, 1 with
+    /// scale 7/5, all forecasts below the actual.
+    fn hand_backtest() -> BacktestResult {
+        let y = [1.0, 2.0, 4.0, 3.0, 5.0, 6.0, 8.0, 7.0];
+        let cfg = BacktestConfig {
+            horizon: 2,
+            n_origins: 2,
+            ..BacktestConfig::default()
+        };
+        backtest(&ModelSpec::Naive(Naive), &y, &cfg).unwrap()
+    }
+
+    #[test]
+    fn losses_by_hand() {
+        let r = hand_backtest();
+        // MASE: (2/(4/3) + 3/(4/3) + 2/1.4 + 1/1.4)/4 = (1.5 + 2.25 + 1.4285714 + 0.7142857)/4
+        assert!(close(Loss::Mase.evaluate(&r).unwrap(), 1.473_214_3, 1e-7));
+        // pinball points 0.1688512, 0.3932072 (scale 4/3) and 0.0892367, 0.1688205 (scale 1.4)
+        let want =
+            (0.168_851_2 * 0.75 + 0.393_207_2 * 0.75 + 0.089_236_7 / 1.4 + 0.168_820_5 / 1.4) / 4.0;
+        let got = Loss::Pinball { q: 0.9 }.evaluate(&r).unwrap();
+        assert!(close(got, want, 1e-7), "{got} vs {want}");
+        // every forecast is short: the under weight multiplies the MASE terms, the over weight
+        // does not enter
+        let a = Loss::Asymmetric {
+            under: 3.0,
+            over: 100.0,
+        };
+        assert!(close(a.evaluate(&r).unwrap(), 3.0 * 1.473_214_3, 1e-6));
+    }
+
+    /// 20 errors with |z| = 0.1, 0.2, ..., 2.0 (sd 1). Unscaled, 12 fall within ±Φ⁻¹(0.9) =
+    /// ±1.2815516 (60%) and 19 within ±1.9599640 (95%). Scaling the sd by k: 80% coverage needs
+    /// 16 inside, i.e. 1.6 <= 1.2815516·k < 1.7; there every |z| <= 2.0 < 1.96·k, so 95%
+    /// coverage is 1 and the objective 0.05² = 0.0025. Coverages (0.75 or 0.85, 1) cost 0.005
+    /// and k with 95% coverage exactly 0.95 (0.969 <= k < 1.020) leaves 80% coverage at 0.6 or
+    /// 0.65. The best step is k ∈ [1.6, 1.7)/1.2815516, whose midpoint is 1.65/1.2815516 =
+    /// 1.2874949.
+    #[test]
+    fn calibration_factor_by_hand() {
+        let fc: Vec<OriginForecast> = (1..=20)
+            .map(|i| {
+                let mean = vec![10.0];
+                let sd = vec![1.0];
+                let bounds = COVERAGE_LEVELS.map(|l| normal_bounds(&mean, &sd, l));
+                (0, 10 + i, mean, sd, bounds)
+            })
+            .collect();
+        let mut y = vec![10.0; 31];
+        for i in 1..=20 {
+            y[10 + i] = 10.0 + if i % 2 == 0 { 0.1 } else { -0.1 } * i as f64;
+        }
+        let cfg = BacktestConfig {
+            horizon: 1,
+            n_origins: 20,
+            stride: Some(1),
+            ..BacktestConfig::default()
+        };
+        let bt = score(&y, &cfg, fc).unwrap();
+        let c = calibrate(&bt);
+        assert_eq!(c.n_residuals, 20);
+        assert!(
+            close(c.sd_scale, 1.65 / 1.281_551_565_5, 1e-9),
+            "{}",
+            c.sd_scale
+        );
+        assert!(close(c.coverage_before.0, 0.6, 1e-12));
+        assert!(close(c.coverage_before.1, 0.95, 1e-12));
+        assert!(close(c.coverage_after.0, 0.8, 1e-12));
+        assert!(close(c.coverage_after.1, 1.0, 1e-12));
+    }
+
+    #[test]
+    fn labels_name_the_settings() {
+        assert_eq!(spec_label(&ModelSpec::Naive(Naive)), "naive");
+        assert_eq!(
+            spec_label(&ModelSpec::SeasonalNaive(SeasonalNaive::new(24))),
+            "seasonal_naive(season_length=24)"
+        );
+    }
+
+    #[test]
+    fn default_candidates_follow_the_data() {
+        let names = |c: Vec<ModelSpec>| c.iter().map(spec_label).collect::<Vec<_>>();
+        assert_eq!(
+            names(default_candidates(&[168, 24, 24, 1], 400)),
+            [
+                "naive",
+                "drift",
+                "seasonal_naive(season_length=24)",
+                "seasonal_naive(season_length=168)"
+            ]
+        );
+        assert_eq!(names(default_candidates(&[24], 47)), ["naive", "drift"]);
+        assert_eq!(names(default_candidates(&[], 2)), ["naive"]);
+        assert!(default_candidates(&[], 1).is_empty());
     }
 }
