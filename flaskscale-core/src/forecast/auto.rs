@@ -86,7 +86,7 @@ pub fn default_candidates(season_lengths: &[usize], n_obs: usize) -> Vec<ModelSp
 /// backtest and divided point by point by that origin's MASE scale (see the
 /// [module docs](self) for why under-forecasting costs more by default).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "loss", rename_all = "snake_case")]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Loss {
     /// Pinball loss of the `q`-quantile forecast `mean + Φ⁻¹(q)·sd`: `q·(y − ŷ)` below the
     /// actual, `(1 − q)·(ŷ − y)` above. `q` in (0, 1); the default is 0.9.
@@ -373,7 +373,7 @@ impl AutoForecaster {
                 "naive (no season length has two full seasons of history)".to_string(),
             ),
         };
-        let fitted = spec.fit(y)?;
+        let fitted = finite_fit(&spec, y)?;
         let why = format!(
             "{what} chosen without a backtest: the history has {n} values, fewer than the \
              {needed} a backtest of {} origins × {} steps needs",
@@ -485,7 +485,7 @@ impl Forecaster for AutoForecaster {
         let chosen: Vec<ModelSpec> = top.iter().map(|t| candidates[t.0].clone()).collect();
         let members = chosen
             .iter()
-            .map(|s| s.fit(y))
+            .map(|s| finite_fit(s, y))
             .collect::<Result<Vec<FittedModel>>>()?;
         let calibration = self.calibrate.then(|| calibrate(&chosen_bt));
         let sd_scale = calibration.as_ref().map_or(1.0, |c| c.sd_scale);
@@ -510,6 +510,20 @@ impl Forecaster for AutoForecaster {
             why,
         ))
     }
+}
+
+/// Fits `spec` on the whole history and refuses a non-finite residual scale (values so large
+/// that their squares overflow), which would give infinite intervals.
+fn finite_fit(spec: &ModelSpec, y: &[f64]) -> Result<FittedModel> {
+    let f = spec.fit(y)?;
+    let sigma = f.fit_info().sigma;
+    if !sigma.is_finite() {
+        return Err(Error::Fit(format!(
+            "{} has a non-finite residual scale ({sigma}) on this history",
+            spec_label(spec)
+        )));
+    }
+    Ok(f)
 }
 
 /// The backtest of the mean of several candidates' forecasts at the same origins.
@@ -937,6 +951,16 @@ mod tests {
             over: 100.0,
         };
         assert!(close(a.evaluate(&r).unwrap(), 3.0 * 1.473_214_3, 1e-6));
+        // mirrored: y = [7,8,6,5,3,4,2,1]; origin 4 forecasts 5 for [3,4] (over by 2, 1; scale
+        // (1+2+1)/3 = 4/3), origin 6 forecasts 4 for [2,1] (over by 2, 3; scale 7/5): with
+        // over weight 2 the points cost 2·2·0.75 = 3, 1.5, 4/1.4, 6/1.4 → mean 2.9107143
+        let y = [7.0, 8.0, 6.0, 5.0, 3.0, 4.0, 2.0, 1.0];
+        let r = backtest(&ModelSpec::Naive(Naive), &y, &r.config).unwrap();
+        let a = Loss::Asymmetric {
+            under: 100.0,
+            over: 2.0,
+        };
+        assert!(close(a.evaluate(&r).unwrap(), 2.910_714_3, 1e-7));
     }
 
     /// 20 errors with |z| = 0.1, 0.2, ..., 2.0 (sd 1). Unscaled, 12 fall within ±Φ⁻¹(0.9) =

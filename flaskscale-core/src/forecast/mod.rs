@@ -5,8 +5,13 @@
 //!
 //! [`ModelSpec`] and [`FittedModel`] wrap every model in one serialisable enum, for callers that
 //! choose the model at run time (the autoscaler, the Python bindings, configuration files).
+//!
+//! [`backtest()`] scores any model with rolling origins; [`AutoForecaster`] backtests a list of
+//! candidates ([`default_candidates`] unless given), keeps the best (or combines the best few)
+//! by a loss that punishes under-forecasting, and can calibrate its intervals on the backtest
+//! errors.
 
-mod auto;
+pub mod auto;
 pub mod backtest;
 mod baseline;
 pub mod dist;

@@ -185,7 +185,18 @@ fn wikipedia_auto_no_worse_than_seasonal_naive() {
         au.summary.mase, sn.summary.mase, au.summary.pinball, sn.summary.pinball
     );
     assert!(au.summary.mase <= sn.summary.mase + 1e-12);
-    // the default (pinball) auto forecaster on the whole month, for the record
+    // the default (pinball) auto forecaster, for the record
+    let d = backtest(&ModelSpec::Auto(auto(&[24, 168])), &y, &cfg).unwrap();
+    println!(
+        "default auto: outer MASE {:.4}, pinball(0.9) {:.0}, coverage 80/95 {:.2}/{:.2} \
+         (seasonal naive 24: {:.2}/{:.2})",
+        d.summary.mase,
+        d.summary.pinball,
+        d.summary.coverage_80,
+        d.summary.coverage_95,
+        sn.summary.coverage_80,
+        sn.summary.coverage_95
+    );
     let f = auto(&[24, 168]).fit(&y).unwrap();
     println!("{}", f.why());
     assert_eq!(f.scores().len(), 4);
@@ -402,6 +413,12 @@ fn bad_settings_are_typed_errors() {
     assert!(matches!(
         AutoForecaster::default().fit(&[1.0, -2.0, 3.0]),
         Err(Error::InvalidData(_))
+    ));
+    // squares that overflow: an error, never infinite intervals
+    let huge = [1e300, 0.0, 1e300, 0.0, 1e300];
+    assert!(matches!(
+        AutoForecaster::default().fit(&huge),
+        Err(Error::Fit(_))
     ));
 }
 

@@ -1,1 +1,3 @@
+//! Integration tests of flaskscale-core, one module per area.
+
 mod auto;
