@@ -490,3 +490,75 @@ proptest! {
         }
     }
 }
+
+/// The backtest of each baseline on the Wikipedia trace (5 origins × 24 h, MASE period 24)
+/// against statsforecast's `cross_validation` of the same models (recorded with its version in
+/// `tests/data/statsforecast_wikipedia_cv.csv`, which says how it was scored).
+#[test]
+fn wikipedia_backtest_matches_statsforecast_cross_validation() {
+    let text = include_str!("../data/statsforecast_wikipedia_cv.csv");
+    let y = wikipedia();
+    let cfg = BacktestConfig {
+        horizon: 24,
+        n_origins: 5,
+        season_length: 24,
+        quantile: 0.9,
+        ..BacktestConfig::default()
+    };
+    let mut seen = 0;
+    for line in text
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.starts_with("model"))
+    {
+        let f: Vec<&str> = line.split(',').collect();
+        let num = |i: usize| f[i].parse::<f64>().unwrap();
+        let spec = match f[0] {
+            "Naive" => ModelSpec::Naive(Naive),
+            "RWD" => ModelSpec::Drift(Drift),
+            "SN24" => ModelSpec::SeasonalNaive(SeasonalNaive::new(24)),
+            "SN168" => ModelSpec::SeasonalNaive(SeasonalNaive::new(168)),
+            other => panic!("unknown model {other}"),
+        };
+        let r = backtest(&spec, &y, &cfg).unwrap();
+        let s = &r.summary;
+        let rel = |a: f64, b: f64| (a - b).abs() / b.abs();
+        assert_eq!(
+            r.origins[0].origin, 624,
+            "statsforecast's first cutoff is index 623"
+        );
+        assert!(
+            rel(s.mase, num(1)) < 1e-9,
+            "{}: mase {} vs {}",
+            f[0],
+            s.mase,
+            num(1)
+        );
+        assert!(
+            rel(s.rmse, num(2)) < 1e-9,
+            "{}: rmse {} vs {}",
+            f[0],
+            s.rmse,
+            num(2)
+        );
+        // statsforecast's drift σ̂ divides Σe² by T − 1, flaskscale (as FPP §5.5) by T − 2 with
+        // T = 624..720 here: the sds differ by a factor √((T−1)/(T−2)) ≈ 1.0008
+        let tol = if f[0] == "RWD" { 2e-3 } else { 1e-6 };
+        let (p, sp) = (s.pinball, s.scaled_pinball);
+        assert!(rel(p, num(3)) < tol, "{}: pinball {p} vs {}", f[0], num(3));
+        assert!(rel(sp, num(4)) < tol, "{}: scaled {sp} vs {}", f[0], num(4));
+        assert!(
+            (s.coverage_80 - num(5)).abs() < 1e-5,
+            "{}: {}",
+            f[0],
+            s.coverage_80
+        );
+        assert!(
+            (s.coverage_95 - num(6)).abs() < 1e-5,
+            "{}: {}",
+            f[0],
+            s.coverage_95
+        );
+        seen += 1;
+    }
+    assert_eq!(seen, 4);
+}
