@@ -284,7 +284,10 @@ pub(crate) fn score(
     };
     for (start, o, mean, sd, bounds) in forecasts {
         let finite = mean.iter().chain(&sd).all(|v| v.is_finite());
-        if !finite || mean.len() != h || sd.len() != h {
+        let lengths_ok = mean.len() == h
+            && sd.len() == h
+            && bounds.iter().all(|(lo, hi)| lo.len() == h && hi.len() == h);
+        if !finite || !lengths_ok {
             return Err(Error::Fit(format!(
                 "the forecast at origin {o} is not finite or not {h} steps long"
             )));
@@ -530,6 +533,14 @@ mod tests {
         assert!(matches!(
             backtest(&spec, &neg, &BacktestConfig::new(2)),
             Err(Error::InvalidData(_))
+        ));
+        // squares that overflow give an infinite sd: an error, not a score
+        let huge: Vec<f64> = (0..20)
+            .map(|t| if t % 2 == 0 { 1e300 } else { 0.0 })
+            .collect();
+        assert!(matches!(
+            backtest(&spec, &huge, &BacktestConfig::new(2)),
+            Err(Error::Fit(_))
         ));
         let mut gone = y.clone();
         for v in &mut gone[30..] {
