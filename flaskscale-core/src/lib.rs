@@ -9,8 +9,8 @@ pub mod time;
 
 pub use error::{Error, Result};
 pub use forecast::{
-    Drift, FitInfo, Fitted, FittedModel, Forecast, Forecaster, Interval, ModelSpec, Naive,
-    SeasonalNaive,
+    AutoForecaster, Drift, FitInfo, Fitted, FittedModel, Forecast, Forecaster, Interval, ModelSpec,
+    Naive, SeasonalNaive,
 };
 pub use series::{Aggregation, CsvOptions, Series, SkippedRows, Stats};
 

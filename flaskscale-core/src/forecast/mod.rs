@@ -5,10 +5,22 @@
 //!
 //! [`ModelSpec`] and [`FittedModel`] wrap every model in one serialisable enum, for callers that
 //! choose the model at run time (the autoscaler, the Python bindings, configuration files).
+//!
+//! [`backtest()`] scores any model with rolling origins; [`AutoForecaster`] backtests a list of
+//! candidates ([`default_candidates`] unless given), keeps the best (or combines the best few)
+//! by a loss that punishes under-forecasting, and can calibrate its intervals on the backtest
+//! errors.
 
+pub mod auto;
+pub mod backtest;
 mod baseline;
 pub mod dist;
 
+pub use auto::{
+    default_candidates, spec_label, AutoForecaster, Calibration, CandidateScore, FittedAuto, Loss,
+    Select, MIN_CALIBRATION_RESIDUALS,
+};
+pub use backtest::{backtest, BacktestConfig, BacktestResult, OriginResult, Scores};
 pub use baseline::{Drift, FittedDrift, FittedNaive, FittedSeasonalNaive, Naive, SeasonalNaive};
 
 use crate::error::{Error, Result};
@@ -238,6 +250,8 @@ pub enum ModelSpec {
     SeasonalNaive(SeasonalNaive),
     /// [`Drift`].
     Drift(Drift),
+    /// [`AutoForecaster`] (its candidates cannot be auto forecasters themselves).
+    Auto(AutoForecaster),
 }
 
 /// Any fitted model; see [`ModelSpec`].
@@ -251,6 +265,8 @@ pub enum FittedModel {
     SeasonalNaive(FittedSeasonalNaive),
     /// [`FittedDrift`].
     Drift(FittedDrift),
+    /// [`FittedAuto`].
+    Auto(Box<FittedAuto>),
 }
 
 impl ModelSpec {
@@ -263,6 +279,7 @@ impl ModelSpec {
             ModelSpec::Naive(m) => FittedModel::Naive(m.fit(y)?),
             ModelSpec::SeasonalNaive(m) => FittedModel::SeasonalNaive(m.fit(y)?),
             ModelSpec::Drift(m) => FittedModel::Drift(m.fit(y)?),
+            ModelSpec::Auto(m) => FittedModel::Auto(Box::new(m.fit(y)?)),
         })
     }
 }
@@ -273,6 +290,7 @@ macro_rules! delegate {
             FittedModel::Naive($m) => $e,
             FittedModel::SeasonalNaive($m) => $e,
             FittedModel::Drift($m) => $e,
+            FittedModel::Auto($m) => $e,
         }
     };
 }

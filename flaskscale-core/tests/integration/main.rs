@@ -2,5 +2,6 @@
 // index loops read closest to the formulas they check
 #![allow(clippy::needless_range_loop)]
 
+mod auto;
 mod common;
 mod foundation;

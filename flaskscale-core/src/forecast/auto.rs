@@ -1,0 +1,1032 @@
+//! The automatic forecaster: backtest every candidate model with rolling origins, pick the one
+//! with the lowest loss (or combine the best few), refit it on the whole history, and optionally
+//! calibrate its intervals on the backtest errors.
+//!
+//! # Why the default loss punishes under-forecasting
+//! An autoscaler provisions for the forecast. A forecast that runs short leaves too few replicas:
+//! requests queue or drop and the SLO burns. One that runs long costs replica-hours, which is
+//! money but not an outage. So the default selection loss is the pinball loss of the 0.9-quantile
+//! forecast ([`Loss::Pinball`]): a miss below the actual costs 9 times one above it, and a model
+//! is rewarded both for a good centre and for an upper band that holds. [`Loss::Asymmetric`]
+//! weighs the errors of the point forecast the same way with explicit weights, and [`Loss::Mase`]
+//! is the symmetric classic. Every loss is divided by the MASE scale of each origin's training
+//! part (the in-sample MAE of the seasonal naive forecast), so it is comparable across series.
+//!
+//! # Short histories
+//! A backtest with horizon `h`, `n_origins` origins and stride `h` spans `h·n_origins` steps and
+//! needs training data before its earliest origin: two full seasons (`2·m`) of the longest
+//! season length kept, or `max(h, 3)` values when no season is kept. A season length `m` is kept
+//! when `2·m + h·n_origins <= n`; longer ones are dropped (and said so in [`FittedAuto::why`]).
+//! When even `max(h, 3) + h·n_origins` values are not there, no backtest runs: the model is
+//! [`SeasonalNaive`] with the longest given season `m` that has `2·m` values, else [`Naive`],
+//! and [`FittedAuto::why`] gives the reason.
+//!
+//! # Calibration
+//! With `calibrate: true` the predictive standard deviation of the chosen forecast is multiplied
+//! at every step by one factor `k`, fitted on the chosen forecast's backtest errors: with
+//! `z = (actual − mean)/sd` over every scored point (points with `sd = 0` are skipped), `k`
+//! minimises `(c₈₀(k) − 0.8)² + (c₉₅(k) − 0.95)²`, where `c_L(k)` is the share of `|z| <=
+//! k·Φ⁻¹((1 + L)/2)` — the 80% and 95% coverage the backtest would have had with the sd scaled by
+//! `k`. The objective is a step function of `k`; the midpoint of the best step is taken. Fewer
+//! than [`MIN_CALIBRATION_RESIDUALS`] errors leave `k = 1`. Because the factor scales the sd,
+//! every interval and [`Forecast::quantile`] of the fitted model is calibrated alike.
+
+use super::backtest::{normal_bounds, score, BacktestConfig, BacktestResult, OriginForecast};
+use super::{
+    backtest::backtest, check_horizon, check_levels, check_update, dist, prepare, FitInfo, Fitted,
+    FittedModel, Forecast, Forecaster, Interval, ModelSpec,
+};
+use super::{Drift, Naive, SeasonalNaive};
+use crate::error::{Error, Result};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// Fewest backtest errors a calibration is fitted on; with fewer the sd is left as the model
+/// gives it.
+pub const MIN_CALIBRATION_RESIDUALS: usize = 20;
+
+/// The baselines applicable to a history of `n_obs` values with the given season lengths:
+/// [`Naive`] (from 2 values), [`Drift`] (from 3) and [`SeasonalNaive`] for each season length
+/// `m >= 2` with at least `2·m` values, in that order (season lengths ascending, duplicates
+/// dropped).
+///
+/// This is the one list of models the [`AutoForecaster`] tries when it is given no candidates.
+///
+/// ```
+/// use flaskscale_core::forecast::default_candidates;
+/// assert_eq!(default_candidates(&[24, 168], 200).len(), 3); // naive, drift, seasonal naive 24
+/// ```
+pub fn default_candidates(season_lengths: &[usize], n_obs: usize) -> Vec<ModelSpec> {
+    let mut seasons: Vec<usize> = season_lengths
+        .iter()
+        .copied()
+        .filter(|&m| m >= 2 && n_obs >= m.saturating_mul(2))
+        .collect();
+    seasons.sort_unstable();
+    seasons.dedup();
+    let mut out = Vec::new();
+    if n_obs >= 2 {
+        out.push(ModelSpec::Naive(Naive));
+    }
+    if n_obs >= 3 {
+        out.push(ModelSpec::Drift(Drift));
+    }
+    out.extend(
+        seasons
+            .iter()
+            .map(|&m| ModelSpec::SeasonalNaive(SeasonalNaive::new(m))),
+    );
+    // Richer models are added here (one push per model, gated on what the data can support):
+    // LinearTrend; HoltWinters / ETS for each season length; FourierRegression with all season
+    // lengths at once; MultiSeasonalNaive when there are two or more season lengths.
+    out
+}
+
+/// The loss the [`AutoForecaster`] ranks candidates by, computed over every scored point of the
+/// backtest and divided point by point by that origin's MASE scale (see the
+/// [module docs](self) for why under-forecasting costs more by default).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Loss {
+    /// Pinball loss of the `q`-quantile forecast `mean + Φ⁻¹(q)·sd`: `q·(y − ŷ)` below the
+    /// actual, `(1 − q)·(ŷ − y)` above. `q` in (0, 1); the default is 0.9.
+    Pinball {
+        /// The quantile, in (0, 1).
+        q: f64,
+    },
+    /// Mean absolute scaled error of the point forecast (symmetric).
+    Mase,
+    /// Weighted absolute error of the point forecast: `under·(y − ŷ)` when the forecast is below
+    /// the actual, `over·(ŷ − y)` when above. Both weights >= 0, not both 0. (The same ranking as
+    /// the pinball loss at `q = under/(under + over)` applied to the mean.)
+    Asymmetric {
+        /// Weight of a forecast below the actual (running short).
+        under: f64,
+        /// Weight of a forecast above the actual (running long).
+        over: f64,
+    },
+}
+
+impl Default for Loss {
+    fn default() -> Self {
+        Loss::Pinball { q: 0.9 }
+    }
+}
+
+impl Loss {
+    /// Checks the loss's parameters.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] for `q` outside (0, 1), a negative or non-finite weight, or
+    /// both weights 0.
+    pub fn validate(&self) -> Result<()> {
+        match *self {
+            Loss::Pinball { q } if !(q > 0.0 && q < 1.0) => Err(Error::param(format!(
+                "pinball quantile must be in (0, 1), got {q}"
+            ))),
+            Loss::Asymmetric { under, over }
+                if !(under.is_finite() && over.is_finite() && under >= 0.0 && over >= 0.0)
+                    || under + over == 0.0 =>
+            {
+                Err(Error::param(format!(
+                    "asymmetric loss weights must be finite, >= 0 and not both 0, got under {under}, over {over}"
+                )))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// The loss over the scored points of a backtest.
+    ///
+    /// # Errors
+    /// As [`Loss::validate`]; [`Error::InvalidData`] when the backtest scored no point.
+    pub fn evaluate(&self, r: &BacktestResult) -> Result<f64> {
+        self.validate()?;
+        let z = match *self {
+            Loss::Pinball { q } => dist::normal_quantile(q),
+            _ => 0.0,
+        };
+        let (mut sum, mut n) = (0.0, 0usize);
+        for o in &r.origins {
+            for (i, &a) in o.actual.iter().enumerate() {
+                let (Some(&m), Some(&s)) = (o.mean.get(i), o.sd.get(i)) else {
+                    continue;
+                };
+                if a.is_nan() {
+                    continue;
+                }
+                let l = match *self {
+                    Loss::Pinball { q } => {
+                        let d = a - (m + z * s);
+                        (q * d).max((q - 1.0) * d)
+                    }
+                    Loss::Mase => (a - m).abs(),
+                    Loss::Asymmetric { under, over } => {
+                        let d = a - m;
+                        if d > 0.0 {
+                            under * d
+                        } else {
+                            -over * d
+                        }
+                    }
+                };
+                sum += l / o.scale;
+                n += 1;
+            }
+        }
+        if n == 0 {
+            return Err(Error::data("the backtest scored no point: no loss"));
+        }
+        Ok(sum / n as f64)
+    }
+
+    fn describe(&self) -> String {
+        match *self {
+            Loss::Pinball { q } => format!("pinball loss at q = {q}"),
+            Loss::Mase => "MASE".to_string(),
+            Loss::Asymmetric { under, over } => {
+                format!("asymmetric loss (under-forecast ×{under}, over-forecast ×{over})")
+            }
+        }
+    }
+}
+
+/// How the [`AutoForecaster`] turns the ranking into a forecast.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Select {
+    /// The candidate with the lowest loss.
+    #[default]
+    Best,
+    /// The mean of the `k` candidates with the lowest loss (fewer when fewer fitted): the mean
+    /// of their point forecasts, with the mean of their standard deviations (an upper bound on
+    /// the sd of the mean forecast, whatever the correlation of their errors). `k >= 1`.
+    CombineTopK(usize),
+}
+
+/// Settings of the automatic forecaster; see the [module docs](self).
+///
+/// ```
+/// use flaskscale_core::forecast::AutoForecaster;
+/// use flaskscale_core::{Fitted, Forecaster};
+/// let y: Vec<f64> = (0..24 * 14).map(|t| 100.0 + 40.0 * ((t % 24) as f64 / 4.0).sin()).collect();
+/// let auto = AutoForecaster { season_lengths: Some(vec![24]), ..AutoForecaster::default() };
+/// let fitted = auto.fit(&y)?;
+/// assert_eq!(fitted.scores().len(), 3); // naive, drift, seasonal naive (m = 24)
+/// println!("{}", fitted.why());
+/// let fc = fitted.predict(24, &[0.95])?;
+/// # assert_eq!(fc.mean.len(), 24);
+/// # Ok::<(), flaskscale_core::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AutoForecaster {
+    /// Season lengths in steps (e.g. 24 and 168 for hourly data). `None`: no season is assumed
+    /// (see [`AutoForecaster::seasons_for`]). The first one is the MASE period.
+    pub season_lengths: Option<Vec<usize>>,
+    /// The models to try; `None` = [`default_candidates`]. Must not be empty or contain an
+    /// auto forecaster.
+    pub candidates: Option<Vec<ModelSpec>>,
+    /// Steps forecast at each backtest origin (the horizon the choice is optimised for). Default 24.
+    pub horizon: usize,
+    /// Backtest origins, `horizon` steps apart at the end of the history. Default 5.
+    pub n_origins: usize,
+    /// Fit each backtest model on at most this many recent values (`None` = all).
+    pub max_train: Option<usize>,
+    /// The selection loss. Default [`Loss::Pinball`] at q = 0.9.
+    pub loss: Loss,
+    /// Best candidate or a combination of the best few. Default [`Select::Best`].
+    pub select: Select,
+    /// Calibrate the interval width on the backtest errors. Default `true`.
+    pub calibrate: bool,
+}
+
+impl Default for AutoForecaster {
+    fn default() -> Self {
+        AutoForecaster {
+            season_lengths: None,
+            candidates: None,
+            horizon: 24,
+            n_origins: 5,
+            max_train: None,
+            loss: Loss::default(),
+            select: Select::Best,
+            calibrate: true,
+        }
+    }
+}
+
+/// How one candidate did in the backtest.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CandidateScore {
+    /// A readable label of the model and its settings, e.g. `seasonal_naive(season_length=24)`.
+    pub name: String,
+    /// The candidate.
+    pub spec: ModelSpec,
+    /// The selection loss (`None` when the candidate failed).
+    pub loss: Option<f64>,
+    /// Pooled backtest scores (`None` when the candidate failed).
+    pub scores: Option<super::backtest::Scores>,
+    /// Why the candidate failed to fit at some origin, if it did.
+    pub error: Option<String>,
+}
+
+/// The interval calibration of a [`FittedAuto`]; see the [module docs](self).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Calibration {
+    /// The factor every predictive sd is multiplied by.
+    pub sd_scale: f64,
+    /// Backtest errors it was fitted on.
+    pub n_residuals: usize,
+    /// Scored points left out because their sd was 0.
+    pub n_zero_sd: usize,
+    /// Backtest coverage of the 80% / 95% intervals before calibration.
+    pub coverage_before: (f64, f64),
+    /// The same with the sd scaled (in-sample: the factor was fitted on these errors).
+    pub coverage_after: (f64, f64),
+}
+
+/// A fitted [`AutoForecaster`]: the chosen model (or combination) refitted on the whole history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FittedAuto {
+    members: Vec<FittedModel>,
+    chosen: Vec<ModelSpec>,
+    sd_scale: f64,
+    calibration: Option<Calibration>,
+    scores: Vec<CandidateScore>,
+    chosen_scores: Option<super::backtest::Scores>,
+    fallback: bool,
+    why: String,
+    info: FitInfo,
+}
+
+impl AutoForecaster {
+    /// The season lengths used for a history `y`: the ones given, or none.
+    ///
+    /// (When period detection is available, `None` is where detected periods come in.)
+    pub fn seasons_for(&self, _y: &[f64]) -> Vec<usize> {
+        self.season_lengths.clone().unwrap_or_default()
+    }
+
+    /// Checks the settings.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] for a horizon, `n_origins`, `max_train` or `k` of 0, a
+    /// season length below 2, an invalid [`Loss`], an empty candidate list or an auto
+    /// forecaster among the candidates.
+    pub fn validate(&self) -> Result<()> {
+        check_horizon(self.horizon)?;
+        if self.n_origins == 0 {
+            return Err(Error::param("n_origins must be >= 1, got 0"));
+        }
+        if self.max_train == Some(0) {
+            return Err(Error::param("max_train must be >= 1, got 0"));
+        }
+        if let Some(&m) = self.season_lengths.iter().flatten().find(|&&m| m < 2) {
+            return Err(Error::param(format!("season length must be >= 2, got {m}")));
+        }
+        self.loss.validate()?;
+        if self.select == Select::CombineTopK(0) {
+            return Err(Error::param("combine_top_k needs k >= 1, got 0"));
+        }
+        if let Some(c) = &self.candidates {
+            if c.is_empty() {
+                return Err(Error::param("the candidate list is empty"));
+            }
+            if let Some(i) = c.iter().position(|s| matches!(s, ModelSpec::Auto(_))) {
+                return Err(Error::param(format!(
+                    "an auto forecaster cannot be a candidate of an auto forecaster (candidate {i})"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    fn backtest_config(&self, mase_period: usize) -> BacktestConfig {
+        BacktestConfig {
+            horizon: self.horizon,
+            n_origins: self.n_origins,
+            stride: None,
+            max_train: self.max_train,
+            season_length: mase_period,
+            quantile: match self.loss {
+                Loss::Pinball { q } => q,
+                _ => 0.9,
+            },
+        }
+    }
+
+    fn fallback(&self, y: &[f64], seasons: &[usize], needed: usize) -> Result<FittedAuto> {
+        let n = y.len();
+        let m = seasons
+            .iter()
+            .copied()
+            .filter(|&m| n >= m.saturating_mul(2))
+            .max();
+        let (spec, what) = match m {
+            Some(m) => (
+                ModelSpec::SeasonalNaive(SeasonalNaive::new(m)),
+                format!("seasonal naive (m = {m})"),
+            ),
+            None => (
+                ModelSpec::Naive(Naive),
+                "naive (no season length has two full seasons of history)".to_string(),
+            ),
+        };
+        let fitted = finite_fit(&spec, y)?;
+        let why = format!(
+            "{what} chosen without a backtest: the history has {n} values, fewer than the \
+             {needed} a backtest of {} origins × {} steps needs",
+            self.n_origins, self.horizon
+        );
+        Ok(FittedAuto::new(
+            vec![fitted],
+            vec![spec],
+            1.0,
+            None,
+            Vec::new(),
+            None,
+            true,
+            why,
+        ))
+    }
+}
+
+impl Forecaster for AutoForecaster {
+    type Fitted = FittedAuto;
+
+    /// Backtests every candidate, chooses, refits on the whole history; see the
+    /// [module docs](self).
+    ///
+    /// # Errors
+    /// As [`AutoForecaster::validate`]; as [`prepare`] for the data (fewer than 2 values,
+    /// negative or infinite values, nothing known); [`Error::Fit`] when every candidate fails,
+    /// with each one's reason.
+    fn fit(&self, y: &[f64]) -> Result<FittedAuto> {
+        self.validate()?;
+        prepare(y, 2, "the auto forecaster (its naive fallback)")?;
+        let n = y.len();
+        let span = self.horizon.saturating_mul(self.n_origins);
+        let given = self.seasons_for(y);
+        let (kept, dropped): (Vec<usize>, Vec<usize>) = given
+            .iter()
+            .partition(|&&m| m.saturating_mul(2).saturating_add(span) <= n);
+        let min_train = kept.iter().max().map_or(self.horizon.max(3), |&m| 2 * m);
+        let needed = min_train.saturating_add(span);
+        if n < needed {
+            return self.fallback(y, &given, needed);
+        }
+        let mase_period = kept.first().copied().unwrap_or(1);
+        let cfg = self.backtest_config(mase_period);
+        let candidates = match &self.candidates {
+            Some(c) => c.clone(),
+            None => default_candidates(&kept, n),
+        };
+        let results: Vec<Result<(BacktestResult, f64)>> = candidates
+            .par_iter()
+            .map(|spec| {
+                let r = backtest(spec, y, &cfg)?;
+                let l = self.loss.evaluate(&r)?;
+                if l.is_finite() {
+                    Ok((r, l))
+                } else {
+                    Err(Error::Fit(format!("the backtest loss is not finite ({l})")))
+                }
+            })
+            .collect();
+        let mut scores = Vec::with_capacity(candidates.len());
+        let mut ok: Vec<(usize, f64, BacktestResult)> = Vec::new();
+        for (i, (spec, r)) in candidates.iter().zip(results).enumerate() {
+            let name = spec_label(spec);
+            match r {
+                Ok((r, l)) => {
+                    scores.push(CandidateScore {
+                        name,
+                        spec: spec.clone(),
+                        loss: Some(l),
+                        scores: Some(r.summary.clone()),
+                        error: None,
+                    });
+                    ok.push((i, l, r));
+                }
+                Err(e) => scores.push(CandidateScore {
+                    name,
+                    spec: spec.clone(),
+                    loss: None,
+                    scores: None,
+                    error: Some(e.to_string()),
+                }),
+            }
+        }
+        if ok.is_empty() {
+            let reasons: Vec<String> = scores
+                .iter()
+                .map(|s| format!("{}: {}", s.name, s.error.as_deref().unwrap_or("?")))
+                .collect();
+            return Err(Error::Fit(format!(
+                "every candidate failed: {}",
+                reasons.join("; ")
+            )));
+        }
+        // stable: equal losses keep the candidates' order
+        ok.sort_by(|a, b| a.1.total_cmp(&b.1));
+        let k = match self.select {
+            Select::Best => 1,
+            Select::CombineTopK(k) => k.min(ok.len()),
+        };
+        let top = &ok[..k];
+        let (chosen_bt, chosen_loss) = if k == 1 {
+            (top[0].2.clone(), top[0].1)
+        } else {
+            let bt = combine(y, &cfg, top.iter().map(|t| &t.2))?;
+            let l = self.loss.evaluate(&bt)?;
+            (bt, l)
+        };
+        let chosen: Vec<ModelSpec> = top.iter().map(|t| candidates[t.0].clone()).collect();
+        let members = chosen
+            .iter()
+            .map(|s| finite_fit(s, y))
+            .collect::<Result<Vec<FittedModel>>>()?;
+        let calibration = self.calibrate.then(|| calibrate(&chosen_bt));
+        let sd_scale = calibration.as_ref().map_or(1.0, |c| c.sd_scale);
+        let why = explain(
+            self,
+            &cfg,
+            &scores,
+            &ok,
+            &chosen,
+            chosen_loss,
+            &dropped,
+            calibration.as_ref(),
+        );
+        Ok(FittedAuto::new(
+            members,
+            chosen,
+            sd_scale,
+            calibration,
+            scores,
+            Some(chosen_bt.summary),
+            false,
+            why,
+        ))
+    }
+}
+
+/// Fits `spec` on the whole history and refuses a non-finite residual scale (values so large
+/// that their squares overflow), which would give infinite intervals.
+fn finite_fit(spec: &ModelSpec, y: &[f64]) -> Result<FittedModel> {
+    let f = spec.fit(y)?;
+    let sigma = f.fit_info().sigma;
+    if !sigma.is_finite() {
+        return Err(Error::Fit(format!(
+            "{} has a non-finite residual scale ({sigma}) on this history",
+            spec_label(spec)
+        )));
+    }
+    Ok(f)
+}
+
+/// The backtest of the mean of several candidates' forecasts at the same origins.
+fn combine<'a>(
+    y: &[f64],
+    cfg: &BacktestConfig,
+    parts: impl Iterator<Item = &'a BacktestResult>,
+) -> Result<BacktestResult> {
+    let parts: Vec<&BacktestResult> = parts.collect();
+    let Some(first) = parts.first() else {
+        return Err(Error::Fit("nothing to combine".to_string()));
+    };
+    let w = 1.0 / parts.len() as f64;
+    let mut out: Vec<OriginForecast> = Vec::with_capacity(first.origins.len());
+    for (j, o) in first.origins.iter().enumerate() {
+        let mut mean = vec![0.0; cfg.horizon];
+        let mut sd = vec![0.0; cfg.horizon];
+        for p in &parts {
+            let Some(po) = p.origins.get(j) else {
+                return Err(Error::Fit("backtests with different origins".to_string()));
+            };
+            for i in 0..cfg.horizon.min(po.mean.len()).min(po.sd.len()) {
+                mean[i] += w * po.mean[i];
+                sd[i] += w * po.sd[i];
+            }
+        }
+        let bounds = [0, 1].map(|l| normal_bounds(&mean, &sd, super::backtest::COVERAGE_LEVELS[l]));
+        out.push((o.train_start, o.origin, mean, sd, bounds));
+    }
+    score(y, cfg, out)
+}
+
+/// Fits the sd scale factor on a backtest's errors; see the [module docs](self).
+fn calibrate(bt: &BacktestResult) -> Calibration {
+    let mut z: Vec<f64> = Vec::new();
+    let mut n_zero_sd = 0;
+    for o in &bt.origins {
+        for ((&a, &m), &s) in o.actual.iter().zip(&o.mean).zip(&o.sd) {
+            if a.is_nan() {
+                continue;
+            }
+            if s > 0.0 {
+                z.push(((a - m) / s).abs());
+            } else {
+                n_zero_sd += 1;
+            }
+        }
+    }
+    z.retain(|v| v.is_finite());
+    z.sort_by(f64::total_cmp);
+    let z80 = dist::normal_quantile(0.9);
+    let z95 = dist::normal_quantile(0.975);
+    let cov = |k: f64| {
+        let n = z.len().max(1) as f64;
+        (
+            z.partition_point(|&v| v <= k * z80) as f64 / n,
+            z.partition_point(|&v| v <= k * z95) as f64 / n,
+        )
+    };
+    let before = cov(1.0);
+    let max_z = z.last().copied().unwrap_or(0.0);
+    let sd_scale = if z.len() < MIN_CALIBRATION_RESIDUALS || max_z <= 0.0 {
+        1.0
+    } else {
+        // the coverage steps up where k·z_L crosses an error: evaluate between the steps
+        let mut breaks: Vec<f64> = z
+            .iter()
+            .flat_map(|&v| [v / z80, v / z95])
+            .filter(|&b| b > 0.0)
+            .collect();
+        breaks.sort_by(f64::total_cmp);
+        breaks.dedup();
+        let objective = |k: f64| {
+            let (c80, c95) = cov(k);
+            (c80 - 0.8).powi(2) + (c95 - 0.95).powi(2)
+        };
+        let mut best = (f64::INFINITY, 1.0);
+        let last = breaks.last().copied().unwrap_or(1.0);
+        let probes = breaks
+            .windows(2)
+            .map(|w| 0.5 * (w[0] + w[1]))
+            .chain(std::iter::once(last * 1.05));
+        for k in probes {
+            let o = objective(k);
+            if o < best.0 {
+                best = (o, k);
+            }
+        }
+        if best.1.is_finite() && best.1 > 0.0 {
+            best.1
+        } else {
+            1.0
+        }
+    };
+    Calibration {
+        sd_scale,
+        n_residuals: z.len(),
+        n_zero_sd,
+        coverage_before: before,
+        coverage_after: cov(sd_scale),
+    }
+}
+
+/// A readable label of a model and its settings, e.g. `seasonal_naive(season_length=24)`.
+pub fn spec_label(spec: &ModelSpec) -> String {
+    match serde_json::to_value(spec) {
+        Ok(serde_json::Value::Object(map)) => {
+            let name = map
+                .get("model")
+                .and_then(|v| v.as_str())
+                .unwrap_or("model")
+                .to_string();
+            let params: Vec<String> = map
+                .iter()
+                .filter(|(k, _)| k.as_str() != "model")
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            if params.is_empty() {
+                name
+            } else {
+                format!("{name}({})", params.join(", "))
+            }
+        }
+        _ => format!("{spec:?}"),
+    }
+}
+
+fn pct_below(win: f64, other: f64) -> String {
+    if other > 0.0 {
+        format!("{:.1}% below", 100.0 * (other - win) / other)
+    } else {
+        "no better than".to_string()
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn explain(
+    auto: &AutoForecaster,
+    cfg: &BacktestConfig,
+    scores: &[CandidateScore],
+    ranked: &[(usize, f64, BacktestResult)],
+    chosen: &[ModelSpec],
+    chosen_loss: f64,
+    dropped: &[usize],
+    calibration: Option<&Calibration>,
+) -> String {
+    let scale = if cfg.season_length > 1 {
+        format!("seasonal naive MAE with m = {}", cfg.season_length)
+    } else {
+        "naive MAE".to_string()
+    };
+    let names: Vec<String> = chosen.iter().map(spec_label).collect();
+    let mut s = if names.len() == 1 {
+        format!("{} won", names[0])
+    } else {
+        format!("the mean of the top {}: {},", names.len(), names.join(", "))
+    };
+    s += &format!(
+        " with {} of {:.4} (scaled by the in-sample {scale}) over {} origins × {} steps",
+        auto.loss.describe(),
+        chosen_loss,
+        cfg.n_origins,
+        cfg.horizon
+    );
+    // the runner-up: the best candidate not chosen
+    match ranked.get(chosen.len()) {
+        Some((i, l, _)) => {
+            s += &format!(
+                "; {} the runner-up {} ({:.4})",
+                pct_below(chosen_loss, *l),
+                scores[*i].name,
+                l
+            )
+        }
+        None => s += "; no other candidate fitted",
+    }
+    // the reference: seasonal naive at the MASE period, or naive
+    let reference = if cfg.season_length > 1 {
+        ModelSpec::SeasonalNaive(SeasonalNaive::new(cfg.season_length))
+    } else {
+        ModelSpec::Naive(Naive)
+    };
+    let runner_up = ranked.get(chosen.len()).map(|r| &scores[r.0].spec);
+    if chosen.len() == 1 && chosen[0] == reference {
+        s += "; the winner is the reference baseline itself";
+    } else if runner_up == Some(&reference) {
+        s += ", the reference baseline";
+    } else if let Some(c) = scores.iter().find(|c| c.spec == reference) {
+        if let Some(l) = c.loss {
+            s += &format!(" and {} {} ({:.4})", pct_below(chosen_loss, l), c.name, l);
+        }
+    }
+    s.push('.');
+    let failed: Vec<String> = scores
+        .iter()
+        .filter_map(|c| c.error.as_ref().map(|e| format!("{} ({e})", c.name)))
+        .collect();
+    if !failed.is_empty() {
+        s += &format!(" Failed: {}.", failed.join("; "));
+    }
+    if !dropped.is_empty() {
+        s += &format!(
+            " Season lengths {dropped:?} dropped: a backtest needs 2 seasons plus {} test steps.",
+            cfg.span()
+        );
+    }
+    match calibration {
+        Some(c) if c.n_residuals >= MIN_CALIBRATION_RESIDUALS => {
+            s += &format!(
+                " Intervals calibrated: sd × {:.3} (fitted on {} backtest errors; 80%/95% \
+                 coverage {:.2}/{:.2} before, {:.2}/{:.2} after).",
+                c.sd_scale,
+                c.n_residuals,
+                c.coverage_before.0,
+                c.coverage_before.1,
+                c.coverage_after.0,
+                c.coverage_after.1
+            )
+        }
+        Some(c) => {
+            s += &format!(
+                " Intervals not calibrated: {} backtest errors, fewer than {MIN_CALIBRATION_RESIDUALS}.",
+                c.n_residuals
+            )
+        }
+        None => {}
+    }
+    s
+}
+
+impl FittedAuto {
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        members: Vec<FittedModel>,
+        chosen: Vec<ModelSpec>,
+        sd_scale: f64,
+        calibration: Option<Calibration>,
+        scores: Vec<CandidateScore>,
+        chosen_scores: Option<super::backtest::Scores>,
+        fallback: bool,
+        why: String,
+    ) -> Self {
+        let mut f = FittedAuto {
+            members,
+            chosen,
+            sd_scale,
+            calibration,
+            scores,
+            chosen_scores,
+            fallback,
+            why,
+            info: FitInfo {
+                n_obs: 0,
+                n_filled: 0,
+                sigma: 0.0,
+            },
+        };
+        f.refresh_info();
+        f
+    }
+
+    fn refresh_info(&mut self) {
+        if let Some(first) = self.members.first() {
+            let k = self.members.len() as f64;
+            let sigma = self.members.iter().map(|m| m.fit_info().sigma).sum::<f64>() / k;
+            self.info = FitInfo {
+                n_obs: first.fit_info().n_obs,
+                n_filled: first.fit_info().n_filled,
+                sigma: sigma * self.sd_scale,
+            };
+        }
+    }
+
+    /// Every candidate with its backtest scores and loss, or its error, in the order tried.
+    /// Empty when the history was too short for a backtest (see [`FittedAuto::is_fallback`]).
+    pub fn scores(&self) -> &[CandidateScore] {
+        &self.scores
+    }
+
+    /// Why this model: which won, by how much over the runner-up and over seasonal naive, which
+    /// candidates failed, and the calibration; or why no backtest ran.
+    pub fn why(&self) -> &str {
+        &self.why
+    }
+
+    /// The chosen model(s): one for [`Select::Best`], the top k for [`Select::CombineTopK`].
+    pub fn chosen(&self) -> &[ModelSpec] {
+        &self.chosen
+    }
+
+    /// The chosen model(s), refitted on the whole history.
+    pub fn models(&self) -> &[FittedModel] {
+        &self.members
+    }
+
+    /// Pooled backtest scores of the chosen forecast (of the combination, when combined), before
+    /// calibration; `None` for a fallback.
+    pub fn chosen_scores(&self) -> Option<&super::backtest::Scores> {
+        self.chosen_scores.as_ref()
+    }
+
+    /// The factor applied to every predictive sd (1 without calibration).
+    pub fn sd_scale(&self) -> f64 {
+        self.sd_scale
+    }
+
+    /// The calibration, when `calibrate` was set and a backtest ran.
+    pub fn calibration(&self) -> Option<&Calibration> {
+        self.calibration.as_ref()
+    }
+
+    /// True when the history was too short for a backtest and a baseline was taken directly.
+    pub fn is_fallback(&self) -> bool {
+        self.fallback
+    }
+}
+
+impl Fitted for FittedAuto {
+    fn name(&self) -> &'static str {
+        "auto"
+    }
+
+    fn fit_info(&self) -> &FitInfo {
+        &self.info
+    }
+
+    fn predict_mean_sd(&self, mean: &mut [f64], sd: &mut [f64]) {
+        match self.members.as_slice() {
+            [one] => one.predict_mean_sd(mean, sd),
+            many => {
+                let w = 1.0 / many.len().max(1) as f64;
+                let mut m = vec![0.0; mean.len()];
+                let mut s = vec![0.0; sd.len()];
+                mean.fill(0.0);
+                sd.fill(0.0);
+                for model in many {
+                    model.predict_mean_sd(&mut m, &mut s);
+                    for (acc, v) in mean.iter_mut().zip(&m) {
+                        *acc += w * v;
+                    }
+                    for (acc, v) in sd.iter_mut().zip(&s) {
+                        *acc += w * v;
+                    }
+                }
+            }
+        }
+        if self.sd_scale != 1.0 {
+            for v in sd.iter_mut() {
+                *v *= self.sd_scale;
+            }
+        }
+    }
+
+    fn update(&mut self, y: &[f64]) -> Result<()> {
+        check_update(y)?;
+        for m in &mut self.members {
+            m.update(y)?;
+        }
+        self.refresh_info();
+        Ok(())
+    }
+
+    /// A single chosen model without calibration forecasts exactly as that model (its own
+    /// intervals); otherwise normal intervals around the combined mean with the scaled sd.
+    fn predict_into(&self, horizon: usize, levels: &[f64], out: &mut Forecast) -> Result<()> {
+        if let ([one], true) = (self.members.as_slice(), self.sd_scale == 1.0) {
+            return one.predict_into(horizon, levels, out);
+        }
+        check_horizon(horizon)?;
+        check_levels(levels)?;
+        out.mean.clear();
+        out.mean.resize(horizon, 0.0);
+        out.sd.clear();
+        out.sd.resize(horizon, 0.0);
+        self.predict_mean_sd(&mut out.mean, &mut out.sd);
+        out.intervals.clear();
+        for &level in levels {
+            let (lower, upper) = normal_bounds(&out.mean, &out.sd, level);
+            out.intervals.push(Interval {
+                level,
+                lower,
+                upper,
+            });
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::forecast::backtest::COVERAGE_LEVELS;
+
+    fn close(a: f64, b: f64, tol: f64) -> bool {
+        (a - b).abs() <= tol
+    }
+
+    /// The hand-worked backtest of `backtest::tests::hand_worked_naive_backtest` (naive model,
+    /// y = [1,2,4,3,5,6,8,7], horizon 2, 2 origins): errors 2, 3 with scale 4/3 and 2, 1 with
+    /// scale 7/5, all forecasts below the actual.
+    fn hand_backtest() -> BacktestResult {
+        let y = [1.0, 2.0, 4.0, 3.0, 5.0, 6.0, 8.0, 7.0];
+        let cfg = BacktestConfig {
+            horizon: 2,
+            n_origins: 2,
+            ..BacktestConfig::default()
+        };
+        backtest(&ModelSpec::Naive(Naive), &y, &cfg).unwrap()
+    }
+
+    #[test]
+    fn losses_by_hand() {
+        let r = hand_backtest();
+        // MASE: (2/(4/3) + 3/(4/3) + 2/1.4 + 1/1.4)/4 = (1.5 + 2.25 + 1.4285714 + 0.7142857)/4
+        assert!(close(Loss::Mase.evaluate(&r).unwrap(), 1.473_214_3, 1e-7));
+        // pinball points 0.1688512, 0.3932072 (scale 4/3) and 0.0892367, 0.1688205 (scale 1.4)
+        let want =
+            (0.168_851_2 * 0.75 + 0.393_207_2 * 0.75 + 0.089_236_7 / 1.4 + 0.168_820_5 / 1.4) / 4.0;
+        let got = Loss::Pinball { q: 0.9 }.evaluate(&r).unwrap();
+        assert!(close(got, want, 1e-7), "{got} vs {want}");
+        // every forecast is short: the under weight multiplies the MASE terms, the over weight
+        // does not enter
+        let a = Loss::Asymmetric {
+            under: 3.0,
+            over: 100.0,
+        };
+        assert!(close(a.evaluate(&r).unwrap(), 3.0 * 1.473_214_3, 1e-6));
+        // mirrored: y = [7,8,6,5,3,4,2,1]; origin 4 forecasts 5 for [3,4] (over by 2, 1; scale
+        // (1+2+1)/3 = 4/3), origin 6 forecasts 4 for [2,1] (over by 2, 3; scale 7/5): with
+        // over weight 2 the points cost 2·2·0.75 = 3, 1.5, 4/1.4, 6/1.4 → mean 2.9107143
+        let y = [7.0, 8.0, 6.0, 5.0, 3.0, 4.0, 2.0, 1.0];
+        let r = backtest(&ModelSpec::Naive(Naive), &y, &r.config).unwrap();
+        let a = Loss::Asymmetric {
+            under: 100.0,
+            over: 2.0,
+        };
+        assert!(close(a.evaluate(&r).unwrap(), 2.910_714_3, 1e-7));
+    }
+
+    /// 20 errors with |z| = 0.1, 0.2, ..., 2.0 (sd 1). Unscaled, 12 fall within ±Φ⁻¹(0.9) =
+    /// ±1.2815516 (60%) and 19 within ±1.9599640 (95%). Scaling the sd by k: 80% coverage needs
+    /// 16 inside, i.e. 1.6 <= 1.2815516·k < 1.7; there every |z| <= 2.0 < 1.96·k, so 95%
+    /// coverage is 1 and the objective 0.05² = 0.0025. Coverages (0.75 or 0.85, 1) cost 0.005
+    /// and k with 95% coverage exactly 0.95 (0.969 <= k < 1.020) leaves 80% coverage at 0.6 or
+    /// 0.65. The best step is k ∈ [1.6, 1.7)/1.2815516, whose midpoint is 1.65/1.2815516 =
+    /// 1.2874949.
+    #[test]
+    fn calibration_factor_by_hand() {
+        let fc: Vec<OriginForecast> = (1..=20)
+            .map(|i| {
+                let mean = vec![10.0];
+                let sd = vec![1.0];
+                let bounds = COVERAGE_LEVELS.map(|l| normal_bounds(&mean, &sd, l));
+                (0, 10 + i, mean, sd, bounds)
+            })
+            .collect();
+        let mut y = vec![10.0; 31];
+        for i in 1..=20 {
+            y[10 + i] = 10.0 + if i % 2 == 0 { 0.1 } else { -0.1 } * i as f64;
+        }
+        let cfg = BacktestConfig {
+            horizon: 1,
+            n_origins: 20,
+            stride: Some(1),
+            ..BacktestConfig::default()
+        };
+        let bt = score(&y, &cfg, fc).unwrap();
+        let c = calibrate(&bt);
+        assert_eq!(c.n_residuals, 20);
+        assert!(
+            close(c.sd_scale, 1.65 / 1.281_551_565_5, 1e-9),
+            "{}",
+            c.sd_scale
+        );
+        assert!(close(c.coverage_before.0, 0.6, 1e-12));
+        assert!(close(c.coverage_before.1, 0.95, 1e-12));
+        assert!(close(c.coverage_after.0, 0.8, 1e-12));
+        assert!(close(c.coverage_after.1, 1.0, 1e-12));
+    }
+
+    #[test]
+    fn labels_name_the_settings() {
+        assert_eq!(spec_label(&ModelSpec::Naive(Naive)), "naive");
+        assert_eq!(
+            spec_label(&ModelSpec::SeasonalNaive(SeasonalNaive::new(24))),
+            "seasonal_naive(season_length=24)"
+        );
+    }
+
+    #[test]
+    fn default_candidates_follow_the_data() {
+        let names = |c: Vec<ModelSpec>| c.iter().map(spec_label).collect::<Vec<_>>();
+        assert_eq!(
+            names(default_candidates(&[168, 24, 24, 1], 400)),
+            [
+                "naive",
+                "drift",
+                "seasonal_naive(season_length=24)",
+                "seasonal_naive(season_length=168)"
+            ]
+        );
+        assert_eq!(names(default_candidates(&[24], 47)), ["naive", "drift"]);
+        assert_eq!(names(default_candidates(&[], 2)), ["naive"]);
+        assert!(default_candidates(&[], 1).is_empty());
+    }
+}
