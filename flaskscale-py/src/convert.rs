@@ -102,3 +102,37 @@ pub fn values<'py>(obj: &Bound<'py, PyAny>) -> PyResult<Values<'py>> {
     let arr = converted.extract::<PyReadonlyArray1<'py, f64>>()?;
     Ok(Values::Owned(arr.as_array().to_vec()))
 }
+
+/// Any serde-serialisable core value as plain Python objects (dicts, lists, numbers), through
+/// JSON: used for reports and explanations, never on a hot path.
+pub fn to_plain<'py, T: serde::Serialize>(
+    py: Python<'py>,
+    value: &T,
+) -> PyResult<Bound<'py, PyAny>> {
+    let text = serde_json::to_string(value)
+        .map_err(|e| to_py(py, Error::InvalidData(format!("cannot serialise: {e}"))))?;
+    py.import("json")?.getattr("loads")?.call1((text,))
+}
+
+/// The settings of any flaskscale model object (everything with `to_json`), as a core spec.
+pub fn spec_of(obj: &Bound<'_, PyAny>) -> PyResult<flaskscale_core::ModelSpec> {
+    let py = obj.py();
+    let text: String =
+        obj.call_method0("to_json")
+            .and_then(|t| t.extract())
+            .map_err(|_| {
+                to_py(
+                    py,
+                    Error::InvalidParameter(format!(
+                    "expected a flaskscale model (Naive, SeasonalNaive, HoltWinters, ...), got {}",
+                    obj.get_type().name().map(|n| n.to_string()).unwrap_or_default()
+                )),
+                )
+            })?;
+    serde_json::from_str(&text).map_err(|e| {
+        to_py(
+            py,
+            Error::InvalidParameter(format!("not a model specification: {e}")),
+        )
+    })
+}

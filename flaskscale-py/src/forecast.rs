@@ -1,8 +1,8 @@
 //! Forecaster classes, the fitted model, the forecast, and the accuracy metrics.
 
-use crate::convert::{compute, param_err, to_py, values, Values};
+use crate::convert::{compute, param_err, spec_of, to_plain, to_py, values, Values};
 use crate::series::PySeries;
-use flaskscale_core::forecast::{Drift, Naive, SeasonalNaive};
+use flaskscale_core::forecast::{AutoForecaster, Drift, Loss, Naive, SeasonalNaive, Select};
 use flaskscale_core::{metrics, Error, Fitted, FittedModel, Forecast, ModelSpec};
 use numpy::{IntoPyArray, PyArray1};
 use pyo3::prelude::*;
@@ -86,6 +86,24 @@ impl PyFitted {
             )
         })?;
         Ok(PyFitted { inner })
+    }
+
+    /// For an automatic forecaster: why the winner won (None for other models).
+    fn why(&self) -> Option<String> {
+        match &self.inner {
+            FittedModel::Auto(a) => Some(a.why().to_string()),
+            _ => None,
+        }
+    }
+
+    /// For an automatic forecaster: every candidate's backtest scores, as a list of dicts with
+    /// name, spec, loss, scores (mase, smape, rmse, pinball, coverage_80, ...) and error (None for
+    /// other models).
+    fn scores<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        match &self.inner {
+            FittedModel::Auto(a) => Ok(Some(to_plain(py, &a.scores())?)),
+            _ => Ok(None),
+        }
     }
 
     fn __repr__(&self) -> String {
@@ -266,6 +284,83 @@ model_class!(
     }
 );
 
+model_class!(
+    PyAutoForecaster,
+    "AutoForecaster",
+    "Chooses among candidate models by a rolling-origin backtest whose loss punishes \
+     under-forecasting more than over-forecasting.",
+    {
+        #[new]
+        #[pyo3(signature = (*, season_lengths = None, candidates = None, horizon = 24, n_origins = 5,
+                            max_train = None, loss = "pinball", quantile = 0.9, weights = None,
+                            select = "best", top_k = 2, calibrate = true))]
+        #[allow(clippy::too_many_arguments)]
+        fn new(
+            py: Python<'_>,
+            season_lengths: Option<Vec<usize>>,
+            candidates: Option<Vec<Bound<'_, PyAny>>>,
+            horizon: usize,
+            n_origins: usize,
+            max_train: Option<usize>,
+            loss: &str,
+            quantile: f64,
+            weights: Option<(f64, f64)>,
+            select: &str,
+            top_k: usize,
+            calibrate: bool,
+        ) -> PyResult<Self> {
+            let loss =
+                match (loss, weights) {
+                    ("pinball", None) => Loss::Pinball { q: quantile },
+                    ("mase", None) => Loss::Mase,
+                    ("asymmetric", Some((under, over))) => Loss::Asymmetric { under, over },
+                    ("asymmetric", None) => {
+                        return Err(param_err(
+                            py,
+                            "loss=\"asymmetric\" needs weights=(under, over)",
+                        ))
+                    }
+                    (_, Some(_)) => {
+                        return Err(param_err(py, "weights go with loss=\"asymmetric\" only"))
+                    }
+                    (other, _) => return Err(param_err(
+                        py,
+                        format!(
+                            "loss must be \"pinball\", \"mase\" or \"asymmetric\", got {other:?}"
+                        ),
+                    )),
+                };
+            let select = match select {
+                "best" => Select::Best,
+                "combine" => Select::CombineTopK(top_k),
+                other => {
+                    return Err(param_err(
+                        py,
+                        format!("select must be \"best\" or \"combine\", got {other:?}"),
+                    ))
+                }
+            };
+            let candidates = candidates
+                .map(|c| c.iter().map(spec_of).collect::<PyResult<Vec<_>>>())
+                .transpose()?;
+            let auto = AutoForecaster {
+                season_lengths,
+                candidates,
+                horizon,
+                n_origins,
+                max_train,
+                loss,
+                select,
+                calibrate,
+            };
+            auto.validate().map_err(|e| to_py(py, e))?;
+            Ok(PyAutoForecaster {
+                spec: ModelSpec::Auto(auto),
+            })
+        }
+    }
+);
+
 fn pair<'py>(y: &Bound<'py, PyAny>, f: &Bound<'py, PyAny>) -> PyResult<(Values<'py>, Values<'py>)> {
     Ok((values(y)?, values(f)?))
 }
@@ -338,6 +433,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyNaive>()?;
     m.add_class::<PySeasonalNaive>()?;
     m.add_class::<PyDrift>()?;
+    m.add_class::<PyAutoForecaster>()?;
     m.add_function(wrap_pyfunction!(mae, m)?)?;
     m.add_function(wrap_pyfunction!(rmse, m)?)?;
     m.add_function(wrap_pyfunction!(smape, m)?)?;

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from ._flaskscale import (
     AccessLogReport,
+    AutoForecaster,
     Drift,
     FittedModel,
     Forecast,
@@ -39,6 +40,7 @@ from .exceptions import (
 
 __all__ = [
     "AccessLogReport",
+    "AutoForecaster",
     "Drift",
     "FitError",
     "FittedModel",

@@ -13,6 +13,7 @@ _StrPath = Union[str, "PathLike[str]"]
 
 __all__ = [
     "AccessLogReport",
+    "AutoForecaster",
     "Drift",
     "FittedModel",
     "Forecast",
@@ -129,6 +130,8 @@ class FittedModel:
     def to_json(self) -> str: ...
     @staticmethod
     def from_json(text: str) -> FittedModel: ...
+    def why(self) -> Optional[str]: ...
+    def scores(self) -> Optional[list[dict[str, Any]]]: ...
 
 @final
 class Naive:
@@ -145,6 +148,26 @@ class SeasonalNaive:
 @final
 class Drift:
     def __new__(cls) -> Drift: ...
+    def fit(self, data: _ArrayLike) -> FittedModel: ...
+    def to_json(self) -> str: ...
+
+@final
+class AutoForecaster:
+    def __new__(
+        cls,
+        *,
+        season_lengths: Optional[Sequence[int]] = None,
+        candidates: Optional[Sequence[Any]] = None,
+        horizon: int = 24,
+        n_origins: int = 5,
+        max_train: Optional[int] = None,
+        loss: str = "pinball",
+        quantile: float = 0.9,
+        weights: Optional[Tuple[float, float]] = None,
+        select: str = "best",
+        top_k: int = 2,
+        calibrate: bool = True,
+    ) -> AutoForecaster: ...
     def fit(self, data: _ArrayLike) -> FittedModel: ...
     def to_json(self) -> str: ...
 

@@ -1,0 +1,50 @@
+"""AutoForecaster through Python: the choice, its scores and reasons, and typed errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import flaskscale as fs
+
+
+def test_picks_the_seasonal_model_on_a_daily_cycle() -> None:
+    rng = np.random.default_rng(3)
+    t = np.arange(24 * 21)
+    y = 100 + 40 * np.sin(2 * np.pi * t / 24) + rng.normal(0, 3, len(t))
+    fitted = fs.AutoForecaster(season_lengths=[24]).fit(y)
+    scores = fitted.scores()
+    assert scores is not None and len(scores) == 3
+    names = [s["name"] for s in scores]
+    best = min(scores, key=lambda s: s["loss"])
+    assert best["name"].startswith("seasonal_naive")
+    assert "seasonal_naive" in (fitted.why() or "")
+    assert set(names) >= {"naive", "drift"}
+    fc = fitted.predict(24, levels=[0.9])
+    # one day ahead of a noisy sine: the forecast follows the cycle
+    assert np.corrcoef(fc.mean, 100 + 40 * np.sin(2 * np.pi * (t[-1] + 1 + np.arange(24)) / 24))[0, 1] > 0.95
+    assert fs.Naive().fit(y).why() is None
+
+
+def test_wikipedia_weekly_season_wins(wikipedia_path) -> None:  # type: ignore[no-untyped-def]
+    y = fs.Series.from_csv(wikipedia_path).values
+    fitted = fs.AutoForecaster(season_lengths=[24, 168]).fit(y)
+    assert "season_length=168" in (fitted.why() or "")
+
+
+def test_candidates_and_bad_settings() -> None:
+    y = np.arange(200, dtype=float) % 12 + 5
+    fitted = fs.AutoForecaster(candidates=[fs.Naive(), fs.SeasonalNaive(12)]).fit(y)
+    assert [s["name"] for s in fitted.scores() or []] == ["naive", "seasonal_naive(season_length=12)"]
+    with pytest.raises(fs.InvalidParameterError):
+        fs.AutoForecaster(loss="huber")
+    with pytest.raises(fs.InvalidParameterError):
+        fs.AutoForecaster(quantile=1.5)
+    with pytest.raises(fs.InvalidParameterError):
+        fs.AutoForecaster(loss="asymmetric")
+    with pytest.raises(fs.InvalidParameterError):
+        fs.AutoForecaster(horizon=0)
+    with pytest.raises(fs.InvalidParameterError, match="expected a flaskscale model"):
+        fs.AutoForecaster(candidates=[42])
+    with pytest.raises(fs.InvalidParameterError):
+        fs.AutoForecaster(candidates=[fs.AutoForecaster()])
