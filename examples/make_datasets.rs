@@ -6,9 +6,9 @@
 use flaskscale_core::traffic::{generate, shop_two_weeks_spec};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let dir = std::env::args().nth(1).unwrap_or_else(|| {
-        concat!(env!("CARGO_MANIFEST_DIR"), "/../datasets/shop-2w").to_string()
-    });
+    let dir = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| concat!(env!("CARGO_MANIFEST_DIR"), "/../datasets/shop-2w").to_string());
     std::fs::create_dir_all(&dir)?;
     let spec = shop_two_weeks_spec();
     let series = generate(&spec)?;
