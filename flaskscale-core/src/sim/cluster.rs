@@ -54,10 +54,13 @@ struct Cluster {
     timeout: f64,
     slo_wait: f64,
     ready: u32,
-    /// Ready times of starting replicas, non-decreasing (startup is constant).
-    pending: VecDeque<f64>,
-    /// End times of draining replicas, non-decreasing.
-    draining: VecDeque<f64>,
+    /// Batches of starting replicas `(ready time, count)`, times non-decreasing (startup is
+    /// constant); `n_pending` is the sum of the counts.
+    pending: VecDeque<(f64, u32)>,
+    n_pending: u32,
+    /// Batches of draining replicas `(end time, count)`, times non-decreasing.
+    draining: VecDeque<(f64, u32)>,
+    n_draining: u64,
     queue: f64,
     t: Totals,
 }
@@ -73,18 +76,20 @@ impl Cluster {
             slo_wait: cfg.slo_wait_seconds,
             ready: cfg.initial_replicas,
             pending: VecDeque::new(),
+            n_pending: 0,
             draining: VecDeque::new(),
+            n_draining: 0,
             queue: 0.0,
             t: Totals::default(),
         }
     }
 
     fn target(&self) -> u32 {
-        self.ready + self.pending.len() as u32
+        self.ready + self.n_pending
     }
 
-    fn billed(&self) -> usize {
-        self.ready as usize + self.pending.len() + self.draining.len()
+    fn billed(&self) -> u64 {
+        self.ready as u64 + self.n_pending as u64 + self.n_draining
     }
 
     /// Sets the target to `n` at time `now`; `instant` makes added replicas ready at once.
@@ -94,39 +99,49 @@ impl Cluster {
             if instant {
                 self.ready += n - cur;
             } else {
-                for _ in cur..n {
-                    self.pending.push_back(now + self.startup);
-                }
+                self.pending.push_back((now + self.startup, n - cur));
+                self.n_pending += n - cur;
             }
         } else {
             let mut remove = cur - n;
-            while remove > 0 && self.pending.pop_back().is_some() {
-                remove -= 1;
+            // cancel the replicas asked for last first
+            while remove > 0 {
+                let Some(last) = self.pending.back_mut() else {
+                    break;
+                };
+                let k = last.1.min(remove);
+                last.1 -= k;
+                self.n_pending -= k;
+                remove -= k;
+                if last.1 == 0 {
+                    self.pending.pop_back();
+                }
             }
             self.ready -= remove;
-            if self.drain > 0.0 {
-                for _ in 0..remove {
-                    self.draining.push_back(now + self.drain);
-                }
+            if self.drain > 0.0 && remove > 0 {
+                self.draining.push_back((now + self.drain, remove));
+                self.n_draining += remove as u64;
             }
         }
     }
 
     /// Replicas becoming ready and drains ending at or before `now`.
     fn apply_due(&mut self, now: f64) {
-        while self.pending.front().is_some_and(|&r| r <= now) {
+        while let Some(&(_, k)) = self.pending.front().filter(|b| b.0 <= now) {
             self.pending.pop_front();
-            self.ready += 1;
+            self.n_pending -= k;
+            self.ready += k;
         }
-        while self.draining.front().is_some_and(|&d| d <= now) {
+        while let Some(&(_, k)) = self.draining.front().filter(|b| b.0 <= now) {
             self.draining.pop_front();
+            self.n_draining -= k as u64;
         }
     }
 
     /// The earliest replica event (ready or drain end).
     fn next_event(&self) -> f64 {
-        let a = self.pending.front().copied().unwrap_or(f64::INFINITY);
-        let b = self.draining.front().copied().unwrap_or(f64::INFINITY);
+        let a = self.pending.front().map_or(f64::INFINITY, |b| b.0);
+        let b = self.draining.front().map_or(f64::INFINITY, |b| b.0);
         a.min(b)
     }
 
@@ -314,7 +329,7 @@ pub fn run_policy(
         mean_utilisation: if t.capacity_requests > 0.0 {
             t.served_known / t.capacity_requests
         } else {
-            f64::NAN
+            0.0
         },
         scale_ups: ups,
         scale_downs: downs,
@@ -373,12 +388,19 @@ mod tests {
     fn set_target_cancels_starting_replicas_first() {
         let mut cl = Cluster::new(&cfg());
         cl.set_target(4, 0.0, false);
-        assert_eq!((cl.ready, cl.pending.len()), (1, 3));
+        assert_eq!((cl.ready, cl.n_pending), (1, 3));
         cl.set_target(2, 5.0, false);
-        assert_eq!((cl.ready, cl.pending.len()), (1, 1));
+        assert_eq!((cl.ready, cl.n_pending), (1, 1));
         cl.apply_due(30.0);
         assert_eq!(cl.ready, 2);
-        cl.set_target(0, 31.0, false);
-        assert_eq!(cl.target(), 0);
+        cl.set_target(6, 40.0, false);
+        cl.set_target(7, 50.0, false);
+        cl.set_target(5, 60.0, false); // cancels the batch of 50 s and 1 of the batch of 40 s
+        assert_eq!(cl.pending, VecDeque::from([(70.0, 3)]));
+        cl.set_target(0, 61.0, false);
+        assert_eq!((cl.target(), cl.billed()), (0, 0));
+        // a huge request costs one batch, not one entry per replica
+        cl.set_target(u32::MAX, 62.0, false);
+        assert_eq!((cl.pending.len(), cl.target()), (1, u32::MAX));
     }
 }

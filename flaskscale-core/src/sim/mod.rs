@@ -212,7 +212,7 @@ pub struct PolicySummary {
     /// Billed replica-hours above `ceil(demand rate / capacity)` (known steps only).
     pub over_provisioned_replica_hours: f64,
     /// Requests served divided by the requests the ready replicas could have served (known
-    /// steps only; `NaN` when there was no capacity at all).
+    /// steps only; 0 when there was no capacity at all).
     pub mean_utilisation: f64,
     /// Decisions that raised the target.
     pub scale_ups: u32,

@@ -130,8 +130,8 @@ impl Oracle {
         })
     }
 
-    /// The replicas the oracle asks for at `now`.
-    pub fn need_at(&self, now: f64) -> u32 {
+    /// The peak demand rate (requests per second) over `[now, now + startup + interval)`.
+    pub fn peak_rate_at(&self, now: f64) -> f64 {
         let lo = ((now - self.start) / self.step).floor().max(0.0);
         let hi = ((now + self.startup + self.interval - self.start) / self.step).ceil();
         let n = self.values.len() as f64;
@@ -143,7 +143,12 @@ impl Oracle {
             .iter()
             .filter(|v| !v.is_nan())
             .fold(0.0f64, |m, &v| m.max(v));
-        replicas_for(peak / self.step, self.capacity)
+        peak / self.step
+    }
+
+    /// The replicas the oracle asks for at `now`: `ceil(peak_rate_at(now) / capacity)`.
+    pub fn need_at(&self, now: f64) -> u32 {
+        replicas_for(self.peak_rate_at(now), self.capacity)
     }
 }
 
@@ -158,10 +163,10 @@ impl SimPolicy for Oracle {
         Ok(())
     }
     fn decide(&mut self, now: f64, _current: u32) -> Result<SimDecision> {
-        let replicas = self.need_at(now);
+        let peak = self.peak_rate_at(now);
         Ok(SimDecision {
-            replicas,
-            forecast: Some(replicas as f64 * self.capacity),
+            replicas: replicas_for(peak, self.capacity),
+            forecast: Some(peak),
         })
     }
 }
