@@ -266,7 +266,9 @@ pub fn run_policy(
         queue: Vec::with_capacity(n),
         dropped: Vec::with_capacity(n),
     };
-    let (mut ups, mut downs, mut peak) = (0u32, 0u32, cl.target());
+    // with a warm start the initial count is replaced at once by the first decision
+    let initial_peak = if cfg.warm_start { 0 } else { cl.target() };
+    let (mut ups, mut downs, mut peak) = (0u32, 0u32, initial_peak);
     let mut forecast: Option<f64> = None;
     let mut tick: u64 = 0;
     let mut next_tick = start;
@@ -284,12 +286,14 @@ pub fn run_policy(
                 let d = policy.decide(now, cl.target())?;
                 let want = d.replicas.min(cfg.max_replicas);
                 let cur = cl.target();
-                if want > cur {
+                let warm = cfg.warm_start && tick == 0;
+                // the warm start sets the starting fleet: not a scaling action
+                if want > cur && !warm {
                     ups += 1;
-                } else if want < cur {
+                } else if want < cur && !warm {
                     downs += 1;
                 }
-                cl.set_target(want, now, cfg.warm_start && tick == 0);
+                cl.set_target(want, now, warm);
                 peak = peak.max(want);
                 forecast = d.forecast.filter(|f| f.is_finite());
                 tick += 1;

@@ -214,11 +214,12 @@ pub struct PolicySummary {
     /// Requests served divided by the requests the ready replicas could have served (known
     /// steps only; 0 when there was no capacity at all).
     pub mean_utilisation: f64,
-    /// Decisions that raised the target.
+    /// Decisions that raised the target (not counting the warm-start decision).
     pub scale_ups: u32,
-    /// Decisions that lowered the target.
+    /// Decisions that lowered the target (not counting the warm-start decision).
     pub scale_downs: u32,
-    /// Largest target (ready plus starting replicas).
+    /// Largest target (ready plus starting replicas); the initial count is included only
+    /// without a warm start.
     pub peak_replicas: u32,
     /// Trace steps with missing demand.
     pub missing_steps: usize,

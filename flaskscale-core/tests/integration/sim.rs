@@ -354,6 +354,7 @@ fn nasa_trace_through_reference_policies() {
     let rep = simulate(&trace, policies, &cfg).unwrap();
     let [fixed, oracle, reactive] = [0, 1, 2].map(|i| &rep.policies[i].summary);
     assert_eq!(fixed.peak_replicas, 14); // max 405 per minute = 6.75 req/s → 14 × 0.5
+    assert_eq!((fixed.scale_ups, fixed.scale_downs), (0, 0)); // warm start: no action
     assert_eq!(fixed.missing_steps, 7210);
     close(fixed.arrived, 3_461_610.0, 1e-6); // the trace's documented total
     assert_eq!(fixed.violation_minutes, 0.0);
