@@ -33,6 +33,41 @@
 //! assert!(oracle.summary.replica_hours <= fixed.summary.replica_hours);
 //! # Ok::<(), flaskscale_core::Error>(())
 //! ```
+//!
+//! # Adapting a policy
+//! A stateful autoscaler with `observe(timestamp, value)` and `recommend(now, current)` needs
+//! only a thin wrapper; a stateless rule such as the HPA's, which takes the current load with
+//! each call, keeps the last observed rate itself:
+//! ```
+//! use flaskscale_core::sim::{SimDecision, SimPolicy};
+//! use flaskscale_core::Result;
+//!
+//! /// Stand-in for a rule that wants the load (req/s) at each call.
+//! struct Rule { per_replica: f64 }
+//! impl Rule {
+//!     fn recommend(&mut self, _now: f64, current: u32, load: f64) -> u32 {
+//!         if load.is_nan() { current } else { (load / self.per_replica).ceil() as u32 }
+//!     }
+//! }
+//!
+//! struct RuleAdapter { rule: Rule, step: f64, interval: f64, last_rate: f64 }
+//! impl SimPolicy for RuleAdapter {
+//!     fn name(&self) -> String { "rule".into() }
+//!     fn interval(&self) -> f64 { self.interval }
+//!     fn observe(&mut self, _t: f64, requests: f64) -> Result<()> {
+//!         self.last_rate = requests / self.step; // NaN stays NaN: the rule holds
+//!         Ok(())
+//!     }
+//!     fn decide(&mut self, now: f64, current: u32) -> Result<SimDecision> {
+//!         let replicas = self.rule.recommend(now, current, self.last_rate);
+//!         Ok(SimDecision { replicas, forecast: None })
+//!     }
+//! }
+//! let mut a = RuleAdapter { rule: Rule { per_replica: 10.0 }, step: 60.0, interval: 15.0, last_rate: f64::NAN };
+//! a.observe(0.0, 1500.0)?;
+//! assert_eq!(a.decide(60.0, 1)?.replicas, 3); // 25 req/s at 10 per replica
+//! # Ok::<(), flaskscale_core::Error>(())
+//! ```
 
 pub mod cluster;
 pub mod reference;

@@ -143,6 +143,26 @@ fn hand_computed_five_steps() {
     close(r.summary.replica_hours * 3600.0, 870.0, 1e-9);
 }
 
+/// Time-outs as admission control, worked by hand: 1 replica (10 req/s), a 5 s time-out, so at
+/// most 10 × 5 = 50 requests wait. Step 0 brings 20 req/s: the queue is full after 50 / 10 = 5 s,
+/// then 10 req/s are dropped for 55 s (550); 600 served; violation 60 s. Step 1 brings nothing:
+/// the 50 drain in 5 s, the wait exceeds 1 s while Q > 10, i.e. 4 s. Totals: arrived 1200,
+/// served 650, dropped 550, violations 64 s.
+#[test]
+fn hand_computed_time_out() {
+    let trace = Series::new(vec![1200.0, 0.0], 0.0, 60.0).unwrap();
+    let mut cfg = SimConfig::new(10.0, 60.0).unwrap();
+    cfg.queue_timeout_seconds = Some(5.0);
+    let mut p = Scripted::new("one", 60.0, vec![1]);
+    let s = run_policy(&trace, &mut p, &cfg).unwrap().summary;
+    close(s.arrived, 1200.0, 1e-9);
+    close(s.served, 650.0, 1e-9);
+    close(s.dropped, 550.0, 1e-9);
+    close(s.dropped_share, 550.0 / 1200.0, 1e-12);
+    close(s.delayed, 650.0, 1e-9); // nothing arrived to an empty queue with spare capacity
+    close(s.violation_minutes * 60.0, 64.0, 1e-9);
+}
+
 /// A policy that checks causality: at each decision it has observed exactly the steps that
 /// ended by then.
 struct Spy {
