@@ -5,7 +5,9 @@ pub mod error;
 pub mod forecast;
 pub mod metrics;
 pub mod series;
+pub mod sim;
 pub mod time;
+pub mod traffic;
 
 pub use error::{Error, Result};
 pub use forecast::{
@@ -13,6 +15,7 @@ pub use forecast::{
     Naive, SeasonalNaive,
 };
 pub use series::{Aggregation, CsvOptions, Series, SkippedRows, Stats};
+pub use sim::{simulate, SimConfig, SimDecision, SimPolicy, SimReport};
 
 #[cfg(test)]
 mod autotraits {
@@ -24,5 +27,9 @@ mod autotraits {
         send_sync::<super::ModelSpec>();
         send_sync::<super::Forecast>();
         send_sync::<super::Error>();
+        send_sync::<super::SimReport>();
+        send_sync::<super::SimConfig>();
+        send_sync::<super::sim::Oracle>();
+        send_sync::<super::traffic::TrafficSpec>();
     }
 }

@@ -5,3 +5,4 @@
 mod auto;
 mod common;
 mod foundation;
+mod sim;
