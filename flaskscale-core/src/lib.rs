@@ -4,14 +4,16 @@ pub mod access_log;
 pub mod error;
 pub mod forecast;
 pub mod metrics;
+pub mod periods;
 pub mod series;
 pub mod time;
 
 pub use error::{Error, Result};
 pub use forecast::{
-    Drift, FitInfo, Fitted, FittedModel, Forecast, Forecaster, Interval, ModelSpec, Naive,
-    SeasonalNaive,
+    Combine, Drift, Ensemble, FitInfo, Fitted, FittedModel, Forecast, Forecaster,
+    FourierRegression, Interval, LinearTrend, ModelSpec, MultiSeasonalNaive, Naive, SeasonalNaive,
 };
+pub use periods::{detect_periods, DetectedPeriod};
 pub use series::{Aggregation, CsvOptions, Series, SkippedRows, Stats};
 
 #[cfg(test)]

@@ -8,8 +8,16 @@
 
 mod baseline;
 pub mod dist;
+mod ensemble;
+mod fourier;
+mod linear;
 
 pub use baseline::{Drift, FittedDrift, FittedNaive, FittedSeasonalNaive, Naive, SeasonalNaive};
+pub use ensemble::{
+    Combine, Ensemble, FittedEnsemble, FittedMultiSeasonalNaive, MultiSeasonalNaive,
+};
+pub use fourier::{FittedFourierRegression, FourierRegression};
+pub use linear::{FittedLinearTrend, LinearTrend};
 
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
@@ -238,6 +246,14 @@ pub enum ModelSpec {
     SeasonalNaive(SeasonalNaive),
     /// [`Drift`].
     Drift(Drift),
+    /// [`LinearTrend`].
+    LinearTrend(LinearTrend),
+    /// [`FourierRegression`].
+    FourierRegression(FourierRegression),
+    /// [`MultiSeasonalNaive`].
+    MultiSeasonalNaive(MultiSeasonalNaive),
+    /// [`Ensemble`] (its members are `ModelSpec`s again).
+    Ensemble(Ensemble),
 }
 
 /// Any fitted model; see [`ModelSpec`].
@@ -251,6 +267,14 @@ pub enum FittedModel {
     SeasonalNaive(FittedSeasonalNaive),
     /// [`FittedDrift`].
     Drift(FittedDrift),
+    /// [`FittedLinearTrend`].
+    LinearTrend(FittedLinearTrend),
+    /// [`FittedFourierRegression`].
+    FourierRegression(FittedFourierRegression),
+    /// [`FittedMultiSeasonalNaive`].
+    MultiSeasonalNaive(FittedMultiSeasonalNaive),
+    /// [`FittedEnsemble`].
+    Ensemble(FittedEnsemble),
 }
 
 impl ModelSpec {
@@ -263,6 +287,10 @@ impl ModelSpec {
             ModelSpec::Naive(m) => FittedModel::Naive(m.fit(y)?),
             ModelSpec::SeasonalNaive(m) => FittedModel::SeasonalNaive(m.fit(y)?),
             ModelSpec::Drift(m) => FittedModel::Drift(m.fit(y)?),
+            ModelSpec::LinearTrend(m) => FittedModel::LinearTrend(m.fit(y)?),
+            ModelSpec::FourierRegression(m) => FittedModel::FourierRegression(m.fit(y)?),
+            ModelSpec::MultiSeasonalNaive(m) => FittedModel::MultiSeasonalNaive(m.fit(y)?),
+            ModelSpec::Ensemble(m) => FittedModel::Ensemble(m.fit(y)?),
         })
     }
 }
@@ -273,6 +301,10 @@ macro_rules! delegate {
             FittedModel::Naive($m) => $e,
             FittedModel::SeasonalNaive($m) => $e,
             FittedModel::Drift($m) => $e,
+            FittedModel::LinearTrend($m) => $e,
+            FittedModel::FourierRegression($m) => $e,
+            FittedModel::MultiSeasonalNaive($m) => $e,
+            FittedModel::Ensemble($m) => $e,
         }
     };
 }
