@@ -1,1 +1,2 @@
+//! Core benches (placeholder until the lead fills it).
 fn main() {}

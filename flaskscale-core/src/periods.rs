@@ -11,13 +11,19 @@
 //! 2. **ACF confirmation.** The autocorrelation comes from the same transform (the inverse FFT
 //!    of `|X|²`, exact thanks to the 2n padding), normalised per lag as
 //!    `r(L) = (Σ d_t d_{t+L} / (n − L)) / (Σ d_t² / n)`. Around each candidate period `P` the
-//!    lag `L` in `[0.85P − 1, 1.15P + 1]` with the largest `r` is taken; it must be a local
-//!    maximum inside that range, and `r(L)` ≥ `min_strength`.
-//! 3. **Multiples.** A lag that is (within 2 %) a whole multiple of a shorter accepted period is
-//!    kept only if its autocorrelation is higher than that period's: 168 h is kept next to 24 h
-//!    when weeks repeat better than days do, 72 h is not.
+//!    lag `L₀` in `[0.85P − 1, 1.15P + 1]` with the largest `r̄` is taken, where `r̄` is `r`
+//!    averaged over lags `L ± ⌊L/100⌋` (per-minute data have a flat, noisy top around a daily
+//!    peak); it must lie inside that range, not on its edge. The period `L` is then refined
+//!    within `L₀ ± max(1, L₀/50)` by the mean of `r̄` over its first multiples `kL`, `k ≤ 8`
+//!    (a wrong lag drifts further off at each multiple, so this is sharper than `r̄(L)` alone
+//!    and less biased by the ACF's decay with lag), and `r̄(L)` must be ≥ `min_strength`.
+//!    Candidates landing within 2 % of each other are merged.
+//! 3. **Multiples.** A lag that is (within 2 %) a whole multiple `m·S` of a shorter accepted
+//!    period `S` is kept only if `r̄` there beats `r̄` at `(m−1)·S` and `(m+1)·S`: 168 h is
+//!    kept next to 24 h when a week ago resembles now better than six or eight days ago does;
+//!    72 h is not.
 //!
-//! The **strength** of a period is `r(L)` clipped to [0, 1]: the correlation of the load with
+//! The **strength** of a period is `r̄(L)` clipped to [0, 1]: the correlation of the load with
 //! itself one period earlier (for a series that is seasonal pattern plus noise, about the share
 //! of variance the pattern explains). White noise gives |r| of order `1/√(n − L)`.
 
@@ -31,7 +37,7 @@ pub struct DetectedPeriod {
     pub period: usize,
     /// The periodogram peak that led to it, `N/k` steps (coarse for long periods).
     pub spectral_period: f64,
-    /// Autocorrelation at `period`, in [0, 1].
+    /// Autocorrelation at `period` (averaged over `period ± period/100`), in [0, 1].
     pub strength: f64,
     /// Share of the detrended series' variance in the periodogram peak (±2 bins), in [0, 1].
     pub power_share: f64,
@@ -119,7 +125,28 @@ pub fn detect_periods(
     cands.sort_by(|a, b| b.0.total_cmp(&a.0));
     cands.truncate(30);
 
-    // 2. ACF confirmation
+    // 2. ACF confirmation, on the ACF smoothed over ±1 % of the lag (per-minute data have a
+    //    flat, noisy top around a daily peak)
+    // prefix sums of the ACF make the ±1 % average O(1) per lag
+    let mut prefix = vec![0.0; n + 1];
+    for lag in 0..n {
+        prefix[lag + 1] = prefix[lag] + acf(lag);
+    }
+    let smooth = |lag: usize| -> f64 {
+        let w = lag / 100;
+        let a = lag.saturating_sub(w).max(1);
+        let b = (lag + w).min(n - 1);
+        if a > b {
+            return 0.0;
+        }
+        (prefix[b + 1] - prefix[a]) / (b - a + 1) as f64
+    };
+    // a period also repeats at its multiples, where a wrong lag drifts further off: score a lag
+    // by the mean smoothed ACF over its first few multiples within the series
+    let score = |lag: usize| -> f64 {
+        let kmax = ((n - 1) / lag).clamp(1, 8);
+        (1..=kmax).map(|k| smooth(k * lag)).sum::<f64>() / kmax as f64
+    };
     let mut found: Vec<DetectedPeriod> = Vec::new();
     for &(_, k) in &cands {
         let p = nn as f64 / k as f64;
@@ -128,17 +155,26 @@ pub fn detect_periods(
         if hi <= lo + 1 {
             continue;
         }
-        let mut best = lo;
+        // the smoothed ACF must peak inside the range ...
+        let mut l0 = lo;
         for lag in lo..=hi {
-            if acf(lag) > acf(best) {
+            if smooth(lag) > smooth(l0) {
+                l0 = lag;
+            }
+        }
+        if l0 == lo || l0 == hi || l0 > max_p {
+            continue;
+        }
+        // ... and the lag is then refined within ±2 % of that peak by the multiples score
+        let w = (l0 / 50).max(1);
+        let mut best = l0;
+        for lag in l0.saturating_sub(w).max(2)..=(l0 + w).min(max_p) {
+            if score(lag) > score(best) {
                 best = lag;
             }
         }
-        if best == lo || best == hi || best > max_p {
-            continue;
-        }
-        let r = acf(best);
-        if !(r >= min_strength && acf(best - 1) < r && acf(best + 1) <= r) {
+        let r = smooth(best);
+        if r < min_strength {
             continue;
         }
         let share = (k.saturating_sub(2)..=(k + 2).min(nn / 2))
@@ -146,7 +182,16 @@ pub fn detect_periods(
             .sum::<f64>()
             * 2.0
             / total;
-        if let Some(prev) = found.iter_mut().find(|f| f.period == best) {
+        // candidates that land within 2 % of one another are the same period
+        if let Some(prev) = found
+            .iter_mut()
+            .find(|f| f.period.abs_diff(best) as f64 <= 0.02 * best as f64)
+        {
+            if r > prev.strength {
+                prev.period = best;
+                prev.strength = r.clamp(0.0, 1.0);
+                prev.spectral_period = p;
+            }
             prev.power_share = prev.power_share.max(share.min(1.0));
             continue;
         }
@@ -158,14 +203,25 @@ pub fn detect_periods(
         });
     }
 
-    // 3. multiples of shorter periods must beat them
+    // 3. a multiple m·S of a shorter accepted period S is a period of its own only if it
+    //    repeats better than the neighbouring multiples (m−1)·S and (m+1)·S
     found.sort_by_key(|f| f.period);
     let mut kept: Vec<DetectedPeriod> = Vec::new();
     for f in found {
         let dominated = kept.iter().any(|s| {
             let ratio = f.period as f64 / s.period as f64;
-            let whole = ratio.round();
-            whole >= 2.0 && (ratio - whole).abs() <= 0.02 * whole && f.strength <= s.strength
+            let m = ratio.round();
+            if m < 2.0 || (ratio - m).abs() > 0.02 * m {
+                return false;
+            }
+            let m = m as usize;
+            let before = smooth((m - 1) * s.period);
+            let after = if (m + 1) * s.period < n - 1 {
+                smooth((m + 1) * s.period)
+            } else {
+                f64::NEG_INFINITY
+            };
+            !(f.strength > before && f.strength > after)
         });
         if !dominated {
             kept.push(f);
