@@ -19,7 +19,8 @@
 //!    and less biased by the ACF's decay with lag), and `r̄(L)` must be ≥ `min_strength`.
 //!    Candidates landing within 2 % of each other are merged.
 //! 3. **Multiples.** A lag that is (within 2 %) a whole multiple `m·S` of a shorter accepted
-//!    period `S` is kept only if `r̄` there beats `r̄` at `(m−1)·S` and `(m+1)·S`: 168 h is
+//!    period `S` is kept only if `r̄` there beats `r̄` at `(m−1)·S` and `(m+1)·S` by more than
+//!    `2/√(n − L)` (two standard errors of a white-noise autocorrelation): 168 h is
 //!    kept next to 24 h when a week ago resembles now better than six or eight days ago does;
 //!    72 h is not.
 //!
@@ -221,7 +222,9 @@ pub fn detect_periods(
             } else {
                 f64::NEG_INFINITY
             };
-            !(f.strength > before && f.strength > after)
+            // by more than two white-noise standard errors of an autocorrelation at this lag
+            let margin = 2.0 / ((n - f.period) as f64).sqrt();
+            !(f.strength > before + margin && f.strength > after + margin)
         });
         if !dominated {
             kept.push(f);

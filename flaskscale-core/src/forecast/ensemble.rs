@@ -96,6 +96,13 @@ impl Forecaster for MultiSeasonalNaive {
                 "multi-seasonal naive needs at least one period, got none",
             ));
         }
+        if let Some(&m) = self.periods.iter().find(|&&m| m >= y.len()) {
+            return Err(Error::NotEnoughData {
+                needed: m.saturating_add(1),
+                got: y.len(),
+                what: format!("a seasonal naive model with season length {m}"),
+            });
+        }
         let members = self
             .periods
             .iter()

@@ -41,7 +41,8 @@ use std::f64::consts::TAU;
 pub struct FourierRegression {
     /// `(period in steps, number of harmonics K)` per seasonal cycle, e.g.
     /// `[(24.0, 6), (168.0, 3)]` for hourly data with daily and weekly cycles. A period must be
-    /// at least 2 and no longer than the data, `K >= 1` and `2K < period`.
+    /// at least 2 and no longer than the data, `K >= 1` and `2K < period`; at most
+    /// [`MAX_HARMONICS`] harmonics in all.
     pub periods: Vec<(f64, usize)>,
     /// Fit on `log1p(y)` (multiplicative swings); see the module docs for the back-transform.
     #[serde(default)]
@@ -97,6 +98,12 @@ impl FourierRegression {
                 )));
             }
         }
+        let harmonics: usize = self.periods.iter().map(|&(_, k)| k).sum();
+        if harmonics > MAX_HARMONICS {
+            return Err(Error::param(format!(
+                "fourier regression takes at most {MAX_HARMONICS} harmonics in all, got {harmonics}"
+            )));
+        }
         if let Some(l) = self.penalty {
             if !(l.is_finite() && l >= 0.0) {
                 return Err(Error::param(format!(
@@ -107,6 +114,10 @@ impl FourierRegression {
         Ok(())
     }
 }
+
+/// The most harmonics over all periods (p = 2 + 2·100 columns): the fit is O(n·p²) in time
+/// and keeps the n × p design in memory.
+pub const MAX_HARMONICS: usize = 100;
 
 /// Fills `row` (length p) with the regressors at step `t`.
 fn design_row(periods: &[(f64, usize)], t_scale: f64, t: f64, row: &mut [f64]) {

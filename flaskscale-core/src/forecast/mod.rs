@@ -16,7 +16,7 @@ pub use baseline::{Drift, FittedDrift, FittedNaive, FittedSeasonalNaive, Naive, 
 pub use ensemble::{
     Combine, Ensemble, FittedEnsemble, FittedMultiSeasonalNaive, MultiSeasonalNaive,
 };
-pub use fourier::{FittedFourierRegression, FourierRegression};
+pub use fourier::{FittedFourierRegression, FourierRegression, MAX_HARMONICS};
 pub use linear::{FittedLinearTrend, LinearTrend};
 
 use crate::error::{Error, Result};

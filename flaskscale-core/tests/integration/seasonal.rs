@@ -420,6 +420,7 @@ fn periods_wikipedia_hourly_daily_and_weekly() {
     let d = has(&found, 24, 0).expect("24 h found");
     let w = has(&found, 168, 0).expect("168 h found");
     assert!(d > 0.5 && w > 0.5, "{d} {w}");
+    assert_eq!(found.len(), 2, "nothing else: {found:?}");
 }
 
 #[test]
@@ -430,10 +431,12 @@ fn periods_nasa_hourly_and_per_minute() {
     eprintln!("nasa hourly periods: {found:?}");
     assert!(has(&found, 24, 0).is_some());
     assert!(has(&found, 168, 0).is_some());
+    assert_eq!(found.len(), 2, "nothing else: {found:?}");
     let found = detect_periods(s.values(), 20_000, 0.2).unwrap();
     eprintln!("nasa per-minute periods: {found:?}");
     assert!(has(&found, 1440, 5).is_some());
     assert!(has(&found, 10_080, 30).is_some());
+    assert_eq!(found.len(), 2, "nothing else: {found:?}");
 }
 
 #[test]
@@ -489,4 +492,29 @@ proptest! {
             }
         }
     }
+}
+
+#[test]
+fn constant_and_zero_series_give_finite_flat_forecasts() {
+    for level in [0.0, 42.0] {
+        let y = vec![level; 60];
+        for spec in specs() {
+            let f = spec.fit(&y).unwrap();
+            let fc = f.predict(10, &[0.9]).unwrap();
+            for (m, s) in fc.mean.iter().zip(&fc.sd) {
+                assert!((m - level).abs() < 1e-6 * (1.0 + level), "{spec:?}: {m}");
+                assert!(s.is_finite() && *s < 1e-6 * (1.0 + level), "{spec:?}: {s}");
+            }
+        }
+    }
+    // too many harmonics or a period longer than the history: errors, not panics
+    let y = vec![1.0; 60];
+    assert!(matches!(
+        FourierRegression::new(vec![(1000.0, 101)]).fit(&y),
+        Err(Error::InvalidParameter(_))
+    ));
+    assert!(matches!(
+        MultiSeasonalNaive::new(vec![usize::MAX]).fit(&y),
+        Err(Error::NotEnoughData { .. })
+    ));
 }
