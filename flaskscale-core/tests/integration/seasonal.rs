@@ -204,6 +204,13 @@ fn gcv_penalty_tiny_on_noiseless_larger_on_noise() {
     let noise: Vec<f64> = normals(42, 800).iter().map(|e| 100.0 + 5.0 * e).collect();
     let a = spec.fit(&clean).unwrap();
     let b = spec.fit(&noise).unwrap();
+    eprintln!(
+        "gcv relative penalty / edf: noiseless {:.2e} / {:.2}, noise {:.2e} / {:.2}",
+        a.relative_penalty(),
+        a.effective_parameters(),
+        b.relative_penalty(),
+        b.effective_parameters()
+    );
     assert!(a.relative_penalty() < 1e-8, "{}", a.relative_penalty());
     assert!(b.relative_penalty() > 1e-2, "{}", b.relative_penalty());
     // shrinkage shows in the effective number of parameters (p = 20)
@@ -295,6 +302,40 @@ fn wikipedia_backtest_fourier_beats_seasonal_naive() {
         fourier < snaive,
         "fourier {fourier} vs seasonal naive {snaive}"
     );
+
+    // for the report: rolling origins every 48 h from 504 to 696, MASE averaged (not asserted)
+    let specs: [(&str, ModelSpec); 4] = [
+        (
+            "fourier",
+            ModelSpec::FourierRegression(FourierRegression::new(vec![(24.0, 6), (168.0, 3)])),
+        ),
+        ("snaive24", ModelSpec::SeasonalNaive(SeasonalNaive::new(24))),
+        (
+            "snaive168",
+            ModelSpec::SeasonalNaive(SeasonalNaive::new(168)),
+        ),
+        (
+            "multi",
+            ModelSpec::MultiSeasonalNaive(MultiSeasonalNaive::new(vec![24, 168])),
+        ),
+    ];
+    for (name, spec) in specs {
+        let origins = [504, 552, 600, 648, 696];
+        let (mut total, mut cover) = (0.0, 0.0);
+        for &o in &origins {
+            let fc = spec.fit(&y[..o]).unwrap().predict(48, &[0.95]).unwrap();
+            total += mase(&y[o..o + 48], &fc.mean, &y[..o], 24).unwrap();
+            let band = fc.interval(0.95).unwrap();
+            cover += flaskscale_core::metrics::coverage(&y[o..o + 48], &band.lower, &band.upper)
+                .unwrap();
+        }
+        let k = origins.len() as f64;
+        eprintln!(
+            "rolling mean MASE {name}: {:.3}, 95 % coverage {:.2}",
+            total / k,
+            cover / k
+        );
+    }
 }
 
 // ------------------------------------------------------ multi-naive, ensemble
