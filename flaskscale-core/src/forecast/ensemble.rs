@@ -152,6 +152,17 @@ impl Fitted for FittedMultiSeasonalNaive {
 /// A member that fails to fit fails the ensemble with that member's error (same variant, the
 /// message prefixed with the member's position): an ensemble silently missing a member would
 /// not be the model that was asked for. Members may themselves be ensembles.
+///
+/// ```
+/// use flaskscale_core::{Combine, Drift, Ensemble, Fitted, Forecaster, ModelSpec, Naive};
+/// let ens = Ensemble::new(vec![ModelSpec::Naive(Naive), ModelSpec::Drift(Drift)], Combine::Mean);
+/// let fc = ens.fit(&[1.0, 2.0, 3.0, 4.0, 5.0])?.predict(1, &[])?;
+/// assert!((fc.mean[0] - (5.0 + 6.0) / 2.0).abs() < 1e-12); // naive 5, drift 6
+/// // as configuration: {"model":"ensemble","members":[{"model":"naive"},{"model":"drift"}],"combine":"mean"}
+/// let json = serde_json::to_string(&ModelSpec::Ensemble(ens))?;
+/// assert!(json.starts_with(r#"{"model":"ensemble""#));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Ensemble {
     /// The member models (at least one).

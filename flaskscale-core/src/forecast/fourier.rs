@@ -37,6 +37,18 @@ use serde::{Deserialize, Serialize};
 use std::f64::consts::TAU;
 
 /// Ridge regression on Fourier terms of several periods plus an intercept and a linear trend.
+///
+/// ```
+/// use flaskscale_core::{Fitted, Forecaster, FourierRegression};
+/// use std::f64::consts::TAU;
+/// // four weeks of hourly load with a daily and a weekly cycle
+/// let load = |t: f64| 100.0 + 30.0 * (TAU * t / 24.0).sin() + 10.0 * (TAU * t / 168.0).cos();
+/// let y: Vec<f64> = (0..672).map(|t| load(t as f64)).collect();
+/// let fitted = FourierRegression::new(vec![(24.0, 4), (168.0, 2)]).fit(&y)?;
+/// let fc = fitted.predict(24, &[0.95])?;
+/// assert!((fc.mean[5] - load(677.0)).abs() < 1e-6);
+/// # Ok::<(), flaskscale_core::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FourierRegression {
     /// `(period in steps, number of harmonics K)` per seasonal cycle, e.g.

@@ -2,7 +2,8 @@
 
 Fits intercept + t + sin/cos(2*pi*k*t/P) for (P, K) in [(24, 6), (168, 3)] to the first 696
 hours of the Wikipedia trace with numpy.linalg.lstsq (SVD), on its own design (raw t, direct
-sin/cos, no centring), and writes the 48-step forecast (t = 696..743). The Rust test compares
+sin/cos, no centring), and writes the 48-step forecast (t = 696..743) with the OLS prediction sd
+sigma * sqrt(1 + x_h' (X'X)^-1 x_h), sigma^2 = RSS / (n - p). The Rust test compares
 FourierRegression::with_penalty(0.0) with these numbers: the forecasts do not depend on how the
 columns are scaled or centred, so this checks the solver and the design independently.
 
@@ -27,9 +28,16 @@ def design(t):
 
 
 t = np.arange(train, dtype=float)
-beta, *_ = np.linalg.lstsq(design(t), y[:train], rcond=None)
-fc = design(np.arange(train, train + horizon, dtype=float)) @ beta
+X = design(t)
+beta, rss, rank, _ = np.linalg.lstsq(X, y[:train], rcond=None)
+assert rank == X.shape[1]
+sigma2 = float(rss[0]) / (train - X.shape[1])
+Xh = design(np.arange(train, train + horizon, dtype=float))
+fc = Xh @ beta
+xtx_inv = np.linalg.inv(X.T @ X)
+sd = np.sqrt(sigma2 * (1 + np.einsum("ij,jk,ik->i", Xh, xtx_inv, Xh)))
 with open("flaskscale-core/tests/data/fourier_lstsq_numpy.txt", "w") as out:
     out.write(f"# numpy {np.__version__} linalg.lstsq; see fourier_lstsq_numpy.py\n")
-    for v in fc:
-        out.write(f"{float(v)!r}\n")
+    out.write("# mean,sd\n")
+    for m, s in zip(fc, sd):
+        out.write(f"{float(m)!r},{float(s)!r}\n")

@@ -226,10 +226,13 @@ fn gcv_penalty_tiny_on_noiseless_larger_on_noise() {
 fn fourier_least_squares_matches_numpy_lstsq_on_wikipedia() {
     // flaskscale-core/tests/data/fourier_lstsq_numpy.txt: numpy.linalg.lstsq on its own design
     let text = include_str!("../data/fourier_lstsq_numpy.txt");
-    let want: Vec<f64> = text
+    let want: Vec<(f64, f64)> = text
         .lines()
         .filter(|l| !l.starts_with('#'))
-        .map(|l| l.trim().parse().unwrap())
+        .map(|l| {
+            let (m, s) = l.trim().split_once(',').unwrap();
+            (m.parse().unwrap(), s.parse().unwrap())
+        })
         .collect();
     assert_eq!(want.len(), 48);
     let y = load(WIKI);
@@ -239,7 +242,18 @@ fn fourier_least_squares_matches_numpy_lstsq_on_wikipedia() {
         .unwrap();
     let fc = f.predict(48, &[]).unwrap();
     for (h, (m, w)) in fc.mean.iter().zip(&want).enumerate() {
-        assert!(((m - w) / w).abs() < 1e-9, "h={h}: {m} vs numpy {w}");
+        assert!(
+            ((m - w.0) / w.0).abs() < 1e-9,
+            "h={h}: {m} vs numpy {}",
+            w.0
+        );
+        // the OLS prediction sd σ√(1 + x'(XᵀX)⁻¹x): the parameter-uncertainty term at λ = 0
+        assert!(
+            ((fc.sd[h] - w.1) / w.1).abs() < 1e-7,
+            "h={h}: sd {} vs numpy {}",
+            fc.sd[h],
+            w.1
+        );
     }
 }
 
@@ -558,4 +572,19 @@ fn constant_and_zero_series_give_finite_flat_forecasts() {
         MultiSeasonalNaive::new(vec![usize::MAX]).fit(&y),
         Err(Error::NotEnoughData { .. })
     ));
+}
+
+#[test]
+fn linear_trend_update_equals_refit_on_wikipedia_scale() {
+    // values around 7e6: the sums must not lose the residual scale to cancellation
+    let y = load(WIKI).into_values();
+    let (a, b) = ols(&y);
+    for spec in [LinearTrend::new(), LinearTrend::with_window(168)] {
+        let mut f = spec.fit(&y[..600]).unwrap();
+        f.update(&y[600..]).unwrap();
+        let g = spec.fit(&y).unwrap();
+        same_forecast(&f, &g, 1e-9);
+    }
+    let g = LinearTrend::new().fit(&y).unwrap();
+    assert!(close(g.slope(), b, 1e-9) && close(g.intercept(), a, 1e-9));
 }
