@@ -406,7 +406,8 @@ impl Fitted for FittedFourierRegression {
                 let s2 = sm * sm;
                 let a = (mu + s2 / 2.0).min(700.0);
                 *m = a.exp() - 1.0;
-                *s = ((s2.min(700.0)).exp_m1() * (2.0 * mu + s2).min(700.0).exp()).sqrt();
+                // log-normal sd = mean·√(e^{s²} − 1), capped so it stays finite
+                *s = (a.exp() * s2.min(700.0).exp_m1().sqrt()).min(f64::MAX / 1e3);
             } else {
                 *m = mu;
                 *s = sm;
