@@ -4,6 +4,7 @@ pub mod access_log;
 pub mod error;
 pub mod forecast;
 pub mod metrics;
+pub mod periods;
 pub mod series;
 pub mod sim;
 pub mod time;
@@ -11,9 +12,10 @@ pub mod traffic;
 
 pub use error::{Error, Result};
 pub use forecast::{
-    AutoForecaster, Drift, FitInfo, Fitted, FittedModel, Forecast, Forecaster, Interval, ModelSpec,
-    Naive, SeasonalNaive,
+    AutoForecaster, Combine, Drift, Ensemble, FitInfo, Fitted, FittedModel, Forecast, Forecaster,
+    FourierRegression, Interval, LinearTrend, ModelSpec, MultiSeasonalNaive, Naive, SeasonalNaive,
 };
+pub use periods::{detect_periods, DetectedPeriod};
 pub use series::{Aggregation, CsvOptions, Series, SkippedRows, Stats};
 pub use sim::{simulate, SimConfig, SimDecision, SimPolicy, SimReport};
 

@@ -309,27 +309,28 @@ model_class!(
             top_k: usize,
             calibrate: bool,
         ) -> PyResult<Self> {
-            let loss =
-                match (loss, weights) {
-                    ("pinball", None) => Loss::Pinball { q: quantile },
-                    ("mase", None) => Loss::Mase,
-                    ("asymmetric", Some((under, over))) => Loss::Asymmetric { under, over },
-                    ("asymmetric", None) => {
-                        return Err(param_err(
-                            py,
-                            "loss=\"asymmetric\" needs weights=(under, over)",
-                        ))
-                    }
-                    (_, Some(_)) => {
-                        return Err(param_err(py, "weights go with loss=\"asymmetric\" only"))
-                    }
-                    (other, _) => return Err(param_err(
+            let loss = match (loss, weights) {
+                ("pinball", None) => Loss::Pinball { q: quantile },
+                ("mase", None) => Loss::Mase,
+                ("asymmetric", Some((under, over))) => Loss::Asymmetric { under, over },
+                ("asymmetric", None) => {
+                    return Err(param_err(
+                        py,
+                        "loss=\"asymmetric\" needs weights=(under, over)",
+                    ))
+                }
+                (_, Some(_)) => {
+                    return Err(param_err(py, "weights go with loss=\"asymmetric\" only"))
+                }
+                (other, _) => {
+                    return Err(param_err(
                         py,
                         format!(
                             "loss must be \"pinball\", \"mase\" or \"asymmetric\", got {other:?}"
                         ),
-                    )),
-                };
+                    ))
+                }
+            };
             let select = match select {
                 "best" => Select::Best,
                 "combine" => Select::CombineTopK(top_k),

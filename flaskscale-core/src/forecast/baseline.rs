@@ -102,9 +102,9 @@ pub(crate) fn check_season(m: usize, n: usize) -> Result<()> {
     if m < 2 {
         return Err(Error::param(format!("season length must be >= 2, got {m}")));
     }
-    if n < m + 1 {
+    if n <= m {
         return Err(Error::NotEnoughData {
-            needed: m + 1,
+            needed: m.saturating_add(1),
             got: n,
             what: format!("a seasonal model with season length {m} (one season plus one point)"),
         });

@@ -1,4 +1,6 @@
 //! The normal distribution's quantile function, for prediction intervals.
+// The rational-approximation coefficients are kept digit for digit as published.
+#![allow(clippy::excessive_precision)]
 
 /// Φ⁻¹(p), the standard normal quantile, for p in (0, 1): Acklam's rational approximation
 /// (relative error below 1.2e-9) refined by one Halley step on an `erfc` accurate to ~1e-15.
@@ -70,8 +72,6 @@ pub fn normal_cdf(x: f64) -> f64 {
 
 /// The complementary error function, by W. J. Cody's rational approximations (relative error
 /// about 1e-15 over the real line).
-// the published coefficients are kept digit for digit, as printed
-#[allow(clippy::excessive_precision)]
 pub fn erfc(x: f64) -> f64 {
     if x.is_nan() {
         return f64::NAN;

@@ -15,6 +15,9 @@ pub mod auto;
 pub mod backtest;
 mod baseline;
 pub mod dist;
+mod ensemble;
+mod fourier;
+mod linear;
 
 pub use auto::{
     default_candidates, spec_label, AutoForecaster, Calibration, CandidateScore, FittedAuto, Loss,
@@ -22,6 +25,11 @@ pub use auto::{
 };
 pub use backtest::{backtest, BacktestConfig, BacktestResult, OriginResult, Scores};
 pub use baseline::{Drift, FittedDrift, FittedNaive, FittedSeasonalNaive, Naive, SeasonalNaive};
+pub use ensemble::{
+    Combine, Ensemble, FittedEnsemble, FittedMultiSeasonalNaive, MultiSeasonalNaive,
+};
+pub use fourier::{FittedFourierRegression, FourierRegression, MAX_HARMONICS};
+pub use linear::{FittedLinearTrend, LinearTrend};
 
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
@@ -252,6 +260,14 @@ pub enum ModelSpec {
     Drift(Drift),
     /// [`AutoForecaster`] (its candidates cannot be auto forecasters themselves).
     Auto(AutoForecaster),
+    /// [`LinearTrend`].
+    LinearTrend(LinearTrend),
+    /// [`FourierRegression`].
+    FourierRegression(FourierRegression),
+    /// [`MultiSeasonalNaive`].
+    MultiSeasonalNaive(MultiSeasonalNaive),
+    /// [`Ensemble`] (its members are `ModelSpec`s again).
+    Ensemble(Ensemble),
 }
 
 /// Any fitted model; see [`ModelSpec`].
@@ -267,6 +283,14 @@ pub enum FittedModel {
     Drift(FittedDrift),
     /// [`FittedAuto`].
     Auto(Box<FittedAuto>),
+    /// [`FittedLinearTrend`].
+    LinearTrend(FittedLinearTrend),
+    /// [`FittedFourierRegression`].
+    FourierRegression(FittedFourierRegression),
+    /// [`FittedMultiSeasonalNaive`].
+    MultiSeasonalNaive(FittedMultiSeasonalNaive),
+    /// [`FittedEnsemble`].
+    Ensemble(FittedEnsemble),
 }
 
 impl ModelSpec {
@@ -280,6 +304,10 @@ impl ModelSpec {
             ModelSpec::SeasonalNaive(m) => FittedModel::SeasonalNaive(m.fit(y)?),
             ModelSpec::Drift(m) => FittedModel::Drift(m.fit(y)?),
             ModelSpec::Auto(m) => FittedModel::Auto(Box::new(m.fit(y)?)),
+            ModelSpec::LinearTrend(m) => FittedModel::LinearTrend(m.fit(y)?),
+            ModelSpec::FourierRegression(m) => FittedModel::FourierRegression(m.fit(y)?),
+            ModelSpec::MultiSeasonalNaive(m) => FittedModel::MultiSeasonalNaive(m.fit(y)?),
+            ModelSpec::Ensemble(m) => FittedModel::Ensemble(m.fit(y)?),
         })
     }
 }
@@ -291,6 +319,10 @@ macro_rules! delegate {
             FittedModel::SeasonalNaive($m) => $e,
             FittedModel::Drift($m) => $e,
             FittedModel::Auto($m) => $e,
+            FittedModel::LinearTrend($m) => $e,
+            FittedModel::FourierRegression($m) => $e,
+            FittedModel::MultiSeasonalNaive($m) => $e,
+            FittedModel::Ensemble($m) => $e,
         }
     };
 }

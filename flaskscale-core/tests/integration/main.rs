@@ -5,4 +5,5 @@
 mod auto;
 mod common;
 mod foundation;
+mod seasonal;
 mod sim;
