@@ -36,8 +36,9 @@ use super::{
     backtest::backtest, check_horizon, check_levels, check_update, dist, prepare, FitInfo, Fitted,
     FittedModel, Forecast, Forecaster, Interval, ModelSpec,
 };
-use super::{Drift, Naive, SeasonalNaive};
+use super::{Drift, FourierRegression, LinearTrend, MultiSeasonalNaive, Naive, SeasonalNaive};
 use crate::error::{Error, Result};
+use crate::periods::detect_periods;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -45,16 +46,21 @@ use serde::{Deserialize, Serialize};
 /// gives it.
 pub const MIN_CALIBRATION_RESIDUALS: usize = 20;
 
-/// The baselines applicable to a history of `n_obs` values with the given season lengths:
-/// [`Naive`] (from 2 values), [`Drift`] (from 3) and [`SeasonalNaive`] for each season length
-/// `m >= 2` with at least `2·m` values, in that order (season lengths ascending, duplicates
-/// dropped).
+/// The models applicable to a history of `n_obs` values with the given season lengths, in
+/// this order: [`Naive`] (from 2 values), [`Drift`] (from 3), [`LinearTrend`] over the last
+/// week-or-so window (from 3), then for the season lengths `m >= 2` with at least `2·m` values
+/// (ascending, duplicates dropped): [`SeasonalNaive`] for each, [`MultiSeasonalNaive`] over all
+/// of them when there are two or more, and one [`FourierRegression`] with all of them at once
+/// (`K = clamp(m/4, 1, 10)` harmonics each, trend included, ridge penalty by GCV).
 ///
 /// This is the one list of models the [`AutoForecaster`] tries when it is given no candidates.
 ///
 /// ```
 /// use flaskscale_core::forecast::default_candidates;
-/// assert_eq!(default_candidates(&[24, 168], 200).len(), 3); // naive, drift, seasonal naive 24
+/// // naive, drift, linear trend, seasonal naive 24, Fourier (24)
+/// assert_eq!(default_candidates(&[24, 168], 200).len(), 5);
+/// // ... and seasonal naive 168, multi-seasonal naive (24, 168), Fourier (24 and 168)
+/// assert_eq!(default_candidates(&[24, 168], 400).len(), 7);
 /// ```
 pub fn default_candidates(season_lengths: &[usize], n_obs: usize) -> Vec<ModelSpec> {
     let mut seasons: Vec<usize> = season_lengths
@@ -70,15 +76,30 @@ pub fn default_candidates(season_lengths: &[usize], n_obs: usize) -> Vec<ModelSp
     }
     if n_obs >= 3 {
         out.push(ModelSpec::Drift(Drift));
+        // a recent window: the longest season (or 168 steps) keeps the trend local
+        let window = seasons.last().copied().unwrap_or(168).max(3);
+        out.push(ModelSpec::LinearTrend(LinearTrend::with_window(window)));
     }
     out.extend(
         seasons
             .iter()
             .map(|&m| ModelSpec::SeasonalNaive(SeasonalNaive::new(m))),
     );
-    // Richer models are added here (one push per model, gated on what the data can support):
-    // LinearTrend; HoltWinters / ETS for each season length; FourierRegression with all season
-    // lengths at once; MultiSeasonalNaive when there are two or more season lengths.
+    if seasons.len() >= 2 {
+        out.push(ModelSpec::MultiSeasonalNaive(MultiSeasonalNaive {
+            periods: seasons.clone(),
+        }));
+    }
+    let fourier: Vec<(f64, usize)> = seasons
+        .iter()
+        .filter(|&&m| m >= 3)
+        .map(|&m| (m as f64, (m / 4).clamp(1, 10)))
+        .collect();
+    if !fourier.is_empty() {
+        out.push(ModelSpec::FourierRegression(FourierRegression::new(
+            fourier,
+        )));
+    }
     out
 }
 
@@ -301,11 +322,17 @@ pub struct FittedAuto {
 }
 
 impl AutoForecaster {
-    /// The season lengths used for a history `y`: the ones given, or none.
-    ///
-    /// (When period detection is available, `None` is where detected periods come in.)
-    pub fn seasons_for(&self, _y: &[f64]) -> Vec<usize> {
-        self.season_lengths.clone().unwrap_or_default()
+    /// The season lengths used for a history `y`: the ones given, or, when `None`, the (at
+    /// most two) strongest periods [`detect_periods`] finds with an autocorrelation of at least
+    /// 0.3 (none when detection finds nothing or the history is too short to look).
+    pub fn seasons_for(&self, y: &[f64]) -> Vec<usize> {
+        if let Some(s) = &self.season_lengths {
+            return s.clone();
+        }
+        let max_period = (y.len() / 2).max(2);
+        detect_periods(y, max_period, 0.3)
+            .map(|found| found.iter().take(2).map(|p| p.period).collect())
+            .unwrap_or_default()
     }
 
     /// Checks the settings.
@@ -1021,11 +1048,17 @@ mod tests {
             [
                 "naive",
                 "drift",
+                "linear_trend(window=168)",
                 "seasonal_naive(season_length=24)",
-                "seasonal_naive(season_length=168)"
+                "seasonal_naive(season_length=168)",
+                "multi_seasonal_naive(periods=[24,168])",
+                "fourier_regression(log=false, penalty=null, periods=[[24.0,6],[168.0,10]])"
             ]
         );
-        assert_eq!(names(default_candidates(&[24], 47)), ["naive", "drift"]);
+        assert_eq!(
+            names(default_candidates(&[24], 47)),
+            ["naive", "drift", "linear_trend(window=168)"]
+        );
         assert_eq!(names(default_candidates(&[], 2)), ["naive"]);
         assert!(default_candidates(&[], 1).is_empty());
     }

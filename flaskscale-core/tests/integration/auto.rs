@@ -45,6 +45,21 @@ fn auto(seasons: &[usize]) -> AutoForecaster {
 
 const BASELINES_24: [&str; 3] = ["naive", "drift", "seasonal_naive(season_length=24)"];
 
+/// The selection mechanism on the three baselines only, whose right answer is known by
+/// construction of the series (the default candidates add models that could tie with them).
+fn baselines(seasons: &[usize]) -> AutoForecaster {
+    let mut c = vec![ModelSpec::Naive(Naive), ModelSpec::Drift(Drift)];
+    c.extend(
+        seasons
+            .iter()
+            .map(|&m| ModelSpec::SeasonalNaive(SeasonalNaive::new(m))),
+    );
+    AutoForecaster {
+        candidates: Some(c),
+        ..auto(seasons)
+    }
+}
+
 /// 20 days of hourly load with a strong daily cycle (amplitude 50, noise sd 3): seasonal naive
 /// forecasts a day ahead within the noise, naive and drift miss by the cycle.
 #[test]
@@ -57,7 +72,7 @@ fn strong_daily_season_picks_seasonal_naive() {
                 + 3.0 * rng.normal()
         })
         .collect();
-    let f = auto(&[24]).fit(&y).unwrap();
+    let f = baselines(&[24]).fit(&y).unwrap();
     assert_eq!(names(&f), BASELINES_24);
     assert_eq!(
         f.chosen(),
@@ -96,7 +111,7 @@ fn random_walk_picks_naive_or_drift() {
             level
         })
         .collect();
-    let f = auto(&[24]).fit(&y).unwrap();
+    let f = baselines(&[24]).fit(&y).unwrap();
     assert_eq!(names(&f), BASELINES_24);
     assert!(
         matches!(f.chosen(), [ModelSpec::Naive(_)] | [ModelSpec::Drift(_)]),
@@ -116,7 +131,7 @@ fn linear_trend_picks_drift() {
     for loss in [Loss::default(), Loss::Mase] {
         let f = AutoForecaster {
             loss,
-            ..auto(&[24])
+            ..baselines(&[24])
         }
         .fit(&y)
         .unwrap();
@@ -135,7 +150,7 @@ fn combine_top_k_averages_the_chosen_models() {
     let f = AutoForecaster {
         select: Select::CombineTopK(2),
         calibrate: false,
-        ..auto(&[24])
+        ..baselines(&[24])
     }
     .fit(&y)
     .unwrap();
@@ -199,7 +214,8 @@ fn wikipedia_auto_no_worse_than_seasonal_naive() {
     );
     let f = auto(&[24, 168]).fit(&y).unwrap();
     println!("{}", f.why());
-    assert_eq!(f.scores().len(), 4);
+    // naive, drift, linear trend, seasonal naive 24 and 168, multi-seasonal naive, Fourier
+    assert_eq!(f.scores().len(), 7);
     let f = a.fit(&y).unwrap();
     let winner = f.chosen_scores().unwrap().mase;
     let best = f
@@ -299,7 +315,16 @@ fn short_history_falls_back_with_a_reason() {
     let long: Vec<f64> = (0..400).map(|t| (t % 24) as f64 + 5.0).collect();
     let f = auto(&[24, 168]).fit(&long).unwrap();
     assert!(!f.is_fallback());
-    assert_eq!(names(&f), BASELINES_24);
+    assert_eq!(
+        names(&f),
+        [
+            "naive",
+            "drift",
+            "linear_trend(window=24)",
+            "seasonal_naive(season_length=24)",
+            "fourier_regression(log=false, penalty=null, periods=[[24.0,6]])"
+        ]
+    );
     assert!(
         f.why().contains("Season lengths [168] dropped"),
         "{}",
@@ -561,4 +586,45 @@ fn wikipedia_backtest_matches_statsforecast_cross_validation() {
         seen += 1;
     }
     assert_eq!(seen, 4);
+}
+
+/// The default candidates with detected seasons: on a linear trend the winner extrapolates the
+/// slope (LinearTrend or Drift); on a noisy daily sine it follows the cycle (SeasonalNaive(24)
+/// or a Fourier model with the 24-step period); detection finds the period by itself.
+#[test]
+fn default_candidates_with_detected_seasons() {
+    let mut rng = Rng(3);
+    let trend: Vec<f64> = (0..24 * 20)
+        .map(|t| 10.0 + 2.0 * t as f64 + rng.normal())
+        .collect();
+    let f = AutoForecaster::default().fit(&trend).unwrap();
+    assert!(
+        matches!(
+            f.chosen(),
+            [ModelSpec::LinearTrend(_)] | [ModelSpec::Drift(_)]
+        ),
+        "{}",
+        f.why()
+    );
+    let mut rng = Rng(7);
+    let daily: Vec<f64> = (0..24 * 20)
+        .map(|t| {
+            200.0
+                + 50.0 * (2.0 * std::f64::consts::PI * (t % 24) as f64 / 24.0).sin()
+                + 3.0 * rng.normal()
+        })
+        .collect();
+    let a = AutoForecaster::default();
+    assert_eq!(a.seasons_for(&daily)[0], 24);
+    let f = a.fit(&daily).unwrap();
+    assert!(
+        matches!(
+            f.chosen(),
+            [ModelSpec::SeasonalNaive(SeasonalNaive {
+                season_length: 24
+            })] | [ModelSpec::FourierRegression(_)]
+        ),
+        "{}",
+        f.why()
+    );
 }
