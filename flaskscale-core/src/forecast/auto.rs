@@ -233,7 +233,7 @@ pub enum Select {
 /// let y: Vec<f64> = (0..24 * 14).map(|t| 100.0 + 40.0 * ((t % 24) as f64 / 4.0).sin()).collect();
 /// let auto = AutoForecaster { season_lengths: Some(vec![24]), ..AutoForecaster::default() };
 /// let fitted = auto.fit(&y)?;
-/// assert_eq!(fitted.scores().len(), 3); // naive, drift, seasonal naive (m = 24)
+/// assert_eq!(fitted.scores().len(), 5); // naive, drift, linear trend, seasonal naive, Fourier
 /// println!("{}", fitted.why());
 /// let fc = fitted.predict(24, &[0.95])?;
 /// # assert_eq!(fc.mean.len(), 24);
