@@ -9,8 +9,8 @@ pub mod time;
 
 pub use error::{Error, Result};
 pub use forecast::{
-    Drift, FitInfo, Fitted, FittedModel, Forecast, Forecaster, Interval, ModelSpec, Naive,
-    SeasonalNaive,
+    Drift, FitInfo, Fitted, FittedHoltWinters, FittedModel, Forecast, Forecaster, HoltWinters,
+    HoltWintersParams, Interval, ModelSpec, Naive, Seasonal, SeasonalNaive, Trend,
 };
 pub use series::{Aggregation, CsvOptions, Series, SkippedRows, Stats};
 

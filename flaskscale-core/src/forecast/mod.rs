@@ -8,8 +8,10 @@
 
 mod baseline;
 pub mod dist;
+pub mod ets;
 
 pub use baseline::{Drift, FittedDrift, FittedNaive, FittedSeasonalNaive, Naive, SeasonalNaive};
+pub use ets::{FittedHoltWinters, HoltWinters, HoltWintersParams, Seasonal, Trend};
 
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
@@ -238,6 +240,8 @@ pub enum ModelSpec {
     SeasonalNaive(SeasonalNaive),
     /// [`Drift`].
     Drift(Drift),
+    /// [`HoltWinters`].
+    HoltWinters(HoltWinters),
 }
 
 /// Any fitted model; see [`ModelSpec`].
@@ -251,6 +255,8 @@ pub enum FittedModel {
     SeasonalNaive(FittedSeasonalNaive),
     /// [`FittedDrift`].
     Drift(FittedDrift),
+    /// [`FittedHoltWinters`].
+    HoltWinters(FittedHoltWinters),
 }
 
 impl ModelSpec {
@@ -263,6 +269,7 @@ impl ModelSpec {
             ModelSpec::Naive(m) => FittedModel::Naive(m.fit(y)?),
             ModelSpec::SeasonalNaive(m) => FittedModel::SeasonalNaive(m.fit(y)?),
             ModelSpec::Drift(m) => FittedModel::Drift(m.fit(y)?),
+            ModelSpec::HoltWinters(m) => FittedModel::HoltWinters(m.fit(y)?),
         })
     }
 }
@@ -273,6 +280,7 @@ macro_rules! delegate {
             FittedModel::Naive($m) => $e,
             FittedModel::SeasonalNaive($m) => $e,
             FittedModel::Drift($m) => $e,
+            FittedModel::HoltWinters($m) => $e,
         }
     };
 }

@@ -1,0 +1,3 @@
+//! The integration tests of flaskscale-core, one module per area.
+
+mod ets;
