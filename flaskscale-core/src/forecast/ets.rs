@@ -19,21 +19,23 @@
 //! # Fitting
 //! Errors are additive and Gaussian, so the likelihood concentrated over σ² is
 //! `−n/2·(ln(2π·SSE/n) + 1)`: maximum likelihood is least squares on the one-step errors, for
-//! every variant including the multiplicative season. The smoothing parameters and the initial
-//! level and trend are fitted by a bounded Nelder–Mead search with a restart, inside the usual
-//! region `0 < α < 1`, `0 < β < α`, `0 < γ < 1 − α`, `0.8 ≤ φ ≤ 0.98` (bounds by a logistic
-//! transform). Initial states start from a classical decomposition of the first full seasons
-//! (centred moving average, seasonal means, a line through the deseasonalised values).
-//! For additive (and no) seasons the initial states are then refined: with the smoothing
-//! parameters held, the one-step errors are linear in the initial states, so their
-//! least-squares optimum is one linear solve of size `m + 2`; the smoothing parameters are then
-//! refitted from there and the result kept if its SSE is lower. The solve is bounded to about
-//! 4·10⁷ multiply-adds (`(m+2)²` times the points used, taken from the head of the series) and
-//! needs ten seasons in those points (fewer over-fit the `m` seasonal states: on four weeks of
-//! hourly data with m = 168 it forecast worse), so in practice it runs for m up to ~50. For
-//! larger seasons (168, 288, 1440, ...) and for multiplicative seasons the seasonal states keep
-//! their decomposition values and only the smoothing parameters, level and trend are fitted,
-//! which keeps fitting fast at any season length. The series is scaled by its mean absolute value
+//! every variant including the multiplicative season. The smoothing parameters are fitted inside
+//! the usual region `0 < α < 1`, `0 < β < α`, `0 < γ < 1 − α`, `0.8 ≤ φ ≤ 0.98` (bounds by a
+//! logistic transform) by Nelder–Mead: the best of four spread-out starting points, a coarse
+//! search, then a fine restart. Initial states start from a classical decomposition of the first
+//! (up to four) full seasons: centred moving average, seasonal means, a line through the
+//! deseasonalised values. For linear models (additive or no season) the initial level and trend
+//! are profiled out exactly at every evaluation: the errors are linear in them, so one pass that
+//! also runs the recursion from a unit level and a unit trend on zero data gives their
+//! least-squares values by a 2×2 solve (multiplicative seasons put them in the search instead).
+//! Before the fine restart, linear models with a short season also get least-squares values for
+//! every initial state (one solve of size `m + 2`; the column of seasonal state `j` is that of
+//! state 0 delayed by `j` steps). That solve is bounded to about 4·10⁷ multiply-adds (`(m+2)²`
+//! times the points used, taken from the head of the series) and needs ten seasons in those
+//! points (fewer over-fit the `m` seasonal states: on four weeks of hourly data with m = 168 it
+//! forecast worse), so in practice it runs for m up to ~50. For larger seasons (168, 288, 1440,
+//! ...) and for multiplicative seasons the seasonal states keep their decomposition values,
+//! which keeps fitting fast at any season length.
 //! internally, so results do not depend on units.
 //!
 //! # Intervals
@@ -43,6 +45,13 @@
 //! seed (so repeated calls agree); the point forecast is the usual `(l + φ_h·b)·s`.
 //! σ² is the mean squared one-step error (the maximum-likelihood estimate), kept up to date by
 //! [`Fitted::update`].
+//!
+//! # Fallbacks
+//! If the optimiser finds no finite point (only possible with a multiplicative season, whose
+//! level or factors may not cross zero), the fit uses α = 0.2, β = 0.01, γ = 0.05, φ = 0.95 from
+//! the decomposition states, and if that also fails, the same with the trend held at 0 (β = 0),
+//! which stays admissible on positive data. [`HoltWintersParams::converged`] is then `false`.
+//! Forecasts are never NaN or infinite.
 
 use super::{check_update, prepare, FitInfo, Fitted, Forecaster};
 use crate::error::{Error, Result};
@@ -413,6 +422,100 @@ fn run(
     (sse, l, b, j)
 }
 
+/// One pass of a linear model (additive or no season) that also profiles out the initial level
+/// and trend: alongside the recursion from (`l0`, `b0`, `season`), it runs the same recursion on
+/// zero data from a unit level and from a unit trend (the errors are linear in the initial
+/// states, so these give the errors' derivatives). Returns the least SSE over shifts of the
+/// initial level and trend, and those shifts. The three recursions are independent, so they
+/// cost about as much as one. `sl`, `sb` are scratch of the season's length.
+#[allow(clippy::too_many_arguments)]
+fn run_profiled(
+    y: &[f64],
+    p: Smooth,
+    has_trend: bool,
+    l0: f64,
+    b0: f64,
+    season: &mut [f64],
+    sl: &mut [f64],
+    sb: &mut [f64],
+) -> (f64, f64, f64) {
+    let Smooth {
+        alpha,
+        beta,
+        gamma,
+        phi,
+    } = p;
+    let m = season.len();
+    sl.iter_mut().for_each(|v| *v = 0.0);
+    sb.iter_mut().for_each(|v| *v = 0.0);
+    let (mut l, mut b) = (l0, b0);
+    let (mut ll, mut bl) = (1.0, 0.0);
+    let (mut lb, mut bb) = (0.0, if has_trend { 1.0 } else { 0.0 });
+    let (mut s00, mut s0l, mut s0b, mut sll, mut slb, mut sbb) = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
+    let mut j = 0usize;
+    // written for a short loop-carried chain: with d = y − s (off the chain),
+    // l' = (1 − α)·base + α·d and b' = (φb + β·d) − β·base
+    let oma = 1.0 - alpha;
+    for &yt in y {
+        let tp = phi * b;
+        let base = l + tp;
+        let sj = season[j];
+        let d = yt - sj;
+        let e = d - base;
+        l = oma * base + alpha * d;
+        b = (tp + beta * d) - beta * base;
+        season[j] = sj + gamma * e;
+
+        let tpl = phi * bl;
+        let basel = ll + tpl;
+        let slj = sl[j];
+        let el = -slj - basel;
+        ll = oma * basel - alpha * slj;
+        bl = (tpl - beta * slj) - beta * basel;
+        sl[j] = slj + gamma * el;
+
+        let tpb = phi * bb;
+        let baseb = lb + tpb;
+        let sbj = sb[j];
+        let eb = -sbj - baseb;
+        lb = oma * baseb - alpha * sbj;
+        bb = (tpb - beta * sbj) - beta * baseb;
+        sb[j] = sbj + gamma * eb;
+
+        s00 += e * e;
+        s0l += e * el;
+        s0b += e * eb;
+        sll += el * el;
+        slb += el * eb;
+        sbb += eb * eb;
+        j += 1;
+        if j == m {
+            j = 0;
+        }
+    }
+    if !s00.is_finite() {
+        return (f64::INFINITY, 0.0, 0.0);
+    }
+    // minimise Σ(e + a·el + c·eb)²: [sll slb; slb sbb]·[a c] = −[s0l s0b]
+    let det = sll * sbb - slb * slb;
+    let (a, c) = if has_trend && det > 1e-12 * sll * sbb && det.is_finite() {
+        (
+            (-s0l * sbb + s0b * slb) / det,
+            (-s0b * sll + s0l * slb) / det,
+        )
+    } else if sll > 0.0 && sll.is_finite() {
+        (-s0l / sll, 0.0)
+    } else {
+        (0.0, 0.0)
+    };
+    let sse = (s00 + a * s0l + c * s0b).max(0.0);
+    if sse.is_finite() && a.is_finite() && c.is_finite() {
+        (sse, a, c)
+    } else {
+        (s00, 0.0, 0.0)
+    }
+}
+
 /// Classical-decomposition initial states over the first `k ≥ 2` full seasons (at most 4):
 /// returns (level, trend, seasonal states). Without a season: a line through the first points.
 fn initial_states(y: &[f64], m: usize, trend: Trend, seasonal: Seasonal) -> (f64, f64, Vec<f64>) {
@@ -781,13 +884,16 @@ fn ls_initial_states(y: &[f64], m: usize, trend: Trend, p: Smooth) -> Option<(f6
     let mut cols = vec![0.0; k * n];
     let zeros = vec![0.0; n];
     let mut season = vec![0.0; m];
-    for c in 0..k {
+    let off = 1 + usize::from(has_trend);
+    // the recursion is time-invariant on zero data, so the column of seasonal state j is the
+    // column of state 0 delayed by j steps: three runs give every column
+    for c in 0..=off {
         season.iter_mut().for_each(|s| *s = 0.0);
         let (l0, b0) = match c {
             0 => (1.0, 0.0),
             1 if has_trend => (0.0, 1.0),
             _ => {
-                season[c - 1 - usize::from(has_trend)] = 1.0;
+                season[0] = 1.0;
                 (0.0, 0.0)
             }
         };
@@ -804,6 +910,14 @@ fn ls_initial_states(y: &[f64], m: usize, trend: Trend, p: Smooth) -> Option<(f6
         );
         col.iter_mut().for_each(|v| *v = -*v);
     }
+    for j in 1..m {
+        let (head, tail) = cols.split_at_mut((off + j) * n);
+        let src = &head[off * n..(off + 1) * n];
+        let dst = &mut tail[..n];
+        let lag = j.min(n);
+        dst[..lag].iter_mut().for_each(|v| *v = 0.0);
+        dst[lag..].copy_from_slice(&src[..n - lag]);
+    }
     let mut e0 = vec![0.0; n];
     season.iter_mut().for_each(|s| *s = 0.0);
     run(
@@ -819,10 +933,10 @@ fn ls_initial_states(y: &[f64], m: usize, trend: Trend, p: Smooth) -> Option<(f6
     let mut r = vec![0.0; k];
     for i in 0..k {
         let ci = &cols[i * n..(i + 1) * n];
-        r[i] = ci.iter().zip(&e0).map(|(u, v)| u * v).sum();
+        r[i] = dot(ci, &e0);
         for j in i..k {
             let cj = &cols[j * n..(j + 1) * n];
-            let v: f64 = ci.iter().zip(cj).map(|(u, v)| u * v).sum();
+            let v = dot(ci, cj);
             a[i * k + j] = v;
             a[j * k + i] = v;
         }
@@ -833,7 +947,6 @@ fn ls_initial_states(y: &[f64], m: usize, trend: Trend, p: Smooth) -> Option<(f6
         a[i * k + i] += 1e-9 * tr.max(1e-300);
     }
     let x = cholesky_solve(&mut a, &mut r, k)?;
-    let off = 1 + usize::from(has_trend);
     let mut s: Vec<f64> = x[off..].to_vec();
     let mean = s.iter().sum::<f64>() / m as f64;
     s.iter_mut().for_each(|v| *v -= mean);
@@ -844,6 +957,20 @@ fn ls_initial_states(y: &[f64], m: usize, trend: Trend, p: Smooth) -> Option<(f6
     } else {
         None
     }
+}
+
+/// Dot product with four accumulators (independent add chains).
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    let mut acc = [0.0; 4];
+    let (ca, cb) = (a.chunks_exact(4), b.chunks_exact(4));
+    let (ra, rb) = (ca.remainder(), cb.remainder());
+    for (x, y) in ca.zip(cb) {
+        for k in 0..4 {
+            acc[k] += x[k] * y[k];
+        }
+    }
+    let tail: f64 = ra.iter().zip(rb).map(|(x, y)| x * y).sum();
+    (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
 }
 
 /// Solves the symmetric positive definite system `a·x = r` (k×k, row-major) in place by
@@ -923,85 +1050,84 @@ impl Forecaster for HoltWinters {
             }
         };
         let ys: Vec<f64> = y.iter().map(|v| v / scale).collect();
-        let (mut l0, mut b0, mut season0) = initial_states(&ys, m, self.trend, self.seasonal);
+        let (l0, b0, mut season0) = initial_states(&ys, m, self.trend, self.seasonal);
+        let linear = self.seasonal != Seasonal::Multiplicative;
+        let has_trend = self.trend != Trend::None;
         let mut layout = Layout {
             trend: self.trend,
             seasonal: self.seasonal,
             fixed: *self,
-            states: true,
+            // linear models profile the initial level and trend out of the objective
+            states: !linear,
             l0,
             b0,
         };
-        let mut scratch = season0.clone();
+        let mut ev = Evaluator {
+            ys: &ys,
+            linear,
+            has_trend,
+            season0: season0.clone(),
+            scratch: season0.clone(),
+            sl: vec![0.0; m],
+            sb: vec![0.0; m],
+        };
+        let budget = 200 + 100 * layout.dims();
         let mut total_evals = 0;
-        let budget = 600 + 150 * layout.dims();
 
-        let search = |layout: &Layout, season0: &[f64], scratch: &mut Vec<f64>| {
-            let mut obj = |x: &[f64]| {
-                let (p, l, b) = layout.map(x);
-                scratch.copy_from_slice(season0);
-                run(&ys, layout.seasonal, p, l, b, scratch, None).0
-            };
-            // two starts, then a restart from the better optimum (the usual remedy for a
-            // simplex that collapsed early)
-            let mut best: Option<Optimum> = None;
-            for &(a, bf, gf) in &[(0.2, 0.1, 0.1), (0.6, 0.05, 0.3)] {
-                let x0 = layout.start(a, bf, gf, 0.9);
-                let o = nelder_mead(&mut obj, &x0, 1.0, 1e-9, budget / 3);
-                if best.as_ref().map_or(true, |b| o.f < b.f) {
-                    best = Some(o);
+        // two coarse starts; then (linear models with a short season) the least-squares initial
+        // states at the better one; then a fine restart from it (a restart is also the usual
+        // remedy for a simplex that collapsed early)
+        let mut opt = {
+            let mut obj = |x: &[f64]| ev.sse(&layout, x);
+            // the best of a few spread-out starting points, then a coarse search from it
+            let mut x0 = layout.start(0.2, 0.1, 0.1, 0.9);
+            let mut f0 = f64::INFINITY;
+            for &(a, bf, gf) in &[
+                (0.1, 0.1, 0.1),
+                (0.3, 0.05, 0.2),
+                (0.6, 0.05, 0.3),
+                (0.9, 0.02, 0.5),
+            ] {
+                let x = layout.start(a, bf, gf, 0.9);
+                let f = obj(&x);
+                total_evals += 1;
+                if f < f0 {
+                    f0 = f;
+                    x0 = x;
                 }
             }
-            let first = best.unwrap_or_else(|| unreachable_optimum(layout));
-            let o = nelder_mead(&mut obj, &first.x, 0.3, 1e-10, budget / 3);
-            let evals = first.evals + o.evals;
-            if o.f <= first.f {
-                Optimum { evals, ..o }
-            } else {
-                Optimum { evals, ..first }
-            }
+            let o = nelder_mead(&mut obj, &x0, 1.0, 1e-4, budget);
+            total_evals += o.evals;
+            o
         };
-
-        let mut opt = search(&layout, &season0, &mut scratch);
-        total_evals += opt.evals;
-
-        // least-squares refinement of all initial states for linear models with a short season
-        let linear = self.seasonal != Seasonal::Multiplicative;
         let k_states = (m + 2) * (m + 2);
         let ls_n = n.min(LS_COST_MAX / k_states);
         if linear && ls_n >= LS_MIN_SEASONS * m && opt.f.is_finite() {
-            let (p, _, _) = layout.map(&opt.x);
+            let (p, _, _) = ev.states(&layout, &opt.x);
             if let Some((l, b, s)) = ls_initial_states(&ys[..ls_n], m, self.trend, p) {
-                scratch.copy_from_slice(&s);
-                let f_ls = run(&ys, self.seasonal, p, l, b, &mut scratch, None).0;
+                let mut trial = s.clone();
+                let f_ls = run(&ys, self.seasonal, p, l, b, &mut trial, None).0;
                 if f_ls < opt.f {
-                    l0 = l;
-                    b0 = b;
                     season0 = s;
-                    layout.l0 = l0;
-                    layout.b0 = b0;
-                    let mut x = layout.start(0.5, 0.5, 0.5, 0.9);
-                    // keep the smoothing parameters found, zero state offsets
-                    let d_smooth = layout.dims() - 1 - usize::from(self.trend != Trend::None);
-                    x[..d_smooth].copy_from_slice(&opt.x[..d_smooth]);
-                    let o = search_from(&layout, &ys, &season0, &mut scratch, &x, budget / 2);
-                    total_evals += o.evals;
-                    opt = if o.f <= f_ls {
-                        o
-                    } else {
-                        Optimum {
-                            x,
-                            f: f_ls,
-                            evals: 0,
-                            converged: o.converged,
-                        }
-                    };
+                    ev.season0.copy_from_slice(&season0);
+                    layout.l0 = l;
+                    layout.b0 = b;
+                    opt.f = f_ls;
                 }
             }
         }
+        {
+            let mut obj = |x: &[f64]| ev.sse(&layout, x);
+            let o = nelder_mead(&mut obj, &opt.x, 0.3, 1e-7, budget);
+            total_evals += o.evals;
+            if o.f <= opt.f || !opt.f.is_finite() {
+                opt = o;
+            }
+        }
+        let mut scratch = season0.clone();
 
         let mut converged = opt.converged;
-        let (mut p, mut l, mut b) = layout.map(&opt.x);
+        let (mut p, mut l, mut b) = ev.states(&layout, &opt.x);
         if !opt.f.is_finite() {
             // fall back to conventional fixed parameters from the heuristic states
             converged = false;
@@ -1024,7 +1150,19 @@ impl Forecaster for HoltWinters {
             b = b0;
         }
         scratch.copy_from_slice(&season0);
-        let (sse, lf, bf, pos) = run(&ys, self.seasonal, p, l, b, &mut scratch, None);
+        let (mut sse, mut lf, mut bf, mut pos) =
+            run(&ys, self.seasonal, p, l, b, &mut scratch, None);
+        if !sse.is_finite() && self.seasonal == Seasonal::Multiplicative {
+            // last resort for a multiplicative season whose trend drives the level below zero:
+            // hold the trend at 0 (β = 0). With positive data, a positive level and positive
+            // factors then stay positive (each update is a convex mix of positive terms).
+            converged = false;
+            p.beta = 0.0;
+            b = 0.0;
+            l = ys[..m].iter().sum::<f64>() / m as f64;
+            scratch.copy_from_slice(&season0);
+            (sse, lf, bf, pos) = run(&ys, self.seasonal, p, l, b, &mut scratch, None);
+        }
         if !sse.is_finite() {
             return Err(Error::Fit(format!(
                 "no finite holt-winters fit for these data ({:?} trend, {:?} season): the \
@@ -1102,37 +1240,57 @@ impl Forecaster for HoltWinters {
     }
 }
 
-/// A Nelder–Mead search over the smoothing parameters only (states fixed) from `x`.
-fn search_from(
-    layout: &Layout,
-    ys: &[f64],
-    season0: &[f64],
-    scratch: &mut [f64],
-    x: &[f64],
-    budget: usize,
-) -> Optimum {
-    let mut obj = |x: &[f64]| {
-        let (p, l, b) = layout.map(x);
-        scratch.copy_from_slice(season0);
-        run(ys, layout.seasonal, p, l, b, scratch, None).0
-    };
-    let o = nelder_mead(&mut obj, x, 0.5, 1e-10, budget / 2);
-    let o2 = nelder_mead(&mut obj, &o.x, 0.2, 1e-10, budget / 2);
-    let evals = o.evals + o2.evals;
-    if o2.f <= o.f {
-        Optimum { evals, ..o2 }
-    } else {
-        Optimum { evals, ..o }
-    }
+/// The fitting objective with its scratch buffers.
+struct Evaluator<'a> {
+    ys: &'a [f64],
+    linear: bool,
+    has_trend: bool,
+    season0: Vec<f64>,
+    scratch: Vec<f64>,
+    sl: Vec<f64>,
+    sb: Vec<f64>,
 }
 
-/// The starting point as an (unevaluated) optimum; only used if no start was tried.
-fn unreachable_optimum(layout: &Layout) -> Optimum {
-    Optimum {
-        x: layout.start(0.2, 0.1, 0.1, 0.9),
-        f: f64::INFINITY,
-        evals: 0,
-        converged: false,
+impl Evaluator<'_> {
+    /// SSE at optimiser point `x` (initial level and trend profiled out for linear models).
+    fn sse(&mut self, layout: &Layout, x: &[f64]) -> f64 {
+        let (p, l, b) = layout.map(x);
+        self.scratch.copy_from_slice(&self.season0);
+        if self.linear {
+            let (sse, _, _) = run_profiled(
+                self.ys,
+                p,
+                self.has_trend,
+                l,
+                b,
+                &mut self.scratch,
+                &mut self.sl,
+                &mut self.sb,
+            );
+            sse
+        } else {
+            run(self.ys, layout.seasonal, p, l, b, &mut self.scratch, None).0
+        }
+    }
+
+    /// Parameters and initial level and trend at `x`.
+    fn states(&mut self, layout: &Layout, x: &[f64]) -> (Smooth, f64, f64) {
+        let (p, l, b) = layout.map(x);
+        if !self.linear {
+            return (p, l, b);
+        }
+        self.scratch.copy_from_slice(&self.season0);
+        let (_, da, db) = run_profiled(
+            self.ys,
+            p,
+            self.has_trend,
+            l,
+            b,
+            &mut self.scratch,
+            &mut self.sl,
+            &mut self.sb,
+        );
+        (p, l + da, b + db)
     }
 }
 
