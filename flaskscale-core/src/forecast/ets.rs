@@ -119,7 +119,8 @@ impl FromStr for Seasonal {
 /// the fitting and the intervals.
 ///
 /// `seasonal` other than [`Seasonal::None`] needs `season_length = Some(m)` with `m >= 2`;
-/// with `Seasonal::None` the season length is ignored. Any `m` works (24, 168, 288, 1440, ...)
+/// with `Seasonal::None` it must be `None` (a season length without a season is refused as a
+/// likely mistake). Any `m` works (24, 168, 288, 1440, ...)
 /// as long as the history holds two full seasons. `alpha`, `beta`, `gamma`, `phi` fix a
 /// smoothing parameter instead of fitting it.
 ///
@@ -179,7 +180,8 @@ impl HoltWinters {
         }
     }
 
-    /// The given components; `season_length` is ignored when `seasonal` is `None`.
+    /// The given components (checked by `fit`: `season_length` must be `Some(m >= 2)` exactly
+    /// when `seasonal` is not `None`).
     pub fn with(season_length: Option<usize>, trend: Trend, seasonal: Seasonal) -> Self {
         HoltWinters {
             season_length,
@@ -192,7 +194,16 @@ impl HoltWinters {
     /// Checks the settings and returns the season length in use (1 without a season).
     fn check(&self) -> Result<usize> {
         let m = match self.seasonal {
-            Seasonal::None => 1,
+            Seasonal::None => match self.season_length {
+                // a season length with no season is almost always a forgotten `seasonal`
+                Some(m) => {
+                    return Err(Error::param(format!(
+                        "season length {m} is set but seasonal is none: set seasonal to \
+                         additive or multiplicative, or leave the season length unset"
+                    )))
+                }
+                None => 1,
+            },
             _ => match self.season_length {
                 None => {
                     return Err(Error::param(
@@ -452,45 +463,44 @@ fn run_profiled(
     let (mut ll, mut bl) = (1.0, 0.0);
     let (mut lb, mut bb) = (0.0, if has_trend { 1.0 } else { 0.0 });
     let (mut s00, mut s0l, mut s0b, mut sll, mut slb, mut sbb) = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
-    let mut j = 0usize;
     // written for a short loop-carried chain: with d = y − s (off the chain),
-    // l' = (1 − α)·base + α·d and b' = (φb + β·d) − β·base
+    // l' = (1 − α)·base + α·d and b' = (φb + β·d) − β·base; one season per outer step, so the
+    // seasonal slots are plain zipped iterators (no index wrap, no bounds checks)
     let oma = 1.0 - alpha;
-    for &yt in y {
-        let tp = phi * b;
-        let base = l + tp;
-        let sj = season[j];
-        let d = yt - sj;
-        let e = d - base;
-        l = oma * base + alpha * d;
-        b = (tp + beta * d) - beta * base;
-        season[j] = sj + gamma * e;
+    for yc in y.chunks(m) {
+        let slots = season.iter_mut().zip(sl.iter_mut()).zip(sb.iter_mut());
+        for (&yt, ((s0, s1), s2)) in yc.iter().zip(slots) {
+            let tp = phi * b;
+            let base = l + tp;
+            let sj = *s0;
+            let d = yt - sj;
+            let e = d - base;
+            l = oma * base + alpha * d;
+            b = (tp + beta * d) - beta * base;
+            *s0 = sj + gamma * e;
 
-        let tpl = phi * bl;
-        let basel = ll + tpl;
-        let slj = sl[j];
-        let el = -slj - basel;
-        ll = oma * basel - alpha * slj;
-        bl = (tpl - beta * slj) - beta * basel;
-        sl[j] = slj + gamma * el;
+            let tpl = phi * bl;
+            let basel = ll + tpl;
+            let slj = *s1;
+            let el = -slj - basel;
+            ll = oma * basel - alpha * slj;
+            bl = (tpl - beta * slj) - beta * basel;
+            *s1 = slj + gamma * el;
 
-        let tpb = phi * bb;
-        let baseb = lb + tpb;
-        let sbj = sb[j];
-        let eb = -sbj - baseb;
-        lb = oma * baseb - alpha * sbj;
-        bb = (tpb - beta * sbj) - beta * baseb;
-        sb[j] = sbj + gamma * eb;
+            let tpb = phi * bb;
+            let baseb = lb + tpb;
+            let sbj = *s2;
+            let eb = -sbj - baseb;
+            lb = oma * baseb - alpha * sbj;
+            bb = (tpb - beta * sbj) - beta * baseb;
+            *s2 = sbj + gamma * eb;
 
-        s00 += e * e;
-        s0l += e * el;
-        s0b += e * eb;
-        sll += el * el;
-        slb += el * eb;
-        sbb += eb * eb;
-        j += 1;
-        if j == m {
-            j = 0;
+            s00 += e * e;
+            s0l += e * el;
+            s0b += e * eb;
+            sll += el * el;
+            slb += el * eb;
+            sbb += eb * eb;
         }
     }
     if !s00.is_finite() {
@@ -1301,10 +1311,16 @@ impl FittedHoltWinters {
     }
 
     /// The current level, trend and seasonal states (data units; the seasonal states start
-    /// with the one for the next step). Multiplicative seasonal states are factors.
+    /// with the one for the next step, empty without a season). Multiplicative seasonal states
+    /// are factors.
     pub fn states(&self) -> (f64, f64, Vec<f64>) {
         let mult = self.seasonal == Seasonal::Multiplicative;
-        let season = (0..self.m)
+        let m = if self.seasonal == Seasonal::None {
+            0
+        } else {
+            self.m
+        };
+        let season = (0..m)
             .map(|i| {
                 let s = self.season[(self.pos + i) % self.m];
                 if mult {
@@ -1562,7 +1578,8 @@ mod tests {
     fn constant_series_gives_flat_finite_forecast() {
         for seasonal in [Seasonal::None, Seasonal::Additive, Seasonal::Multiplicative] {
             for trend in [Trend::None, Trend::Additive, Trend::AdditiveDamped] {
-                let spec = HoltWinters::with(Some(24), trend, seasonal);
+                let m = (seasonal != Seasonal::None).then_some(24);
+                let spec = HoltWinters::with(m, trend, seasonal);
                 let f = spec.fit(&[42.0; 100]).unwrap();
                 let fc = f.predict(30, &[0.95]).unwrap();
                 for (&p, &s) in fc.mean.iter().zip(&fc.sd) {
@@ -1592,6 +1609,10 @@ mod tests {
         }
         let no_m = HoltWinters::with(None, Trend::Additive, Seasonal::Additive);
         assert!(matches!(no_m.fit(&y), Err(Error::InvalidParameter(_))));
+        let m_no_season = HoltWinters::with(Some(24), Trend::Additive, Seasonal::None);
+        assert!(
+            matches!(m_no_season.fit(&y), Err(Error::InvalidParameter(ref s)) if s.contains("24"))
+        );
         let mut zeros = y.clone();
         zeros[7] = 0.0;
         let mult = HoltWinters::with(Some(24), Trend::Additive, Seasonal::Multiplicative);
@@ -1874,7 +1895,7 @@ mod tests {
         ) {
             let trend = [Trend::None, Trend::Additive, Trend::AdditiveDamped][kind % 3];
             let seasonal = [Seasonal::None, Seasonal::Additive, Seasonal::Multiplicative][kind / 3];
-            let spec = HoltWinters::with(Some(m), trend, seasonal);
+            let spec = HoltWinters::with((seasonal != Seasonal::None).then_some(m), trend, seasonal);
             match spec.fit(&y) {
                 Ok(f) => {
                     let fc = f.predict(10, &[0.5, 0.8, 0.99]).unwrap();
