@@ -5,7 +5,7 @@
 //! `cargo bench -p flaskscale-core --bench ets`
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
-use flaskscale_core::{CsvOptions, Fitted, Forecaster, HoltWinters, Series};
+use flaskscale_core::{Aggregation, CsvOptions, Fitted, Forecaster, HoltWinters, Series};
 use std::hint::black_box;
 
 /// A seeded synthetic load: level 1000, slight trend, a daily cycle of period `m`, noise.
@@ -47,23 +47,48 @@ fn fit_predict(c: &mut Criterion) {
     g.finish();
 }
 
-fn wikipedia(c: &mut Criterion) {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/traces/wikipedia-en-2016-01/wikipedia_en_pagecounts_2016-01_hourly.csv"
-    );
-    let Ok(s) = Series::from_csv_path(path, CsvOptions::default()) else {
-        eprintln!("wikipedia trace not found beside the repository: skipping that bench");
+/// The training sets of the peer comparison (`tests/data/ets_peers.json`), so the figures can be
+/// set beside the peers' timings on the same machine.
+fn peer_cases(c: &mut Criterion) {
+    let traces = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/traces/");
+    let load = |rel: &str| Series::from_csv_path(format!("{traces}{rel}"), CsvOptions::default());
+    let (Ok(wiki), Ok(nasa)) = (
+        load("wikipedia-en-2016-01/wikipedia_en_pagecounts_2016-01_hourly.csv"),
+        load("nasa-http-1995/nasa_http_1995_per_minute.csv"),
+    ) else {
+        eprintln!("traces not found beside the repository: skipping the peer-case benches");
         return;
     };
-    let train = s.values()[..696].to_vec();
-    let spec = HoltWinters::new(24);
-    c.bench_function("ets_wikipedia_696_m24_fit_predict48", |b| {
-        b.iter(|| {
-            let f = spec.fit(black_box(&train)).unwrap();
-            black_box(f.predict(48, &[0.8, 0.95]).unwrap())
-        })
-    });
+    let filled = |step: f64| {
+        nasa.resample(step, Aggregation::Sum)
+            .and_then(|s| s.fill_gaps())
+            .map(|(s, _)| s.into_values())
+    };
+    let (Ok(nasa_h), Ok(nasa_5)) = (filled(3600.0), filled(300.0)) else {
+        return;
+    };
+    let n5 = nasa_5.len();
+    let cases = [
+        ("wikipedia_696_m24", wiki.values()[..696].to_vec(), 24, 48),
+        ("nasa_hourly_1440_m24", nasa_h[..1440].to_vec(), 24, 48),
+        (
+            "nasa_5min_4032_m288",
+            nasa_5[n5 - 288 - 4032..n5 - 288].to_vec(),
+            288,
+            288,
+        ),
+    ];
+    let mut g = c.benchmark_group("ets_peer_cases_fit_predict");
+    for (name, train, m, h) in cases {
+        let spec = HoltWinters::new(m);
+        g.bench_function(name, |b| {
+            b.iter(|| {
+                let f = spec.fit(black_box(&train)).unwrap();
+                black_box(f.predict(h, &[0.8, 0.95]).unwrap())
+            })
+        });
+    }
+    g.finish();
 }
 
 fn update(c: &mut Criterion) {
@@ -79,5 +104,5 @@ fn update(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, fit_predict, wikipedia, update);
+criterion_group!(benches, fit_predict, peer_cases, update);
 criterion_main!(benches);

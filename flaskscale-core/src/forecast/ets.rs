@@ -1915,6 +1915,45 @@ mod tests {
             }
         }
 
+        /// ETS(A,N,N) and ETS(A,A,N) with fixed parameters: one update moves the state as the
+        /// recursion written out by hand says.
+        #[test]
+        fn update_matches_the_hand_recursion(
+            y in proptest::collection::vec(0.0f64..1e4, 10..40),
+            v in 0.0f64..1e4,
+            alpha in 0.05f64..0.95,
+            beta_frac in 0.05f64..0.95,
+        ) {
+            let beta = alpha * beta_frac;
+            let ann = HoltWinters {
+                alpha: Some(alpha),
+                ..HoltWinters::with(None, Trend::None, Seasonal::None)
+            };
+            let mut f = ann.fit(&y).unwrap();
+            let (l, _, _) = f.states();
+            f.update(&[v]).unwrap();
+            let want = l + alpha * (v - l);
+            let got = f.predict(2, &[]).unwrap().mean;
+            prop_assert!((got[0] - want).abs() <= 1e-9 * want.abs().max(1.0));
+            prop_assert!((got[1] - want).abs() <= 1e-9 * want.abs().max(1.0));
+
+            let aan = HoltWinters {
+                alpha: Some(alpha),
+                beta: Some(beta),
+                ..HoltWinters::default()
+            };
+            let mut g = aan.fit(&y).unwrap();
+            let (l, b, _) = g.states();
+            g.update(&[v]).unwrap();
+            let e = v - (l + b);
+            let (l1, b1) = (l + b + alpha * e, b + beta * e);
+            let got = g.predict(3, &[]).unwrap().mean;
+            for (h, &p) in got.iter().enumerate() {
+                let want = l1 + (h + 1) as f64 * b1;
+                prop_assert!((p - want).abs() <= 1e-8 * want.abs().max(1.0), "h={} {} {}", h + 1, p, want);
+            }
+        }
+
         #[test]
         fn update_then_predict_stays_finite(
             y in proptest::collection::vec(0.0f64..1e4, 30..60),
