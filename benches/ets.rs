@@ -1,6 +1,7 @@
-//! Holt-Winters (ETS) speed: fit + 48-step forecast with intervals at several lengths and
-//! season lengths, the Wikipedia training set of the peer comparison (696 hourly points,
-//! m = 24), and the online update per value.
+//! Holt-Winters (ETS) speed: fit + forecast with intervals on seeded synthetic series at several
+//! lengths and season lengths, on the three training sets of the peer comparison (Wikipedia
+//! 696 hourly points m = 24, NASA 1440 hourly m = 24, NASA 4032 five-minute m = 288), and the
+//! online update per value.
 //!
 //! `cargo bench -p flaskscale-core --bench ets`
 

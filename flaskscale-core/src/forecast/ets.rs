@@ -1880,7 +1880,49 @@ mod tests {
             }
         }
         let (c80, c95) = (hit80 as f64 / total as f64, hit95 as f64 / total as f64);
+        eprintln!("coverage: 80% -> {c80:.3}, 95% -> {c95:.3} over {total} forecasts");
         assert!((c80 - 0.80).abs() < 0.04, "80% coverage {c80}");
+        assert!((c95 - 0.95).abs() < 0.03, "95% coverage {c95}");
+    }
+
+    /// ETS(A,N,M) data with known σ: the simulated intervals cover close to their nominal rate.
+    #[test]
+    fn interval_coverage_on_simulated_anm() {
+        let (m, n, h, reps) = (12, 240, 12, 100);
+        let (alpha, gamma, sigma) = (0.2, 0.1, 3.0);
+        let s0: Vec<f64> = (0..m)
+            .map(|j| 1.0 + 0.3 * (TAU * j as f64 / m as f64).cos())
+            .collect();
+        let (mut hit80, mut hit95, mut total) = (0, 0, 0);
+        for r in 0..reps {
+            let e = normals(5000 + r as u64, n + h);
+            let mut season = s0.clone();
+            let mut l = 100.0;
+            let y: Vec<f64> = (0..n + h)
+                .map(|t| {
+                    let j = t % m;
+                    let eps = sigma * e[t];
+                    let v = l * season[j] + eps;
+                    let (lo, so) = (l, season[j]);
+                    l = lo + alpha * eps / so;
+                    season[j] = so + gamma * eps / lo;
+                    v
+                })
+                .collect();
+            let spec = HoltWinters::with(Some(m), Trend::None, Seasonal::Multiplicative);
+            let f = spec.fit(&y[..n]).unwrap();
+            let fc = f.predict(h, &[0.8, 0.95]).unwrap();
+            for k in 0..h {
+                let v = y[n + k];
+                let (i80, i95) = (&fc.intervals[0], &fc.intervals[1]);
+                hit80 += usize::from(i80.lower[k] <= v && v <= i80.upper[k]);
+                hit95 += usize::from(i95.lower[k] <= v && v <= i95.upper[k]);
+                total += 1;
+            }
+        }
+        let (c80, c95) = (hit80 as f64 / total as f64, hit95 as f64 / total as f64);
+        eprintln!("coverage: 80% -> {c80:.3}, 95% -> {c95:.3} over {total} forecasts");
+        assert!((c80 - 0.80).abs() < 0.05, "80% coverage {c80}");
         assert!((c95 - 0.95).abs() < 0.03, "95% coverage {c95}");
     }
 
