@@ -12,8 +12,9 @@ pub mod traffic;
 
 pub use error::{Error, Result};
 pub use forecast::{
-    AutoForecaster, Combine, Drift, Ensemble, FitInfo, Fitted, FittedModel, Forecast, Forecaster,
-    FourierRegression, Interval, LinearTrend, ModelSpec, MultiSeasonalNaive, Naive, SeasonalNaive,
+    AutoForecaster, Combine, Drift, Ensemble, FitInfo, Fitted, FittedHoltWinters, FittedModel,
+    Forecast, Forecaster, FourierRegression, HoltWinters, HoltWintersParams, Interval, LinearTrend,
+    ModelSpec, MultiSeasonalNaive, Naive, Seasonal, SeasonalNaive, Trend,
 };
 pub use periods::{detect_periods, DetectedPeriod};
 pub use series::{Aggregation, CsvOptions, Series, SkippedRows, Stats};

@@ -18,6 +18,7 @@ pub mod dist;
 mod ensemble;
 mod fourier;
 mod linear;
+pub mod ets;
 
 pub use auto::{
     default_candidates, spec_label, AutoForecaster, Calibration, CandidateScore, FittedAuto, Loss,
@@ -30,6 +31,7 @@ pub use ensemble::{
 };
 pub use fourier::{FittedFourierRegression, FourierRegression, MAX_HARMONICS};
 pub use linear::{FittedLinearTrend, LinearTrend};
+pub use ets::{FittedHoltWinters, HoltWinters, HoltWintersParams, Seasonal, Trend};
 
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
@@ -268,6 +270,8 @@ pub enum ModelSpec {
     MultiSeasonalNaive(MultiSeasonalNaive),
     /// [`Ensemble`] (its members are `ModelSpec`s again).
     Ensemble(Ensemble),
+    /// [`HoltWinters`].
+    HoltWinters(HoltWinters),
 }
 
 /// Any fitted model; see [`ModelSpec`].
@@ -291,6 +295,8 @@ pub enum FittedModel {
     MultiSeasonalNaive(FittedMultiSeasonalNaive),
     /// [`FittedEnsemble`].
     Ensemble(FittedEnsemble),
+    /// [`FittedHoltWinters`].
+    HoltWinters(FittedHoltWinters),
 }
 
 impl ModelSpec {
@@ -308,6 +314,7 @@ impl ModelSpec {
             ModelSpec::FourierRegression(m) => FittedModel::FourierRegression(m.fit(y)?),
             ModelSpec::MultiSeasonalNaive(m) => FittedModel::MultiSeasonalNaive(m.fit(y)?),
             ModelSpec::Ensemble(m) => FittedModel::Ensemble(m.fit(y)?),
+            ModelSpec::HoltWinters(m) => FittedModel::HoltWinters(m.fit(y)?),
         })
     }
 }
@@ -323,6 +330,7 @@ macro_rules! delegate {
             FittedModel::FourierRegression($m) => $e,
             FittedModel::MultiSeasonalNaive($m) => $e,
             FittedModel::Ensemble($m) => $e,
+            FittedModel::HoltWinters($m) => $e,
         }
     };
 }

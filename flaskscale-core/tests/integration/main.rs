@@ -4,6 +4,7 @@
 
 mod auto;
 mod common;
+mod ets;
 mod foundation;
 mod seasonal;
 mod sim;
