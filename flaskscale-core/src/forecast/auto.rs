@@ -36,7 +36,10 @@ use super::{
     backtest::backtest, check_horizon, check_levels, check_update, dist, prepare, FitInfo, Fitted,
     FittedModel, Forecast, Forecaster, Interval, ModelSpec,
 };
-use super::{Drift, FourierRegression, LinearTrend, MultiSeasonalNaive, Naive, SeasonalNaive};
+use super::{
+    Drift, FourierRegression, HoltWinters, LinearTrend, MultiSeasonalNaive, Naive, Seasonal,
+    SeasonalNaive, Trend,
+};
 use crate::error::{Error, Result};
 use crate::periods::detect_periods;
 use rayon::prelude::*;
@@ -49,7 +52,8 @@ pub const MIN_CALIBRATION_RESIDUALS: usize = 20;
 /// The models applicable to a history of `n_obs` values with the given season lengths, in
 /// this order: [`Naive`] (from 2 values), [`Drift`] (from 3), [`LinearTrend`] over the last
 /// week-or-so window (from 3), then for the season lengths `m >= 2` with at least `2·m` values
-/// (ascending, duplicates dropped): [`SeasonalNaive`] for each, [`MultiSeasonalNaive`] over all
+/// (ascending, duplicates dropped): [`SeasonalNaive`] for each, [`HoltWinters`] (additive
+/// damped trend, additive season) for each, [`MultiSeasonalNaive`] over all
 /// of them when there are two or more, and one [`FourierRegression`] with all of them at once
 /// (`K = clamp(m/4, 1, 10)` harmonics each, trend included, ridge penalty by GCV).
 ///
@@ -57,10 +61,10 @@ pub const MIN_CALIBRATION_RESIDUALS: usize = 20;
 ///
 /// ```
 /// use flaskscale_core::forecast::default_candidates;
-/// // naive, drift, linear trend, seasonal naive 24, Fourier (24)
-/// assert_eq!(default_candidates(&[24, 168], 200).len(), 5);
-/// // ... and seasonal naive 168, multi-seasonal naive (24, 168), Fourier (24 and 168)
-/// assert_eq!(default_candidates(&[24, 168], 400).len(), 7);
+/// // naive, drift, linear trend, seasonal naive 24, Holt-Winters 24, Fourier (24)
+/// assert_eq!(default_candidates(&[24, 168], 200).len(), 6);
+/// // ... and seasonal naive and Holt-Winters 168, multi-seasonal naive, Fourier (24 and 168)
+/// assert_eq!(default_candidates(&[24, 168], 400).len(), 9);
 /// ```
 pub fn default_candidates(season_lengths: &[usize], n_obs: usize) -> Vec<ModelSpec> {
     let mut seasons: Vec<usize> = season_lengths
@@ -85,6 +89,13 @@ pub fn default_candidates(season_lengths: &[usize], n_obs: usize) -> Vec<ModelSp
             .iter()
             .map(|&m| ModelSpec::SeasonalNaive(SeasonalNaive::new(m))),
     );
+    out.extend(seasons.iter().map(|&m| {
+        ModelSpec::HoltWinters(HoltWinters::with(
+            Some(m),
+            Trend::AdditiveDamped,
+            Seasonal::Additive,
+        ))
+    }));
     if seasons.len() >= 2 {
         out.push(ModelSpec::MultiSeasonalNaive(MultiSeasonalNaive {
             periods: seasons.clone(),
@@ -233,7 +244,7 @@ pub enum Select {
 /// let y: Vec<f64> = (0..24 * 14).map(|t| 100.0 + 40.0 * ((t % 24) as f64 / 4.0).sin()).collect();
 /// let auto = AutoForecaster { season_lengths: Some(vec![24]), ..AutoForecaster::default() };
 /// let fitted = auto.fit(&y)?;
-/// assert_eq!(fitted.scores().len(), 5); // naive, drift, linear trend, seasonal naive, Fourier
+/// assert_eq!(fitted.scores().len(), 6); // naive, drift, linear, seasonal naive, Holt-Winters, Fourier
 /// println!("{}", fitted.why());
 /// let fc = fitted.predict(24, &[0.95])?;
 /// # assert_eq!(fc.mean.len(), 24);
@@ -1051,6 +1062,8 @@ mod tests {
                 "linear_trend(window=168)",
                 "seasonal_naive(season_length=24)",
                 "seasonal_naive(season_length=168)",
+                "holt_winters(alpha=null, beta=null, gamma=null, phi=null, season_length=24, seasonal=\"additive\", trend=\"additive_damped\")",
+                "holt_winters(alpha=null, beta=null, gamma=null, phi=null, season_length=168, seasonal=\"additive\", trend=\"additive_damped\")",
                 "multi_seasonal_naive(periods=[24,168])",
                 "fourier_regression(log=false, penalty=null, periods=[[24.0,6],[168.0,10]])"
             ]

@@ -16,9 +16,9 @@ pub mod backtest;
 mod baseline;
 pub mod dist;
 mod ensemble;
+pub mod ets;
 mod fourier;
 mod linear;
-pub mod ets;
 
 pub use auto::{
     default_candidates, spec_label, AutoForecaster, Calibration, CandidateScore, FittedAuto, Loss,
@@ -29,9 +29,9 @@ pub use baseline::{Drift, FittedDrift, FittedNaive, FittedSeasonalNaive, Naive, 
 pub use ensemble::{
     Combine, Ensemble, FittedEnsemble, FittedMultiSeasonalNaive, MultiSeasonalNaive,
 };
+pub use ets::{FittedHoltWinters, HoltWinters, HoltWintersParams, Seasonal, Trend};
 pub use fourier::{FittedFourierRegression, FourierRegression, MAX_HARMONICS};
 pub use linear::{FittedLinearTrend, LinearTrend};
-pub use ets::{FittedHoltWinters, HoltWinters, HoltWintersParams, Seasonal, Trend};
 
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};

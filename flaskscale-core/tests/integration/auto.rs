@@ -214,8 +214,9 @@ fn wikipedia_auto_no_worse_than_seasonal_naive() {
     );
     let f = auto(&[24, 168]).fit(&y).unwrap();
     println!("{}", f.why());
-    // naive, drift, linear trend, seasonal naive 24 and 168, multi-seasonal naive, Fourier
-    assert_eq!(f.scores().len(), 7);
+    // naive, drift, linear trend, seasonal naive and Holt-Winters for 24 and 168,
+    // multi-seasonal naive, Fourier
+    assert_eq!(f.scores().len(), 9);
     let f = a.fit(&y).unwrap();
     let winner = f.chosen_scores().unwrap().mase;
     let best = f
@@ -322,6 +323,7 @@ fn short_history_falls_back_with_a_reason() {
             "drift",
             "linear_trend(window=24)",
             "seasonal_naive(season_length=24)",
+            "holt_winters(alpha=null, beta=null, gamma=null, phi=null, season_length=24, seasonal=\"additive\", trend=\"additive_damped\")",
             "fourier_regression(log=false, penalty=null, periods=[[24.0,6]])"
         ]
     );
