@@ -2,7 +2,10 @@
 
 use crate::convert::{compute, param_err, spec_of, to_plain, to_py, values, Values};
 use crate::series::PySeries;
-use flaskscale_core::forecast::{AutoForecaster, Drift, Loss, Naive, SeasonalNaive, Select};
+use flaskscale_core::forecast::{
+    AutoForecaster, Combine, Drift, Ensemble, FourierRegression, HoltWinters, LinearTrend, Loss,
+    MultiSeasonalNaive, Naive, Seasonal, SeasonalNaive, Select, Trend,
+};
 use flaskscale_core::{metrics, Error, Fitted, FittedModel, Forecast, ModelSpec};
 use numpy::{IntoPyArray, PyArray1};
 use pyo3::prelude::*;
@@ -102,6 +105,32 @@ impl PyFitted {
     fn scores<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
         match &self.inner {
             FittedModel::Auto(a) => Ok(Some(to_plain(py, &a.scores())?)),
+            _ => Ok(None),
+        }
+    }
+
+    /// The fitted parameters of a Holt-Winters model (alpha, beta, gamma, phi, initial states,
+    /// SSE, log-likelihood, AIC, convergence), or of a Fourier/linear model (penalty,
+    /// coefficients / slope, intercept); None for models without fitted parameters.
+    fn params<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        match &self.inner {
+            FittedModel::HoltWinters(h) => Ok(Some(to_plain(py, h.params())?)),
+            FittedModel::FourierRegression(f) => {
+                let d = PyDict::new(py);
+                d.set_item("penalty", f.penalty())?;
+                d.set_item("relative_penalty", f.relative_penalty())?;
+                d.set_item("effective_parameters", f.effective_parameters())?;
+                d.set_item("coefficients", f.coefficients().to_vec())?;
+                Ok(Some(d.into_any()))
+            }
+            FittedModel::LinearTrend(l) => {
+                let d = PyDict::new(py);
+                d.set_item("slope", l.slope())?;
+                d.set_item("intercept", l.intercept())?;
+                d.set_item("level", l.level())?;
+                d.set_item("n_points", l.n_points())?;
+                Ok(Some(d.into_any()))
+            }
             _ => Ok(None),
         }
     }
@@ -285,6 +314,177 @@ model_class!(
 );
 
 model_class!(
+    PyHoltWinters,
+    "HoltWinters",
+    "Holt-Winters exponential smoothing (ETS with additive errors): level, optional trend \
+     (additive or damped) and season (additive or multiplicative), parameters by maximum \
+     likelihood, at any season length.",
+    {
+        #[new]
+        #[pyo3(signature = (season_length = None, *, trend = "additive", seasonal = None,
+                            alpha = None, beta = None, gamma = None, phi = None))]
+        #[allow(clippy::too_many_arguments)]
+        fn new(
+            py: Python<'_>,
+            season_length: Option<i64>,
+            trend: &str,
+            seasonal: Option<&str>,
+            alpha: Option<f64>,
+            beta: Option<f64>,
+            gamma: Option<f64>,
+            phi: Option<f64>,
+        ) -> PyResult<Self> {
+            let season_length = season_length
+                .map(|m| {
+                    usize::try_from(m)
+                        .map_err(|_| param_err(py, format!("season length must be >= 2, got {m}")))
+                })
+                .transpose()?;
+            let trend: Trend = trend.parse().map_err(|e| to_py(py, e))?;
+            let seasonal: Seasonal = match seasonal {
+                Some(s) => s.parse().map_err(|e| to_py(py, e))?,
+                None if season_length.is_some() => Seasonal::Additive,
+                None => Seasonal::None,
+            };
+            let hw = HoltWinters {
+                alpha,
+                beta,
+                gamma,
+                phi,
+                ..HoltWinters::with(season_length, trend, seasonal)
+            };
+            Ok(PyHoltWinters {
+                spec: ModelSpec::HoltWinters(hw),
+            })
+        }
+    }
+);
+
+model_class!(
+    PyLinearTrend,
+    "LinearTrend",
+    "A straight line by least squares, over the whole history or a recent window.",
+    {
+        #[new]
+        #[pyo3(signature = (*, window = None))]
+        fn new(py: Python<'_>, window: Option<usize>) -> PyResult<Self> {
+            if window.is_some_and(|w| w < 2) {
+                return Err(param_err(
+                    py,
+                    format!("window must be >= 2 steps, got {}", window.unwrap_or(0)),
+                ));
+            }
+            Ok(PyLinearTrend {
+                spec: ModelSpec::LinearTrend(LinearTrend { window }),
+            })
+        }
+    }
+);
+
+model_class!(
+    PyFourierRegression,
+    "FourierRegression",
+    "Fourier terms for several seasonal periods at once plus a linear trend, ridge-regularised \
+     (penalty by generalised cross-validation unless given).",
+    {
+        #[new]
+        #[pyo3(signature = (periods, *, log = false, penalty = None))]
+        fn new(
+            py: Python<'_>,
+            periods: Vec<Bound<'_, PyAny>>,
+            log: bool,
+            penalty: Option<f64>,
+        ) -> PyResult<Self> {
+            let mut ps = Vec::with_capacity(periods.len());
+            for p in &periods {
+                let (period, k) = match p.extract::<(f64, usize)>() {
+                    Ok(pair) => pair,
+                    Err(_) => {
+                        let period: f64 = p.extract().map_err(|_| {
+                            param_err(
+                                py,
+                                "periods are numbers of steps or (period, harmonics) pairs",
+                            )
+                        })?;
+                        (period, ((period / 4.0) as usize).clamp(1, 10))
+                    }
+                };
+                ps.push((period, k));
+            }
+            Ok(PyFourierRegression {
+                spec: ModelSpec::FourierRegression(FourierRegression {
+                    periods: ps,
+                    log,
+                    penalty,
+                }),
+            })
+        }
+    }
+);
+
+model_class!(
+    PyMultiSeasonalNaive,
+    "MultiSeasonalNaive",
+    "The mean of the seasonal naive forecasts for several periods (e.g. a day and a week ago).",
+    {
+        #[new]
+        fn new(periods: Vec<usize>) -> Self {
+            PyMultiSeasonalNaive {
+                spec: ModelSpec::MultiSeasonalNaive(MultiSeasonalNaive { periods }),
+            }
+        }
+    }
+);
+
+model_class!(
+    PyEnsemble,
+    "Ensemble",
+    "Fits every member and combines their forecasts step by step (mean or median).",
+    {
+        #[new]
+        #[pyo3(signature = (members, *, combine = "mean"))]
+        fn new(py: Python<'_>, members: Vec<Bound<'_, PyAny>>, combine: &str) -> PyResult<Self> {
+            let combine = match combine {
+                "mean" => Combine::Mean,
+                "median" => Combine::Median,
+                other => {
+                    return Err(param_err(
+                        py,
+                        format!("combine must be \"mean\" or \"median\", got {other:?}"),
+                    ))
+                }
+            };
+            let members = members.iter().map(spec_of).collect::<PyResult<Vec<_>>>()?;
+            if members.is_empty() {
+                return Err(param_err(py, "an ensemble needs at least one member"));
+            }
+            Ok(PyEnsemble {
+                spec: ModelSpec::Ensemble(Ensemble::new(members, combine)),
+            })
+        }
+    }
+);
+
+/// Finds seasonal periods (in steps) with their strength: a list of dicts with period,
+/// spectral_period, strength (autocorrelation at the period) and power_share, strongest first.
+#[pyfunction]
+#[pyo3(signature = (data, *, max_period = None, min_strength = 0.2))]
+fn detect_periods<'py>(
+    py: Python<'py>,
+    data: &Bound<'py, PyAny>,
+    max_period: Option<usize>,
+    min_strength: f64,
+) -> PyResult<Bound<'py, PyAny>> {
+    let v = fit_input(data)?;
+    let y = v.as_slice();
+    let max_period = max_period.unwrap_or((y.len() / 2).max(2));
+    let found = compute(py, || {
+        flaskscale_core::detect_periods(y, max_period, min_strength)
+    })?;
+    to_plain(py, &found)
+}
+
+model_class!(
     PyAutoForecaster,
     "AutoForecaster",
     "Chooses among candidate models by a rolling-origin backtest whose loss punishes \
@@ -435,6 +635,12 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PySeasonalNaive>()?;
     m.add_class::<PyDrift>()?;
     m.add_class::<PyAutoForecaster>()?;
+    m.add_class::<PyHoltWinters>()?;
+    m.add_class::<PyLinearTrend>()?;
+    m.add_class::<PyFourierRegression>()?;
+    m.add_class::<PyMultiSeasonalNaive>()?;
+    m.add_class::<PyEnsemble>()?;
+    m.add_function(wrap_pyfunction!(detect_periods, m)?)?;
     m.add_function(wrap_pyfunction!(mae, m)?)?;
     m.add_function(wrap_pyfunction!(rmse, m)?)?;
     m.add_function(wrap_pyfunction!(smape, m)?)?;

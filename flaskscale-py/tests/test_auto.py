@@ -8,18 +8,23 @@ import pytest
 import flaskscale as fs
 
 
-def test_picks_the_seasonal_model_on_a_daily_cycle() -> None:
+def test_picks_a_seasonal_model_on_a_daily_cycle() -> None:
     rng = np.random.default_rng(3)
     t = np.arange(24 * 21)
     y = 100 + 40 * np.sin(2 * np.pi * t / 24) + rng.normal(0, 3, len(t))
     fitted = fs.AutoForecaster(season_lengths=[24]).fit(y)
     scores = fitted.scores()
-    assert scores is not None and len(scores) == 3
+    # naive, drift, linear trend, seasonal naive, Holt-Winters and Fourier for m = 24
+    assert scores is not None and len(scores) == 6
     names = [s["name"] for s in scores]
     best = min(scores, key=lambda s: s["loss"])
-    assert best["name"].startswith("seasonal_naive")
-    assert "seasonal_naive" in (fitted.why() or "")
+    seasonal = ("seasonal_naive", "holt_winters", "fourier_regression")
+    assert best["name"].startswith(seasonal)
+    assert (fitted.why() or "").startswith(best["name"])
     assert set(names) >= {"naive", "drift"}
+    # the same choice among the baselines alone
+    base = fs.AutoForecaster(candidates=[fs.Naive(), fs.Drift(), fs.SeasonalNaive(24)]).fit(y)
+    assert (base.why() or "").startswith("seasonal_naive(season_length=24) won")
     fc = fitted.predict(24, levels=[0.9])
     # one day ahead of a noisy sine: the forecast follows the cycle
     assert np.corrcoef(fc.mean, 100 + 40 * np.sin(2 * np.pi * (t[-1] + 1 + np.arange(24)) / 24))[0, 1] > 0.95

@@ -15,13 +15,19 @@ __all__ = [
     "AccessLogReport",
     "AutoForecaster",
     "Drift",
+    "Ensemble",
     "FittedModel",
     "Forecast",
+    "FourierRegression",
+    "HoltWinters",
+    "LinearTrend",
+    "MultiSeasonalNaive",
     "Naive",
     "SeasonalNaive",
     "Series",
     "__version__",
     "coverage",
+    "detect_periods",
     "mae",
     "mase",
     "pinball",
@@ -131,6 +137,7 @@ class FittedModel:
     @staticmethod
     def from_json(text: str) -> FittedModel: ...
     def why(self) -> Optional[str]: ...
+    def params(self) -> Optional[dict[str, Any]]: ...
     def scores(self) -> Optional[list[dict[str, Any]]]: ...
 
 @final
@@ -150,6 +157,56 @@ class Drift:
     def __new__(cls) -> Drift: ...
     def fit(self, data: _ArrayLike) -> FittedModel: ...
     def to_json(self) -> str: ...
+
+@final
+class HoltWinters:
+    def __new__(
+        cls,
+        season_length: Optional[int] = None,
+        *,
+        trend: str = "additive",
+        seasonal: Optional[str] = None,
+        alpha: Optional[float] = None,
+        beta: Optional[float] = None,
+        gamma: Optional[float] = None,
+        phi: Optional[float] = None,
+    ) -> HoltWinters: ...
+    def fit(self, data: _ArrayLike) -> FittedModel: ...
+    def to_json(self) -> str: ...
+
+@final
+class LinearTrend:
+    def __new__(cls, *, window: Optional[int] = None) -> LinearTrend: ...
+    def fit(self, data: _ArrayLike) -> FittedModel: ...
+    def to_json(self) -> str: ...
+
+@final
+class FourierRegression:
+    def __new__(
+        cls,
+        periods: Sequence[Union[float, Tuple[float, int]]],
+        *,
+        log: bool = False,
+        penalty: Optional[float] = None,
+    ) -> FourierRegression: ...
+    def fit(self, data: _ArrayLike) -> FittedModel: ...
+    def to_json(self) -> str: ...
+
+@final
+class MultiSeasonalNaive:
+    def __new__(cls, periods: Sequence[int]) -> MultiSeasonalNaive: ...
+    def fit(self, data: _ArrayLike) -> FittedModel: ...
+    def to_json(self) -> str: ...
+
+@final
+class Ensemble:
+    def __new__(cls, members: Sequence[Any], *, combine: str = "mean") -> Ensemble: ...
+    def fit(self, data: _ArrayLike) -> FittedModel: ...
+    def to_json(self) -> str: ...
+
+def detect_periods(
+    data: _ArrayLike, *, max_period: Optional[int] = None, min_strength: float = 0.2
+) -> list[dict[str, Any]]: ...
 
 @final
 class AutoForecaster:
