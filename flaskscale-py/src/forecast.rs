@@ -493,7 +493,7 @@ model_class!(
         #[new]
         #[pyo3(signature = (*, season_lengths = None, candidates = None, horizon = 24, n_origins = 5,
                             max_train = None, loss = "pinball", quantile = 0.9, weights = None,
-                            select = "best", top_k = 2, calibrate = true))]
+                            select = "combine", top_k = 3, calibrate = true))]
         #[allow(clippy::too_many_arguments)]
         fn new(
             py: Python<'_>,
@@ -561,6 +561,45 @@ model_class!(
         }
     }
 );
+
+/// Rolling-origin backtest of a model: `n_origins` origins `stride` steps apart (default: the
+/// horizon) at the end of the data, each fitted on what came before and scored on the next
+/// `horizon` steps. Returns the pooled scores (mase, smape, rmse, pinball, scaled_pinball,
+/// coverage_80, coverage_95, n_scored) with per-origin details.
+#[pyfunction]
+#[pyo3(signature = (model, data, *, horizon = 24, n_origins = 5, stride = None, max_train = None,
+                    season_length = 1, quantile = 0.9))]
+#[allow(clippy::too_many_arguments)]
+fn backtest<'py>(
+    py: Python<'py>,
+    model: &Bound<'py, PyAny>,
+    data: &Bound<'py, PyAny>,
+    horizon: usize,
+    n_origins: usize,
+    stride: Option<usize>,
+    max_train: Option<usize>,
+    season_length: usize,
+    quantile: f64,
+) -> PyResult<Bound<'py, PyAny>> {
+    let spec = spec_of(model)?;
+    let v = fit_input(data)?;
+    let y = v.as_slice();
+    let cfg = flaskscale_core::forecast::BacktestConfig {
+        horizon,
+        n_origins,
+        stride,
+        max_train,
+        season_length,
+        quantile,
+    };
+    let r = compute(py, || flaskscale_core::forecast::backtest(&spec, y, &cfg))?;
+    let out = PyDict::new(py);
+    out.set_item("scores", to_plain(py, &r.summary)?)?;
+    out.set_item("n_missing", r.n_missing)?;
+    out.set_item("scale_fallbacks", r.scale_fallbacks)?;
+    out.set_item("origins", to_plain(py, &r.origins)?)?;
+    Ok(out.into_any())
+}
 
 fn pair<'py>(y: &Bound<'py, PyAny>, f: &Bound<'py, PyAny>) -> PyResult<(Values<'py>, Values<'py>)> {
     Ok((values(y)?, values(f)?))
@@ -641,6 +680,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyMultiSeasonalNaive>()?;
     m.add_class::<PyEnsemble>()?;
     m.add_function(wrap_pyfunction!(detect_periods, m)?)?;
+    m.add_function(wrap_pyfunction!(backtest, m)?)?;
     m.add_function(wrap_pyfunction!(mae, m)?)?;
     m.add_function(wrap_pyfunction!(rmse, m)?)?;
     m.add_function(wrap_pyfunction!(smape, m)?)?;

@@ -2,6 +2,7 @@
 // index loops read closest to the formulas they check
 #![allow(clippy::needless_range_loop)]
 
+mod accuracy;
 mod auto;
 mod common;
 mod ets;

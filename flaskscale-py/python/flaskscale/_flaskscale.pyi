@@ -26,6 +26,7 @@ __all__ = [
     "SeasonalNaive",
     "Series",
     "__version__",
+    "backtest",
     "coverage",
     "detect_periods",
     "mae",
@@ -204,6 +205,17 @@ class Ensemble:
     def fit(self, data: _ArrayLike) -> FittedModel: ...
     def to_json(self) -> str: ...
 
+def backtest(
+    model: Any,
+    data: _ArrayLike,
+    *,
+    horizon: int = 24,
+    n_origins: int = 5,
+    stride: Optional[int] = None,
+    max_train: Optional[int] = None,
+    season_length: int = 1,
+    quantile: float = 0.9,
+) -> dict[str, Any]: ...
 def detect_periods(
     data: _ArrayLike, *, max_period: Optional[int] = None, min_strength: float = 0.2
 ) -> list[dict[str, Any]]: ...
@@ -221,8 +233,8 @@ class AutoForecaster:
         loss: str = "pinball",
         quantile: float = 0.9,
         weights: Optional[Tuple[float, float]] = None,
-        select: str = "best",
-        top_k: int = 2,
+        select: str = "combine",
+        top_k: int = 3,
         calibrate: bool = True,
     ) -> AutoForecaster: ...
     def fit(self, data: _ArrayLike) -> FittedModel: ...
