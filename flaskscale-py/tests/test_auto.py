@@ -12,7 +12,7 @@ def test_picks_a_seasonal_model_on_a_daily_cycle() -> None:
     rng = np.random.default_rng(3)
     t = np.arange(24 * 21)
     y = 100 + 40 * np.sin(2 * np.pi * t / 24) + rng.normal(0, 3, len(t))
-    fitted = fs.AutoForecaster(season_lengths=[24]).fit(y)
+    fitted = fs.AutoForecaster(season_lengths=[24], select="best").fit(y)
     scores = fitted.scores()
     # naive, drift, linear trend, seasonal naive, Holt-Winters and Fourier for m = 24
     assert scores is not None and len(scores) == 6
@@ -23,7 +23,9 @@ def test_picks_a_seasonal_model_on_a_daily_cycle() -> None:
     assert (fitted.why() or "").startswith(best["name"])
     assert set(names) >= {"naive", "drift"}
     # the same choice among the baselines alone
-    base = fs.AutoForecaster(candidates=[fs.Naive(), fs.Drift(), fs.SeasonalNaive(24)]).fit(y)
+    base = fs.AutoForecaster(
+        candidates=[fs.Naive(), fs.Drift(), fs.SeasonalNaive(24)], select="best"
+    ).fit(y)
     assert (base.why() or "").startswith("seasonal_naive(season_length=24) won")
     fc = fitted.predict(24, levels=[0.9])
     # one day ahead of a noisy sine: the forecast follows the cycle
@@ -53,3 +55,15 @@ def test_candidates_and_bad_settings() -> None:
         fs.AutoForecaster(candidates=[42])
     with pytest.raises(fs.InvalidParameterError):
         fs.AutoForecaster(candidates=[fs.AutoForecaster()])
+
+
+def test_default_combines_close_candidates() -> None:
+    rng = np.random.default_rng(5)
+    t = np.arange(24 * 15)
+    y = 300 + 40 * np.sin(t / 3.0) + rng.normal(0, 4, len(t))
+    fitted = fs.AutoForecaster(candidates=[fs.SeasonalNaive(24), fs.SeasonalNaive(48)], calibrate=False).fit(y)
+    why = fitted.why() or ""
+    assert why.startswith("the mean of the top 2"), why
+    a = fs.SeasonalNaive(24).fit(y).predict(10).mean
+    b = fs.SeasonalNaive(48).fit(y).predict(10).mean
+    assert fitted.predict(10).mean == pytest.approx((a + b) / 2)
