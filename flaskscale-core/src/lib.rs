@@ -1,10 +1,12 @@
 #![doc = include_str!("../README.md")]
 
 pub mod access_log;
+pub mod autoscaler;
 pub mod error;
 pub mod forecast;
 pub mod metrics;
 pub mod periods;
+pub mod policy;
 pub mod series;
 pub mod sim;
 pub mod time;

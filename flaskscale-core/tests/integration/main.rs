@@ -7,5 +7,6 @@ mod auto;
 mod common;
 mod ets;
 mod foundation;
+mod policy;
 mod seasonal;
 mod sim;

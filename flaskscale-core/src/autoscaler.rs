@@ -1,0 +1,521 @@
+//! The stateful [`Autoscaler`]: a bounded history of load per step, a forecasting model refitted
+//! on a schedule and updated online in between, and a [`PredictivePolicy`] with the HPA's
+//! stabilization and rate-limit state. Everything saves to and restores from versioned JSON,
+//! and a restored autoscaler makes bit-identical decisions.
+//!
+//! Per step (`step_seconds`), [`Autoscaler::observe`] adds observations (per-step totals or
+//! single events) to the step they fall in. A step is complete once time has passed its end
+//! (a later observation or a [`Autoscaler::recommend`] call); a complete step without any
+//! observation is missing (or zero, with [`EmptySteps::Zero`], for event counting). Each
+//! complete step is appended to the history and fed to the fitted model's online update.
+//!
+//! [`Autoscaler::recommend`] refits when `refit_every` steps have passed (or no model is fitted
+//! yet), forecasts the lead window and decides. The warm-up chain: while the history is too
+//! short for the configured model, a seasonal naive model (season `warmup_season`) decides if
+//! it can, else the reactive HPA alone — with reason [`Reason::WarmUp`]. A failed fit or a
+//! missing last observation gives [`Reason::FailSafe`]: the reactive path, or the count held.
+
+use crate::error::{Error, Result};
+use crate::forecast::{Fitted, FittedModel, ModelSpec, SeasonalNaive};
+use crate::policy::{Decision, ForecastInput, PredictiveConfig, PredictivePolicy, Reason};
+use serde::{Deserialize, Serialize};
+use std::collections::VecDeque;
+use std::path::Path;
+
+/// The saved-state format name and the newest version this build reads and writes.
+pub const STATE_FORMAT: &str = "flaskscale-autoscaler";
+/// See [`STATE_FORMAT`].
+pub const STATE_VERSION: u32 = 1;
+
+/// What a complete step with no observation means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EmptySteps {
+    /// Missing (the default, for per-step totals that a collector reports every step).
+    #[default]
+    Missing,
+    /// Zero (for single events: no request in a step means no load).
+    Zero,
+}
+
+fn default_history() -> usize {
+    20_160
+}
+fn default_refit() -> usize {
+    60
+}
+
+/// Settings of an [`Autoscaler`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AutoscalerConfig {
+    /// Length of one step of the history, seconds (> 0).
+    pub step_seconds: f64,
+    /// The forecasting model.
+    pub model: ModelSpec,
+    /// The scaling policy.
+    pub policy: PredictiveConfig,
+    /// Steps of history kept (>= 2; default 20,160: two weeks of minutes).
+    #[serde(default = "default_history")]
+    pub max_history: usize,
+    /// Refit the model every this many complete steps (>= 1; default 60).
+    #[serde(default = "default_refit")]
+    pub refit_every: usize,
+    /// Season of the warm-up seasonal naive model, in steps (default: one day of steps when
+    /// that is at least 2).
+    #[serde(default)]
+    pub warmup_season: Option<usize>,
+    /// What a complete step without observations means.
+    #[serde(default)]
+    pub empty_steps: EmptySteps,
+}
+
+impl AutoscalerConfig {
+    /// Settings with the defaults for everything but the step, model and policy.
+    pub fn new(step_seconds: f64, model: ModelSpec, policy: PredictiveConfig) -> Self {
+        AutoscalerConfig {
+            step_seconds,
+            model,
+            policy,
+            max_history: default_history(),
+            refit_every: default_refit(),
+            warmup_season: None,
+            empty_steps: EmptySteps::Missing,
+        }
+    }
+
+    /// Checks every field.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] naming the field, and as [`PredictiveConfig::validate`].
+    pub fn validate(&self) -> Result<()> {
+        if !(self.step_seconds.is_finite() && self.step_seconds > 0.0) {
+            return Err(Error::param(format!(
+                "step_seconds must be finite and > 0, got {}",
+                self.step_seconds
+            )));
+        }
+        if self.max_history < 2 {
+            return Err(Error::param(format!(
+                "max_history must be >= 2 steps, got {}",
+                self.max_history
+            )));
+        }
+        if self.refit_every == 0 {
+            return Err(Error::param("refit_every must be >= 1 step, got 0"));
+        }
+        if let Some(m) = self.warmup_season {
+            if m < 2 {
+                return Err(Error::param(format!(
+                    "warmup_season must be >= 2 steps, got {m}"
+                )));
+            }
+        }
+        self.policy.validate()
+    }
+
+    fn warmup_season(&self) -> Option<usize> {
+        self.warmup_season.or_else(|| {
+            let day = (86_400.0 / self.step_seconds).round();
+            (2.0..=1e7).contains(&day).then_some(day as usize)
+        })
+    }
+}
+
+/// Which model the autoscaler currently forecasts with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ModelStage {
+    /// No model: the reactive HPA decides.
+    Reactive,
+    /// The warm-up seasonal naive model.
+    WarmUp,
+    /// The configured model.
+    Full,
+}
+
+/// The autoscaler; see the [module docs](self).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Autoscaler {
+    config: AutoscalerConfig,
+    policy: PredictivePolicy,
+    /// Start of step 0 of the grid (set by the first observation).
+    origin: Option<f64>,
+    /// Grid index of `history[0]`.
+    first_index: u64,
+    history: VecDeque<f64>,
+    /// The step still open: its index, sum of observations, and whether any was known.
+    open: Option<(u64, f64, bool)>,
+    fitted: Option<FittedModel>,
+    stage: ModelStage,
+    steps_since_fit: usize,
+    last_fit_error: Option<String>,
+    n_fits: u64,
+}
+
+#[derive(Serialize, Deserialize)]
+struct SavedState {
+    format: String,
+    version: u32,
+    autoscaler: Autoscaler,
+}
+
+impl Autoscaler {
+    /// A new autoscaler with validated settings and no history.
+    ///
+    /// # Errors
+    /// As [`AutoscalerConfig::validate`].
+    pub fn new(config: AutoscalerConfig) -> Result<Self> {
+        config.validate()?;
+        let policy = PredictivePolicy::new(config.policy.clone())?;
+        Ok(Autoscaler {
+            config,
+            policy,
+            origin: None,
+            first_index: 0,
+            history: VecDeque::new(),
+            open: None,
+            fitted: None,
+            stage: ModelStage::Reactive,
+            steps_since_fit: 0,
+            last_fit_error: None,
+            n_fits: 0,
+        })
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &AutoscalerConfig {
+        &self.config
+    }
+
+    /// The complete steps kept, oldest first (`NaN` = missing).
+    pub fn history(&self) -> Vec<f64> {
+        self.history.iter().copied().collect()
+    }
+
+    /// Start time of the oldest kept step, if any.
+    pub fn history_start(&self) -> Option<f64> {
+        self.origin
+            .map(|o| o + self.first_index as f64 * self.config.step_seconds)
+    }
+
+    /// Which model forecasts now.
+    pub fn stage(&self) -> ModelStage {
+        self.stage
+    }
+
+    /// The fitted model, if any.
+    pub fn model(&self) -> Option<&FittedModel> {
+        self.fitted.as_ref()
+    }
+
+    /// The last fit error, if the last fit failed.
+    pub fn last_fit_error(&self) -> Option<&str> {
+        self.last_fit_error.as_deref()
+    }
+
+    /// How many fits were made.
+    pub fn n_fits(&self) -> u64 {
+        self.n_fits
+    }
+
+    fn index_of(&self, t: f64) -> Result<u64> {
+        let step = self.config.step_seconds;
+        let origin = self.origin.unwrap_or((t / step).floor() * step);
+        let k = ((t - origin) / step).floor();
+        if !(0.0..=9.0e15).contains(&k) {
+            return Err(Error::data(format!(
+                "time {t} lies before the autoscaler's first step ({origin}) or absurdly far after it"
+            )));
+        }
+        Ok(k as u64)
+    }
+
+    /// Adds an observation at time `t` (UTC seconds): a per-step total or a count of events,
+    /// summed into the step `t` falls in. `NaN` marks a missing observation.
+    ///
+    /// # Errors
+    /// [`Error::InvalidData`] for a non-finite `t`, a negative or infinite value, or time going
+    /// backwards (an observation for a step already complete). Nothing changes on error.
+    pub fn observe(&mut self, t: f64, value: f64) -> Result<()> {
+        if !t.is_finite() {
+            return Err(Error::data(format!("time must be finite, got {t}")));
+        }
+        if !(value.is_nan() || (value.is_finite() && value >= 0.0)) {
+            return Err(Error::data(format!(
+                "observations must be finite and >= 0 (NaN = missing), got {value}"
+            )));
+        }
+        let k = self.index_of(t)?;
+        if let Some((open, _, _)) = self.open {
+            if k < open {
+                return Err(Error::data(format!(
+                    "time went backwards: {t} falls in a step that is already complete"
+                )));
+            }
+        } else if self.origin.is_some() && k < self.first_index + self.history.len() as u64 {
+            return Err(Error::data(format!(
+                "time went backwards: {t} falls in a step that is already complete"
+            )));
+        }
+        if self.origin.is_none() {
+            let step = self.config.step_seconds;
+            self.origin = Some((t / step).floor() * step);
+        }
+        self.close_before(k);
+        let (known, add) = if value.is_nan() {
+            (false, 0.0)
+        } else {
+            (true, value)
+        };
+        match &mut self.open {
+            Some((_, sum, seen)) => {
+                *sum += add;
+                *seen |= known;
+            }
+            None => self.open = Some((k, add, known)),
+        }
+        Ok(())
+    }
+
+    /// Completes every step before grid index `k` (the open one and any skipped ones).
+    fn close_before(&mut self, k: u64) {
+        if let Some((open, sum, seen)) = self.open {
+            if open >= k {
+                return;
+            }
+            self.fill_empty_until(open);
+            self.push_step(if seen { sum } else { f64::NAN });
+            self.open = None;
+        }
+        if self.origin.is_some() {
+            self.fill_empty_until(k);
+        }
+    }
+
+    /// Appends empty steps up to (not including) grid index `target`. A gap longer than the
+    /// whole history starts the history over at `target` (nothing of it would be kept, and a
+    /// model advanced through it would forecast from stale state).
+    fn fill_empty_until(&mut self, target: u64) {
+        let next = self.first_index + self.history.len() as u64;
+        if target <= next {
+            return;
+        }
+        let gap = target - next;
+        if gap > self.config.max_history as u64 {
+            self.history.clear();
+            self.first_index = target;
+            self.fitted = None;
+            self.stage = ModelStage::Reactive;
+            self.last_fit_error = None;
+            return;
+        }
+        for _ in 0..gap {
+            self.push_step(self.empty_value());
+        }
+    }
+
+    fn empty_value(&self) -> f64 {
+        match self.config.empty_steps {
+            EmptySteps::Missing => f64::NAN,
+            EmptySteps::Zero => 0.0,
+        }
+    }
+
+    fn push_step(&mut self, v: f64) {
+        self.history.push_back(v);
+        if self.history.len() > self.config.max_history {
+            self.history.pop_front();
+            self.first_index += 1;
+        }
+        self.steps_since_fit += 1;
+        if let Some(f) = &mut self.fitted {
+            if let Err(e) = f.update(&[v]) {
+                self.last_fit_error = Some(format!("online update failed: {e}"));
+                self.fitted = None;
+                self.stage = ModelStage::Reactive;
+            }
+        }
+    }
+
+    /// Refits now if a refit is due (or no model is fitted), walking the warm-up chain.
+    fn maybe_refit(&mut self) -> Option<(Reason, String)> {
+        let due = self.fitted.is_none() || self.steps_since_fit >= self.config.refit_every;
+        if !due {
+            return match self.stage {
+                ModelStage::WarmUp => Some((
+                    Reason::WarmUp,
+                    "warm-up: seasonal naive until the history suffices for the model".into(),
+                )),
+                _ => None,
+            };
+        }
+        self.steps_since_fit = 0;
+        if self.history.is_empty() {
+            self.stage = ModelStage::Reactive;
+            return Some((Reason::WarmUp, "warm-up: no history yet; reactive".into()));
+        }
+        let y: Vec<f64> = self.history.iter().copied().collect();
+        self.n_fits += 1;
+        match self.config.model.fit(&y) {
+            Ok(f) => {
+                self.fitted = Some(f);
+                self.stage = ModelStage::Full;
+                self.last_fit_error = None;
+                None
+            }
+            Err(full_err) => {
+                let not_enough = matches!(full_err, Error::NotEnoughData { .. });
+                let warm = self
+                    .config
+                    .warmup_season()
+                    .and_then(|m| ModelSpec::SeasonalNaive(SeasonalNaive::new(m)).fit(&y).ok());
+                let cause = if not_enough {
+                    format!("warm-up: {full_err}")
+                } else {
+                    self.last_fit_error = Some(full_err.to_string());
+                    format!("fail-safe: the model failed to fit ({full_err})")
+                };
+                let reason = if not_enough {
+                    Reason::WarmUp
+                } else {
+                    Reason::FailSafe
+                };
+                match warm {
+                    Some(w) if not_enough => {
+                        self.fitted = Some(w);
+                        self.stage = ModelStage::WarmUp;
+                        Some((reason, format!("{cause}; seasonal naive meanwhile")))
+                    }
+                    _ => {
+                        self.fitted = None;
+                        self.stage = ModelStage::Reactive;
+                        Some((reason, format!("{cause}; reactive meanwhile")))
+                    }
+                }
+            }
+        }
+    }
+
+    /// Decides the replica count at `now` with `current` replicas; see the [module docs](self).
+    ///
+    /// # Errors
+    /// [`Error::InvalidData`] for a non-finite `now` or time going backwards (before the last
+    /// decision). A failing model never makes this fail: it is reported in the decision.
+    pub fn recommend(&mut self, now: f64, current: u32) -> Result<Decision> {
+        if !now.is_finite() {
+            return Err(Error::data(format!("time must be finite, got {now}")));
+        }
+        self.policy.hpa().check_time(now)?;
+        if self.origin.is_some() {
+            let k = self.index_of(now)?;
+            self.close_before(k);
+        }
+        let status = self.maybe_refit();
+        let step = self.config.step_seconds;
+        let load = self.history.back().map_or(f64::NAN, |v| v / step);
+        let end = self
+            .history_start()
+            .map(|s| s + self.history.len() as f64 * step);
+        let forecast = match (&self.fitted, end) {
+            (Some(f), Some(end)) => {
+                let ahead = ((now + self.config.policy.lead_seconds() - end) / step)
+                    .ceil()
+                    .clamp(1.0, 1e6) as usize;
+                match f.predict(ahead, &[]) {
+                    Ok(fc) if fc.mean.iter().all(|v| v.is_finite()) => Some((fc, end)),
+                    _ => None,
+                }
+            }
+            _ => None,
+        };
+        let name = self.fitted.as_ref().map(|f| f.name()).unwrap_or("none");
+        let input = forecast.as_ref().map(|(fc, start)| ForecastInput {
+            forecast: fc,
+            step_seconds: step,
+            start: *start,
+            model: name,
+        });
+        let status = match (status, &forecast, &self.fitted) {
+            (s, Some(_), _) => s,
+            (None, None, Some(_)) => Some((
+                Reason::FailSafe,
+                "the model gave no finite forecast: reactive".into(),
+            )),
+            (s, _, _) => s,
+        };
+        self.policy.decide(now, current, load, input, status)
+    }
+
+    /// The whole state as versioned JSON text.
+    ///
+    /// # Errors
+    /// [`Error::InvalidData`] if serialisation fails (it does not for valid states).
+    pub fn to_json(&self) -> Result<String> {
+        serde_json::to_string(&SavedState {
+            format: STATE_FORMAT.into(),
+            version: STATE_VERSION,
+            autoscaler: self.clone(),
+        })
+        .map_err(|e| Error::data(format!("cannot serialise the autoscaler: {e}")))
+    }
+
+    /// Restores an autoscaler saved by [`Autoscaler::to_json`].
+    ///
+    /// # Errors
+    /// [`Error::Parse`] for text that is not a saved autoscaler (corrupt, truncated, another
+    /// format) or a newer version than this build reads; [`Error::InvalidParameter`] if the
+    /// saved settings do not validate.
+    pub fn from_json(text: &str) -> Result<Self> {
+        let v: serde_json::Value = serde_json::from_str(text).map_err(|e| Error::Parse {
+            line: e.line(),
+            message: format!("not a saved autoscaler (corrupt or truncated JSON): {e}"),
+        })?;
+        let format = v.get("format").and_then(|f| f.as_str()).unwrap_or("");
+        if format != STATE_FORMAT {
+            return Err(Error::parse(
+                0,
+                format!("not a saved autoscaler: format {format:?}, expected {STATE_FORMAT:?}"),
+            ));
+        }
+        let version = v.get("version").and_then(|f| f.as_u64()).unwrap_or(0);
+        if version > STATE_VERSION as u64 || version == 0 {
+            return Err(Error::parse(
+                0,
+                format!(
+                    "saved autoscaler version {version} is not readable by this build (reads up to {STATE_VERSION})"
+                ),
+            ));
+        }
+        let saved: SavedState = serde_json::from_value(v).map_err(|e| {
+            Error::parse(
+                0,
+                format!("saved autoscaler does not match its format: {e}"),
+            )
+        })?;
+        saved.autoscaler.config.validate()?;
+        Ok(saved.autoscaler)
+    }
+
+    /// Writes [`Autoscaler::to_json`] to `path` (through a temporary file and a rename, so a
+    /// crash never leaves half a file).
+    ///
+    /// # Errors
+    /// [`Error::Io`] naming the path.
+    pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
+        let path = path.as_ref();
+        let tmp = path.with_extension("tmp");
+        std::fs::write(&tmp, self.to_json()?).map_err(|e| Error::io(&tmp, &e))?;
+        std::fs::rename(&tmp, path).map_err(|e| Error::io(path, &e))
+    }
+
+    /// Reads a state written by [`Autoscaler::save`].
+    ///
+    /// # Errors
+    /// [`Error::Io`] naming the path; otherwise as [`Autoscaler::from_json`].
+    pub fn load(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, &e))?;
+        Self::from_json(&text)
+    }
+}

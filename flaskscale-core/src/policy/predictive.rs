@@ -1,0 +1,318 @@
+//! The predictive policy: `replicas = ceil(q-quantile of the forecast load at the peak of the
+//! lead window / capacity per replica)`, combined with the HPA's reactive value and passed
+//! through the HPA's own stabilization windows, rate policies and bounds.
+//!
+//! The lead window is `[now, now + startup + interval]`: a replica asked for now serves only
+//! after it has started, and the next decision comes one sync interval later, so the count set
+//! now must carry the load until then.
+
+use super::hpa::{to_replicas, HpaConfig, HpaPolicy};
+use super::{Decision, Explain, Reason};
+use crate::error::{Error, Result};
+use crate::forecast::{dist, Forecast};
+use serde::{Deserialize, Serialize};
+
+/// How the predictive and reactive values combine into the raw target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Combination {
+    /// The larger of the two (default): never fewer replicas than the HPA would ask for.
+    #[default]
+    Max,
+    /// The forecast alone (the reactive value when there is no forecast).
+    PredictiveOnly,
+    /// The HPA alone (the forecast is computed and reported only).
+    ReactiveOnly,
+}
+
+/// What the policy may do with the count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    /// Scale both ways as the combination says.
+    #[default]
+    Full,
+    /// Compute and report everything, never change the count (a dry run).
+    ForecastOnly,
+    /// The forecast may raise the count; only the reactive path lowers it.
+    ScaleOutOnly,
+}
+
+fn default_quantile() -> f64 {
+    0.95
+}
+fn default_interval() -> f64 {
+    15.0
+}
+
+/// Settings of a [`PredictivePolicy`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PredictiveConfig {
+    /// Requests per second one replica serves at its target utilisation (> 0).
+    pub capacity_per_replica: f64,
+    /// Quantile of the forecast to provision for, in (0, 1) (default 0.95).
+    #[serde(default = "default_quantile")]
+    pub quantile: f64,
+    /// Extra headroom on the forecast, as a fraction >= 0 (0.1 = 10% more; default 0).
+    #[serde(default)]
+    pub headroom: f64,
+    /// Seconds from asking for a replica to its serving (>= 0).
+    #[serde(default)]
+    pub startup_seconds: f64,
+    /// Seconds between decisions (> 0; default 15, the HPA's sync period).
+    #[serde(default = "default_interval")]
+    pub interval_seconds: f64,
+    /// How the predictive and reactive values combine.
+    #[serde(default)]
+    pub combination: Combination,
+    /// What the policy may do with the count.
+    #[serde(default)]
+    pub mode: Mode,
+    /// The reactive HPA (its target, bounds, tolerance and `behavior`); its bounds are the
+    /// policy's bounds. Built by [`PredictiveConfig::new`] with `averageValue` = the capacity.
+    pub hpa: HpaConfig,
+}
+
+impl PredictiveConfig {
+    /// A policy for `capacity_per_replica` requests/s per replica, between `min_replicas` and
+    /// `max_replicas`, with the defaults: q = 0.95, no headroom, no startup delay, a 15-second
+    /// interval, combination Max, mode Full, and the reactive HPA targeting the capacity.
+    pub fn new(capacity_per_replica: f64, min_replicas: u32, max_replicas: u32) -> Self {
+        PredictiveConfig {
+            capacity_per_replica,
+            quantile: default_quantile(),
+            headroom: 0.0,
+            startup_seconds: 0.0,
+            interval_seconds: default_interval(),
+            combination: Combination::Max,
+            mode: Mode::Full,
+            hpa: HpaConfig::new(capacity_per_replica, min_replicas, max_replicas),
+        }
+    }
+
+    /// Checks every field.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] naming the field: capacity not finite and > 0, quantile
+    /// outside (0, 1), headroom negative or not finite, startup negative or not finite,
+    /// interval not finite and > 0, and as [`HpaConfig::validate`].
+    pub fn validate(&self) -> Result<()> {
+        let c = self.capacity_per_replica;
+        if !(c.is_finite() && c > 0.0) {
+            return Err(Error::param(format!(
+                "capacity_per_replica must be finite and > 0, got {c}"
+            )));
+        }
+        if !(self.quantile > 0.0 && self.quantile < 1.0) {
+            return Err(Error::param(format!(
+                "quantile must be in (0, 1), got {}",
+                self.quantile
+            )));
+        }
+        if !(self.headroom.is_finite() && self.headroom >= 0.0) {
+            return Err(Error::param(format!(
+                "headroom must be finite and >= 0, got {}",
+                self.headroom
+            )));
+        }
+        if !(self.startup_seconds.is_finite() && self.startup_seconds >= 0.0) {
+            return Err(Error::param(format!(
+                "startup_seconds must be finite and >= 0, got {}",
+                self.startup_seconds
+            )));
+        }
+        if !(self.interval_seconds.is_finite() && self.interval_seconds > 0.0) {
+            return Err(Error::param(format!(
+                "interval_seconds must be finite and > 0, got {}",
+                self.interval_seconds
+            )));
+        }
+        self.hpa.validate()
+    }
+
+    /// Seconds a decision must look ahead: startup plus one interval.
+    pub fn lead_seconds(&self) -> f64 {
+        self.startup_seconds + self.interval_seconds
+    }
+}
+
+/// The forecast a [`PredictivePolicy`] decides on: the model's forecast for the steps after the
+/// last complete one, and where `now` falls in it.
+#[derive(Debug, Clone, Copy)]
+pub struct ForecastInput<'a> {
+    /// The forecast; step 0 is the step after the last complete observation.
+    pub forecast: &'a Forecast,
+    /// Length of one step in seconds.
+    pub step_seconds: f64,
+    /// Start time of the forecast's step 0 (UTC seconds).
+    pub start: f64,
+    /// The model's name, for the explanation.
+    pub model: &'a str,
+}
+
+/// The predictive policy: settings plus the reactive HPA it shares its limits with.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PredictivePolicy {
+    config: PredictiveConfig,
+    hpa: HpaPolicy,
+}
+
+impl PredictivePolicy {
+    /// A policy with validated settings and an empty history.
+    ///
+    /// # Errors
+    /// As [`PredictiveConfig::validate`].
+    pub fn new(config: PredictiveConfig) -> Result<Self> {
+        config.validate()?;
+        let hpa = HpaPolicy::new(config.hpa.clone())?;
+        Ok(PredictivePolicy { config, hpa })
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &PredictiveConfig {
+        &self.config
+    }
+
+    /// The reactive HPA and its state.
+    pub fn hpa(&self) -> &HpaPolicy {
+        &self.hpa
+    }
+
+    /// The forecast's mean and q-quantile load per second at the peak of the lead window
+    /// `[now, now + lead]`, as `(mean, quantile)` (at the step where the quantile peaks).
+    pub fn lead_peak(&self, now: f64, f: &ForecastInput<'_>) -> Option<(f64, f64)> {
+        let n = f.forecast.mean.len();
+        if n == 0 || f.step_seconds.is_nan() || f.step_seconds <= 0.0 {
+            return None;
+        }
+        let first = ((now - f.start) / f.step_seconds).floor().max(0.0) as usize;
+        let last = ((now + self.config.lead_seconds() - f.start) / f.step_seconds)
+            .ceil()
+            .max(1.0) as usize;
+        let z = dist::normal_quantile(self.config.quantile);
+        let mut best: Option<(f64, f64)> = None;
+        for i in first.min(n - 1)..last.min(n) {
+            let (m, s) = (
+                f.forecast.mean[i],
+                f.forecast.sd.get(i).copied().unwrap_or(0.0),
+            );
+            let q = m + z * s;
+            if q.is_finite() && best.is_none_or(|b| q > b.1) {
+                best = Some((m, q));
+            }
+        }
+        best.map(|(m, q)| (m / f.step_seconds, q / f.step_seconds))
+    }
+
+    /// One decision at `now` with `current` replicas, the observed `load` (requests/s; NaN =
+    /// missing) and, when a model is ready, its forecast. `status` overrides the reason of an
+    /// unlimited decision (the autoscaler's warm-up and fail-safe, with a note).
+    ///
+    /// # Errors
+    /// [`Error::InvalidData`] for a non-finite `now`, time going backwards, or a negative or
+    /// infinite load.
+    pub fn decide(
+        &mut self,
+        now: f64,
+        current: u32,
+        load: f64,
+        forecast: Option<ForecastInput<'_>>,
+        status: Option<(Reason, String)>,
+    ) -> Result<Decision> {
+        self.hpa.check_time(now)?;
+        if !(load.is_nan() || (load.is_finite() && load >= 0.0)) {
+            return Err(Error::data(format!(
+                "load must be finite and >= 0 (NaN = missing), got {load}"
+            )));
+        }
+        let mode = match self.config.mode {
+            Mode::Full => "full",
+            Mode::ForecastOnly => "forecast_only",
+            Mode::ScaleOutOnly => "scale_out_only",
+        };
+        let mut explain = Explain {
+            load,
+            current_replicas: current,
+            usage_ratio: f64::NAN,
+            model: forecast.map(|f| f.model.to_string()),
+            note: status.as_ref().map(|s| s.1.clone()),
+            ..Explain::default()
+        };
+        if let Some((replicas, reason)) = self.hpa.bounds_first(current) {
+            explain.raw_target = replicas;
+            explain.after_stabilization = replicas;
+            explain.after_rate_limit = replicas;
+            let replicas = if self.config.mode == Mode::ForecastOnly {
+                current
+            } else {
+                replicas
+            };
+            return Ok(self
+                .hpa
+                .finish(now, current, replicas, reason, mode, explain));
+        }
+        if load.is_nan() {
+            // fail-safe: no scale-down on a missing observation; the count is held
+            explain.raw_target = current;
+            explain.after_stabilization = current;
+            explain.after_rate_limit = current;
+            explain.note = Some(
+                explain
+                    .note
+                    .unwrap_or_else(|| "the last observation is missing: count held".into()),
+            );
+            return Ok(self
+                .hpa
+                .finish(now, current, current, Reason::FailSafe, mode, explain));
+        }
+        let (reactive, ratio, within) = self.hpa.reactive(current, load);
+        explain.usage_ratio = ratio;
+        explain.reactive = Some(reactive);
+        let predictive = forecast
+            .and_then(|f| self.lead_peak(now, &f))
+            .map(|(m, q)| {
+                explain.forecast_mean = Some(m);
+                explain.forecast_quantile = Some(q);
+                let need = q * (1.0 + self.config.headroom) / self.config.capacity_per_replica;
+                to_replicas(need.ceil())
+            });
+        explain.predictive = predictive;
+        let combined = match (self.config.combination, predictive) {
+            (Combination::Max, Some(p)) => p.max(reactive),
+            (Combination::PredictiveOnly, Some(p)) => p,
+            _ => reactive,
+        };
+        let raw = match (self.config.mode, predictive) {
+            (Mode::ScaleOutOnly, Some(p)) if p > current => combined.max(reactive),
+            (Mode::ScaleOutOnly, _) => reactive,
+            _ => combined,
+        };
+        explain.raw_target = raw;
+        let n = self.hpa.normalize(now, current, raw);
+        explain.after_stabilization = n.after_stabilization;
+        explain.after_rate_limit = n.after_rate_limit;
+        let forecast_led = predictive.is_some_and(|p| p > reactive && raw == p);
+        let reason = match n.reason {
+            Reason::DesiredWithinRange => match status {
+                Some((r, _)) => r,
+                None if forecast_led => Reason::ForecastPeak,
+                None if within && n.replicas == current => Reason::WithinTolerance,
+                None => Reason::Reactive,
+            },
+            other => other,
+        };
+        if self.config.mode == Mode::ForecastOnly {
+            explain.note = Some(format!(
+                "forecast-only: would set {} replicas ({reason})",
+                n.replicas
+            ));
+            return Ok(self
+                .hpa
+                .finish(now, current, current, Reason::ForecastOnly, mode, explain));
+        }
+        Ok(self
+            .hpa
+            .finish(now, current, n.replicas, reason, mode, explain))
+    }
+}
