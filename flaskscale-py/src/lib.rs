@@ -3,6 +3,7 @@
 
 mod convert;
 mod forecast;
+mod policy;
 mod series;
 
 use pyo3::prelude::*;
@@ -13,5 +14,6 @@ fn _flaskscale(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     series::register(m)?;
     forecast::register(m)?;
+    policy::register(m)?;
     Ok(())
 }

@@ -14,7 +14,7 @@
 //! 4. with `behavior`: the recommendation is kept between the smallest recommendation of the
 //!    scale-up window and the largest of the scale-down window (starting from the current
 //!    count), then the rate policies: for each policy, the replicas at the start of its period
-//!    (current minus the scale-ups, or plus the scale-downs, recorded within `periodSeconds`)
+//!    (current minus the scale-ups plus the scale-downs recorded within `periodSeconds`)
 //!    plus `value` pods or `value` percent (rounded up when scaling up, truncated when scaling
 //!    down); `selectPolicy` Max takes the policy allowing the largest change, Min the smallest,
 //!    Disabled none; then `[minReplicas, maxReplicas]`.
@@ -536,9 +536,12 @@ impl HpaPolicy {
         self.state
             .recommendations
             .retain(|&(t, _)| t > now - keep_recs);
-        let (pu, pd) = (up.longest_period(), down.longest_period());
-        self.state.scale_up_events.retain(|&(t, _)| t > now - pu);
-        self.state.scale_down_events.retain(|&(t, _)| t > now - pd);
+        // both lists serve both directions' periods
+        let keep = up.longest_period().max(down.longest_period());
+        self.state.scale_up_events.retain(|&(t, _)| t > now - keep);
+        self.state
+            .scale_down_events
+            .retain(|&(t, _)| t > now - keep);
     }
 
     /// Stabilization, rate limits and bounds for a `desired` count (the part of the HPA that a
@@ -552,7 +555,8 @@ impl HpaPolicy {
                 .state
                 .recommendations
                 .iter()
-                .filter(|&&(t, _)| t > cutoff)
+                // this path keeps a sample exactly at the cutoff (only older ones are dropped)
+                .filter(|&&(t, _)| t >= cutoff)
                 .map(|&(_, r)| r)
                 .fold(desired, u32::max);
             self.state.recommendations.push((now, desired));
@@ -601,7 +605,7 @@ impl HpaPolicy {
         };
         // rate policies, then bounds
         let (replicas, limit_reason) = if stabilized > current {
-            let limit = scale_up_limit(current, &self.state.scale_up_events, &up, now).max(current);
+            let limit = scale_up_limit(current, &self.state, &up, now).max(current);
             let (max_allowed, r) = if cfg_max > limit {
                 (limit, Reason::ScaleUpLimit)
             } else {
@@ -613,8 +617,7 @@ impl HpaPolicy {
                 (stabilized, None)
             }
         } else if stabilized < current {
-            let limit =
-                scale_down_limit(current, &self.state.scale_down_events, &down, now).min(current);
+            let limit = scale_down_limit(current, &self.state, &down, now).min(current);
             let (min_allowed, r) = if cfg_min < limit {
                 (limit, Reason::ScaleDownLimit)
             } else {
@@ -659,14 +662,20 @@ fn change_in_period(events: &[(f64, u32)], period: f64, now: f64) -> u64 {
         .sum()
 }
 
-fn scale_up_limit(current: u32, events: &[(f64, u32)], rules: &Rules, now: f64) -> u32 {
+/// The replicas at the start of a policy's period: the current count less what was added and
+/// plus what was removed within it (both directions count, as in current Kubernetes).
+fn period_start(current: u32, state: &HpaState, period: f64, now: f64) -> i64 {
+    current as i64 - change_in_period(&state.scale_up_events, period, now) as i64
+        + change_in_period(&state.scale_down_events, period, now) as i64
+}
+
+fn scale_up_limit(current: u32, state: &HpaState, rules: &Rules, now: f64) -> u32 {
     if rules.select == SelectPolicy::Disabled {
         return current;
     }
     let mut result: Option<i64> = None;
     for p in &rules.policies {
-        let added = change_in_period(events, p.period_seconds as f64, now) as i64;
-        let start = current as i64 - added;
+        let start = period_start(current, state, p.period_seconds as f64, now);
         let proposed = match p.policy_type {
             ScalingPolicyType::Pods => start + p.value as i64,
             ScalingPolicyType::Percent => {
@@ -682,14 +691,13 @@ fn scale_up_limit(current: u32, events: &[(f64, u32)], rules: &Rules, now: f64) 
     result.unwrap_or(current as i64).clamp(0, u32::MAX as i64) as u32
 }
 
-fn scale_down_limit(current: u32, events: &[(f64, u32)], rules: &Rules, now: f64) -> u32 {
+fn scale_down_limit(current: u32, state: &HpaState, rules: &Rules, now: f64) -> u32 {
     if rules.select == SelectPolicy::Disabled {
         return current;
     }
     let mut result: Option<i64> = None;
     for p in &rules.policies {
-        let removed = change_in_period(events, p.period_seconds as f64, now) as i64;
-        let start = current as i64 + removed;
+        let start = period_start(current, state, p.period_seconds as f64, now);
         let proposed = match p.policy_type {
             ScalingPolicyType::Pods => start - p.value as i64,
             // truncation, as Kubernetes' int32 conversion

@@ -69,10 +69,12 @@
 //! # Ok::<(), flaskscale_core::Error>(())
 //! ```
 
+pub mod adapters;
 pub mod cluster;
 pub mod reference;
 pub mod sweep;
 
+pub use adapters::{AutoscalerSim, HpaSim};
 pub use cluster::run_policy;
 pub use reference::{FixedFleet, Oracle, TargetTracking};
 pub use sweep::{pareto_front, sweep, sweep_configs, SweepReport, SweepRow};

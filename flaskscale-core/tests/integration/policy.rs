@@ -637,16 +637,21 @@ proptest! {
             history.push((t, current, d.replicas, d.explain.raw_target));
             current = d.replicas;
         }
-        for &(t, _, _, _) in &history {
-            // changes within any 60 s period respect the Pods policies
-            let (mut added, mut removed) = (0u32, 0u32);
-            for &(s, before, after, _) in &history {
-                if s > t - 60.0 && s <= t {
-                    if after > before { added += after - before } else { removed += before - after }
-                }
+        // each change stays within the Pods policies counted from the period's start: the
+        // count 60 s earlier (Kubernetes nets scale-ups and scale-downs within the period)
+        for (i, &(t, before, after, _)) in history.iter().enumerate() {
+            let start = history[..i]
+                .iter()
+                .rev()
+                .find(|h| h.0 <= t - 60.0)
+                .map_or(10, |h| h.2);
+            if after > before {
+                prop_assert!(after <= before.max(start + up), "up to {} from period start {}", after, start);
             }
-            prop_assert!(added <= up, "added {} > {}", added, up);
-            prop_assert!(removed <= down, "removed {} > {}", removed, down);
+            if after < before {
+                let floor = (start as i64 - down as i64).min(before as i64);
+                prop_assert!(after as i64 >= floor, "down to {} from period start {}", after, start);
+            }
         }
         // no scale-down below the largest recommendation within the stabilization window
         for (i, &(t, before, after, _)) in history.iter().enumerate() {

@@ -14,17 +14,22 @@ _StrPath = Union[str, "PathLike[str]"]
 __all__ = [
     "AccessLogReport",
     "AutoForecaster",
+    "Autoscaler",
+    "Decision",
     "Drift",
     "Ensemble",
     "FittedModel",
     "Forecast",
     "FourierRegression",
     "HoltWinters",
+    "HpaPolicy",
     "LinearTrend",
     "MultiSeasonalNaive",
     "Naive",
+    "PredictivePolicy",
     "SeasonalNaive",
     "Series",
+    "SimReport",
     "__version__",
     "backtest",
     "coverage",
@@ -34,6 +39,7 @@ __all__ = [
     "pinball",
     "read_access_log",
     "rmse",
+    "simulate",
     "smape",
 ]
 
@@ -248,3 +254,103 @@ def mase(
 ) -> float: ...
 def pinball(y: npt.ArrayLike, forecast: npt.ArrayLike, *, q: float) -> float: ...
 def coverage(y: npt.ArrayLike, lower: npt.ArrayLike, upper: npt.ArrayLike) -> float: ...
+
+@final
+class Decision:
+    @property
+    def replicas(self) -> int: ...
+    @property
+    def reason(self) -> str: ...
+    @property
+    def mode(self) -> str: ...
+    def explain(self) -> dict[str, Any]: ...
+
+@final
+class HpaPolicy:
+    def __new__(
+        cls,
+        target_per_replica: float,
+        *,
+        min_replicas: int = 1,
+        max_replicas: int = 100,
+        tolerance: float = 0.1,
+        behavior: Optional[Union[str, dict[str, Any]]] = None,
+        downscale_stabilization_seconds: int = 300,
+    ) -> HpaPolicy: ...
+    @staticmethod
+    def from_config(config: Union[str, dict[str, Any]]) -> HpaPolicy: ...
+    def recommend(self, *, now: float, current_replicas: int, load: float) -> Decision: ...
+    def config(self) -> dict[str, Any]: ...
+
+@final
+class PredictivePolicy:
+    def __new__(
+        cls,
+        capacity_per_replica: float,
+        *,
+        startup_seconds: float = 0.0,
+        interval_seconds: float = 15.0,
+        quantile: float = 0.95,
+        headroom: float = 0.0,
+        min_replicas: int = 1,
+        max_replicas: int = 100,
+        combination: str = "max",
+        mode: str = "full",
+        hpa: Optional[HpaPolicy] = None,
+    ) -> PredictivePolicy: ...
+    def config(self) -> dict[str, Any]: ...
+
+@final
+class Autoscaler:
+    def __new__(
+        cls,
+        policy: PredictivePolicy,
+        *,
+        model: Optional[Any] = None,
+        step_seconds: float = 60.0,
+        max_history: int = 20160,
+        refit_every: int = 60,
+        warmup_season: Optional[int] = None,
+        empty_steps: str = "missing",
+    ) -> Autoscaler: ...
+    def observe(self, timestamp: float, value: float) -> None: ...
+    def recommend(self, now: float, *, current_replicas: int) -> Decision: ...
+    @property
+    def history(self) -> _FloatArray: ...
+    @property
+    def stage(self) -> str: ...
+    @property
+    def last_fit_error(self) -> Optional[str]: ...
+    @property
+    def model_name(self) -> Optional[str]: ...
+    def to_json(self) -> str: ...
+    @staticmethod
+    def from_json(text: str) -> Autoscaler: ...
+    def save(self, path: _StrPath) -> None: ...
+    @staticmethod
+    def load(path: _StrPath) -> Autoscaler: ...
+
+@final
+class SimReport:
+    @property
+    def names(self) -> list[str]: ...
+    def summary(self) -> dict[str, dict[str, Any]]: ...
+    def timeline(self, name: str) -> dict[str, _FloatArray]: ...
+    def to_json(self) -> str: ...
+    def to_csv(self) -> str: ...
+
+def simulate(
+    series: Series,
+    policies: dict[str, Union[HpaPolicy, PredictivePolicy, Autoscaler]],
+    *,
+    capacity_per_replica: float,
+    startup_seconds: float = 120.0,
+    interval_seconds: float = 15.0,
+    initial_replicas: int = 1,
+    drain_seconds: float = 0.0,
+    max_queue: Optional[float] = None,
+    queue_timeout_seconds: Optional[float] = ...,
+    slo_wait_seconds: float = 1.0,
+    max_replicas: int = 10000,
+    references: bool = True,
+) -> SimReport: ...

@@ -1,0 +1,105 @@
+//! The real policies as [`SimPolicy`]s: the exact HPA ([`HpaSim`]) and the stateful
+//! [`Autoscaler`] ([`AutoscalerSim`]), so the simulator replays a trace through the very code
+//! that decides in production.
+
+use super::{SimDecision, SimPolicy};
+use crate::autoscaler::Autoscaler;
+use crate::error::{Error, Result};
+use crate::policy::HpaPolicy;
+
+fn check_interval(interval: f64) -> Result<()> {
+    if !(interval.is_finite() && interval > 0.0) {
+        return Err(Error::param(format!(
+            "sync interval must be finite and > 0 seconds, got {interval}"
+        )));
+    }
+    Ok(())
+}
+
+/// The exact HPA fed the load of the last complete trace step, as requests per second.
+#[derive(Debug, Clone)]
+pub struct HpaSim {
+    name: String,
+    hpa: HpaPolicy,
+    step: f64,
+    interval: f64,
+    last_rate: f64,
+}
+
+impl HpaSim {
+    /// An HPA for a trace of `step_seconds` steps, deciding every `interval` seconds.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] for a step or interval that is not finite and > 0.
+    pub fn new(name: &str, hpa: HpaPolicy, step_seconds: f64, interval: f64) -> Result<Self> {
+        check_interval(step_seconds)?;
+        check_interval(interval)?;
+        Ok(HpaSim {
+            name: name.to_string(),
+            hpa,
+            step: step_seconds,
+            interval,
+            last_rate: f64::NAN,
+        })
+    }
+}
+
+impl SimPolicy for HpaSim {
+    fn name(&self) -> String {
+        self.name.clone()
+    }
+    fn interval(&self) -> f64 {
+        self.interval
+    }
+    fn observe(&mut self, _t: f64, requests: f64) -> Result<()> {
+        self.last_rate = requests / self.step;
+        Ok(())
+    }
+    fn decide(&mut self, now: f64, current_replicas: u32) -> Result<SimDecision> {
+        let d = self.hpa.recommend(now, current_replicas, self.last_rate)?;
+        Ok(SimDecision {
+            replicas: d.replicas,
+            forecast: None,
+        })
+    }
+}
+
+/// The stateful autoscaler: every trace step is observed, every interval it decides; the
+/// forecast it reports is the quantile it provisioned for.
+#[derive(Debug, Clone)]
+pub struct AutoscalerSim {
+    name: String,
+    auto: Autoscaler,
+    interval: f64,
+}
+
+impl AutoscalerSim {
+    /// The autoscaler under `name`, deciding every `interval` seconds (its policy's interval).
+    pub fn new(name: &str, auto: Autoscaler) -> Self {
+        let interval = auto.config().policy.interval_seconds;
+        AutoscalerSim {
+            name: name.to_string(),
+            auto,
+            interval,
+        }
+    }
+}
+
+impl SimPolicy for AutoscalerSim {
+    fn name(&self) -> String {
+        self.name.clone()
+    }
+    fn interval(&self) -> f64 {
+        self.interval
+    }
+    fn observe(&mut self, t: f64, requests: f64) -> Result<()> {
+        self.auto.observe(t, requests)
+    }
+    fn decide(&mut self, now: f64, current_replicas: u32) -> Result<SimDecision> {
+        let d = self.auto.recommend(now, current_replicas)?;
+        Ok(SimDecision {
+            replicas: d.replicas,
+            forecast: d.explain.forecast_quantile,
+        })
+    }
+}

@@ -1,0 +1,559 @@
+//! `HpaPolicy`, `PredictivePolicy`, `Autoscaler`, `Decision`, and `simulate`.
+
+use crate::convert::{compute, param_err, spec_of, to_plain, to_py};
+use crate::series::PySeries;
+use flaskscale_core::autoscaler::{Autoscaler, AutoscalerConfig, EmptySteps};
+use flaskscale_core::forecast::AutoForecaster;
+use flaskscale_core::policy::{
+    Combination, Decision, HpaBehavior, HpaConfig, HpaPolicy, Mode, PredictiveConfig,
+};
+use flaskscale_core::sim::{
+    self, AutoscalerSim, FixedFleet, HpaSim, Oracle, SimConfig, SimPolicy, SimReport,
+};
+use flaskscale_core::{Error, ModelSpec};
+use numpy::{IntoPyArray, PyArray1};
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyString};
+use std::path::PathBuf;
+
+/// A dict, or JSON text, as a serde value.
+fn json_of(py: Python<'_>, obj: &Bound<'_, PyAny>) -> PyResult<serde_json::Value> {
+    let text: String = if obj.is_instance_of::<PyString>() {
+        obj.extract()?
+    } else {
+        py.import("json")?
+            .getattr("dumps")?
+            .call1((obj,))?
+            .extract()?
+    };
+    serde_json::from_str(&text).map_err(|e| {
+        to_py(
+            py,
+            Error::Parse {
+                line: e.line(),
+                message: format!("not valid JSON: {e}"),
+            },
+        )
+    })
+}
+
+fn from_value<T: serde::de::DeserializeOwned>(
+    py: Python<'_>,
+    v: serde_json::Value,
+    what: &str,
+) -> PyResult<T> {
+    serde_json::from_value(v).map_err(|e| {
+        to_py(
+            py,
+            Error::Parse {
+                line: 0,
+                message: format!("{what}: {e}"),
+            },
+        )
+    })
+}
+
+/// A scaling decision: `replicas`, `reason`, `mode`, and `explain()` for the numbers behind it.
+#[pyclass(name = "Decision", module = "flaskscale", frozen)]
+pub struct PyDecision {
+    inner: Decision,
+}
+
+#[pymethods]
+impl PyDecision {
+    /// The replica count to set.
+    #[getter]
+    fn replicas(&self) -> u32 {
+        self.inner.replicas
+    }
+    /// Why: a Kubernetes condition reason (ScaleDownStabilized, ...) or ForecastPeak, WarmUp,
+    /// FailSafe, ForecastOnly, Reactive.
+    #[getter]
+    fn reason(&self) -> &'static str {
+        self.inner.reason.as_str()
+    }
+    /// The policy mode that decided.
+    #[getter]
+    fn mode(&self) -> String {
+        self.inner.mode.clone()
+    }
+    /// The numbers behind the decision as a dict.
+    fn explain<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        to_plain(py, &self.inner.explain)
+    }
+    fn __repr__(&self) -> String {
+        format!(
+            "Decision(replicas={}, reason={:?}, mode={:?})",
+            self.inner.replicas,
+            self.inner.reason.as_str(),
+            self.inner.mode
+        )
+    }
+}
+
+/// The Kubernetes HPA's replica calculation, exactly: tolerance, stabilization windows, rate
+/// policies (`behavior`, autoscaling/v2 field names), min/max. Stateful.
+#[pyclass(name = "HpaPolicy", module = "flaskscale")]
+#[derive(Clone)]
+pub struct PyHpaPolicy {
+    inner: HpaPolicy,
+}
+
+#[pymethods]
+impl PyHpaPolicy {
+    #[new]
+    #[pyo3(signature = (target_per_replica, *, min_replicas = 1, max_replicas = 100, tolerance = 0.1,
+                        behavior = None, downscale_stabilization_seconds = 300))]
+    fn new(
+        py: Python<'_>,
+        target_per_replica: f64,
+        min_replicas: u32,
+        max_replicas: u32,
+        tolerance: f64,
+        behavior: Option<Bound<'_, PyAny>>,
+        downscale_stabilization_seconds: u32,
+    ) -> PyResult<Self> {
+        let behavior: Option<HpaBehavior> = match behavior {
+            Some(b) => Some(from_value(py, json_of(py, &b)?, "behavior")?),
+            None => None,
+        };
+        let config = HpaConfig {
+            tolerance,
+            behavior,
+            downscale_stabilization_seconds,
+            ..HpaConfig::new(target_per_replica, min_replicas, max_replicas)
+        };
+        let inner = HpaPolicy::new(config).map_err(|e| to_py(py, e))?;
+        Ok(PyHpaPolicy { inner })
+    }
+
+    /// Builds the policy from an autoscaling/v2-style config (a dict or JSON text):
+    /// `{"minReplicas": 1, "maxReplicas": 20, "target": {"type": "AverageValue",
+    /// "averageValue": 50}, "behavior": {...}}`. Unknown keys are rejected.
+    #[staticmethod]
+    fn from_config(py: Python<'_>, config: &Bound<'_, PyAny>) -> PyResult<Self> {
+        let text = json_of(py, config)?.to_string();
+        let c = HpaConfig::from_json(&text).map_err(|e| to_py(py, e))?;
+        let inner = HpaPolicy::new(c).map_err(|e| to_py(py, e))?;
+        Ok(PyHpaPolicy { inner })
+    }
+
+    /// One decision at time `now` (seconds) with the current replicas and the metric's total
+    /// `load` (e.g. requests/s; NaN = missing). The decision is assumed applied.
+    #[pyo3(signature = (*, now, current_replicas, load))]
+    fn recommend(
+        &mut self,
+        py: Python<'_>,
+        now: f64,
+        current_replicas: u32,
+        load: f64,
+    ) -> PyResult<PyDecision> {
+        let inner = self
+            .inner
+            .recommend(now, current_replicas, load)
+            .map_err(|e| to_py(py, e))?;
+        Ok(PyDecision { inner })
+    }
+
+    /// The settings as a dict (autoscaling/v2 names).
+    fn config<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        to_plain(py, self.inner.config())
+    }
+
+    fn __repr__(&self) -> String {
+        let c = self.inner.config();
+        format!(
+            "HpaPolicy(min_replicas={}, max_replicas={}, target={:?}, behavior={})",
+            c.min_replicas,
+            c.max_replicas,
+            c.target,
+            if c.behavior.is_some() { "set" } else { "None" }
+        )
+    }
+}
+
+/// The predictive policy's settings: provision for the forecast quantile at the peak of the
+/// startup + interval lead window, combined with the reactive HPA and its limits.
+#[pyclass(name = "PredictivePolicy", module = "flaskscale", frozen)]
+#[derive(Clone)]
+pub struct PyPredictivePolicy {
+    config: PredictiveConfig,
+}
+
+#[pymethods]
+impl PyPredictivePolicy {
+    #[new]
+    #[pyo3(signature = (capacity_per_replica, *, startup_seconds = 0.0, interval_seconds = 15.0,
+                        quantile = 0.95, headroom = 0.0, min_replicas = 1, max_replicas = 100,
+                        combination = "max", mode = "full", hpa = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        py: Python<'_>,
+        capacity_per_replica: f64,
+        startup_seconds: f64,
+        interval_seconds: f64,
+        quantile: f64,
+        headroom: f64,
+        min_replicas: u32,
+        max_replicas: u32,
+        combination: &str,
+        mode: &str,
+        hpa: Option<PyRef<'_, PyHpaPolicy>>,
+    ) -> PyResult<Self> {
+        let combination = match combination {
+            "max" => Combination::Max,
+            "predictive_only" => Combination::PredictiveOnly,
+            "reactive_only" => Combination::ReactiveOnly,
+            other => {
+                return Err(param_err(
+                    py,
+                    format!("combination must be \"max\", \"predictive_only\" or \"reactive_only\", got {other:?}"),
+                ))
+            }
+        };
+        let mode = match mode {
+            "full" => Mode::Full,
+            "forecast_only" => Mode::ForecastOnly,
+            "scale_out_only" => Mode::ScaleOutOnly,
+            other => return Err(param_err(
+                py,
+                format!(
+                    "mode must be \"full\", \"forecast_only\" or \"scale_out_only\", got {other:?}"
+                ),
+            )),
+        };
+        let mut config = PredictiveConfig::new(capacity_per_replica, min_replicas, max_replicas);
+        config.startup_seconds = startup_seconds;
+        config.interval_seconds = interval_seconds;
+        config.quantile = quantile;
+        config.headroom = headroom;
+        config.combination = combination;
+        config.mode = mode;
+        if let Some(h) = hpa {
+            config.hpa = h.inner.config().clone();
+        }
+        config.validate().map_err(|e| to_py(py, e))?;
+        Ok(PyPredictivePolicy { config })
+    }
+
+    /// The settings as a dict.
+    fn config<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        to_plain(py, &self.config)
+    }
+
+    fn __repr__(&self) -> String {
+        let c = &self.config;
+        format!(
+            "PredictivePolicy(capacity_per_replica={}, startup_seconds={}, interval_seconds={}, quantile={}, min_replicas={}, max_replicas={})",
+            c.capacity_per_replica, c.startup_seconds, c.interval_seconds, c.quantile,
+            c.hpa.min_replicas, c.hpa.max_replicas
+        )
+    }
+}
+
+fn autoscaler_config(
+    py: Python<'_>,
+    policy: &PredictiveConfig,
+    model: Option<&Bound<'_, PyAny>>,
+    step_seconds: f64,
+) -> PyResult<AutoscalerConfig> {
+    let model = match model {
+        Some(m) => spec_of(m)?,
+        None => ModelSpec::Auto(AutoForecaster::default()),
+    };
+    let _ = py;
+    let mut cfg = AutoscalerConfig::new(step_seconds, model, policy.clone());
+    // refit hourly whatever the step
+    cfg.refit_every = ((3600.0 / step_seconds).round() as usize).max(1);
+    Ok(cfg)
+}
+
+/// The stateful autoscaler: observe load as it comes, recommend replicas each tick, save and
+/// restore the whole state.
+#[pyclass(name = "Autoscaler", module = "flaskscale")]
+#[derive(Clone)]
+pub struct PyAutoscaler {
+    inner: Autoscaler,
+}
+
+#[pymethods]
+impl PyAutoscaler {
+    #[new]
+    #[pyo3(signature = (policy, *, model = None, step_seconds = 60.0, max_history = 20160,
+                        refit_every = 60, warmup_season = None, empty_steps = "missing"))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        py: Python<'_>,
+        policy: PyRef<'_, PyPredictivePolicy>,
+        model: Option<Bound<'_, PyAny>>,
+        step_seconds: f64,
+        max_history: usize,
+        refit_every: usize,
+        warmup_season: Option<usize>,
+        empty_steps: &str,
+    ) -> PyResult<Self> {
+        let mut cfg = autoscaler_config(py, &policy.config, model.as_ref(), step_seconds)?;
+        cfg.max_history = max_history;
+        cfg.refit_every = refit_every;
+        cfg.warmup_season = warmup_season;
+        cfg.empty_steps = match empty_steps {
+            "missing" => EmptySteps::Missing,
+            "zero" => EmptySteps::Zero,
+            other => {
+                return Err(param_err(
+                    py,
+                    format!("empty_steps must be \"missing\" or \"zero\", got {other:?}"),
+                ))
+            }
+        };
+        let inner = Autoscaler::new(cfg).map_err(|e| to_py(py, e))?;
+        Ok(PyAutoscaler { inner })
+    }
+
+    /// Adds an observation (a per-step total, or a count of events) at `timestamp`.
+    fn observe(&mut self, py: Python<'_>, timestamp: f64, value: f64) -> PyResult<()> {
+        self.inner
+            .observe(timestamp, value)
+            .map_err(|e| to_py(py, e))
+    }
+
+    /// Decides the replica count at `now` (refits the model when due, with the GIL released).
+    #[pyo3(signature = (now, *, current_replicas))]
+    fn recommend(
+        &mut self,
+        py: Python<'_>,
+        now: f64,
+        current_replicas: u32,
+    ) -> PyResult<PyDecision> {
+        let inner = &mut self.inner;
+        let d = compute(py, || inner.recommend(now, current_replicas))?;
+        Ok(PyDecision { inner: d })
+    }
+
+    /// The complete steps kept, oldest first (NaN = missing).
+    #[getter]
+    fn history<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
+        self.inner.history().into_pyarray(py)
+    }
+
+    /// "reactive", "warm_up" or "full": which model forecasts now.
+    #[getter]
+    fn stage(&self) -> &'static str {
+        match self.inner.stage() {
+            flaskscale_core::autoscaler::ModelStage::Reactive => "reactive",
+            flaskscale_core::autoscaler::ModelStage::WarmUp => "warm_up",
+            flaskscale_core::autoscaler::ModelStage::Full => "full",
+        }
+    }
+
+    /// The last fit error, or None.
+    #[getter]
+    fn last_fit_error(&self) -> Option<String> {
+        self.inner.last_fit_error().map(str::to_string)
+    }
+
+    /// The name of the model in use, or None.
+    #[getter]
+    fn model_name(&self) -> Option<&'static str> {
+        use flaskscale_core::Fitted;
+        self.inner.model().map(|m| m.name())
+    }
+
+    /// The whole state as versioned JSON text.
+    fn to_json(&self, py: Python<'_>) -> PyResult<String> {
+        self.inner.to_json().map_err(|e| to_py(py, e))
+    }
+
+    /// Restores an autoscaler from `to_json` text.
+    #[staticmethod]
+    fn from_json(py: Python<'_>, text: &str) -> PyResult<Self> {
+        let inner = Autoscaler::from_json(text).map_err(|e| to_py(py, e))?;
+        Ok(PyAutoscaler { inner })
+    }
+
+    /// Saves the whole state to `path` (atomically).
+    fn save(&self, py: Python<'_>, path: PathBuf) -> PyResult<()> {
+        self.inner.save(&path).map_err(|e| to_py(py, e))
+    }
+
+    /// Restores an autoscaler saved with `save`.
+    #[staticmethod]
+    fn load(py: Python<'_>, path: PathBuf) -> PyResult<Self> {
+        let inner = Autoscaler::load(&path).map_err(|e| to_py(py, e))?;
+        Ok(PyAutoscaler { inner })
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "Autoscaler(step_seconds={}, history={}, stage={:?})",
+            self.inner.config().step_seconds,
+            self.inner.history().len(),
+            self.stage()
+        )
+    }
+}
+
+/// The report of a simulation: per-policy summaries and time series.
+#[pyclass(name = "SimReport", module = "flaskscale", frozen)]
+pub struct PySimReport {
+    inner: SimReport,
+    start: f64,
+    step: f64,
+}
+
+#[pymethods]
+impl PySimReport {
+    /// The policies' names, in the order given (references last).
+    #[getter]
+    fn names(&self) -> Vec<String> {
+        self.inner.policies.iter().map(|p| p.name.clone()).collect()
+    }
+
+    /// Per policy: violation minutes, dropped/delayed requests, replica-hours, utilisation,
+    /// over-provisioned replica-hours, scaling actions, peak replicas (a dict of dicts).
+    fn summary<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let d = PyDict::new(py);
+        for p in &self.inner.policies {
+            d.set_item(&p.name, to_plain(py, &p.summary)?)?;
+        }
+        Ok(d)
+    }
+
+    /// One policy's time series per trace step as numpy arrays: time, demand (req/s),
+    /// forecast, target (replicas), capacity (ready req/s), queue, dropped.
+    fn timeline<'py>(&self, py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyDict>> {
+        let p = self.inner.policy(name).ok_or_else(|| {
+            param_err(
+                py,
+                format!("no policy {name:?} in this report; have {:?}", self.names()),
+            )
+        })?;
+        let s = &p.series;
+        let d = PyDict::new(py);
+        let n = s.demand.len();
+        let t: Vec<f64> = (0..n).map(|i| self.start + self.step * i as f64).collect();
+        d.set_item("time", t.into_pyarray(py))?;
+        let demand: Vec<f64> = s.demand.iter().map(|v| v.unwrap_or(f64::NAN)).collect();
+        d.set_item("demand", demand.into_pyarray(py))?;
+        let fc: Vec<f64> = s.forecast.iter().map(|v| v.unwrap_or(f64::NAN)).collect();
+        d.set_item("forecast", fc.into_pyarray(py))?;
+        let target: Vec<f64> = s.target.iter().map(|&v| v as f64).collect();
+        d.set_item("target", target.into_pyarray(py))?;
+        d.set_item("capacity", s.ready_capacity.clone().into_pyarray(py))?;
+        d.set_item("queue", s.queue.clone().into_pyarray(py))?;
+        d.set_item("dropped", s.dropped.clone().into_pyarray(py))?;
+        Ok(d)
+    }
+
+    /// The whole report as JSON text.
+    fn to_json(&self, py: Python<'_>) -> PyResult<String> {
+        self.inner.to_json().map_err(|e| to_py(py, e))
+    }
+
+    /// The per-step time series of every policy as CSV text (long format).
+    fn to_csv(&self) -> String {
+        self.inner.to_csv()
+    }
+
+    fn __repr__(&self) -> String {
+        format!("SimReport(policies={:?})", self.names())
+    }
+}
+
+/// Replays `series` (requests per step) through each policy: the real HPA, predictive
+/// autoscalers, and the references (oracle, fixed fleet for the peak) unless
+/// `references=False`. Returns a `SimReport`.
+#[pyfunction]
+#[pyo3(signature = (series, policies, *, capacity_per_replica, startup_seconds = 120.0,
+                    interval_seconds = 15.0, initial_replicas = 1, drain_seconds = 0.0,
+                    max_queue = None, queue_timeout_seconds = Some(30.0), slo_wait_seconds = 1.0,
+                    max_replicas = 10000, references = true))]
+#[allow(clippy::too_many_arguments)]
+pub fn simulate(
+    py: Python<'_>,
+    series: PyRef<'_, PySeries>,
+    policies: &Bound<'_, PyDict>,
+    capacity_per_replica: f64,
+    startup_seconds: f64,
+    interval_seconds: f64,
+    initial_replicas: u32,
+    drain_seconds: f64,
+    max_queue: Option<f64>,
+    queue_timeout_seconds: Option<f64>,
+    slo_wait_seconds: f64,
+    max_replicas: u32,
+    references: bool,
+) -> PyResult<PySimReport> {
+    let trace = series.inner.clone();
+    let step = trace.step();
+    let mut cfg =
+        SimConfig::new(capacity_per_replica, startup_seconds).map_err(|e| to_py(py, e))?;
+    cfg.initial_replicas = initial_replicas;
+    cfg.drain_seconds = drain_seconds;
+    cfg.max_queue = max_queue;
+    cfg.queue_timeout_seconds = queue_timeout_seconds;
+    cfg.slo_wait_seconds = slo_wait_seconds;
+    cfg.max_replicas = max_replicas;
+    cfg.validate().map_err(|e| to_py(py, e))?;
+    let mut list: Vec<Box<dyn SimPolicy>> = Vec::new();
+    for (k, v) in policies.iter() {
+        let name: String = k.extract()?;
+        if let Ok(h) = v.extract::<PyRef<'_, PyHpaPolicy>>() {
+            let hpa = HpaPolicy::new(h.inner.config().clone()).map_err(|e| to_py(py, e))?;
+            let s = HpaSim::new(&name, hpa, step, interval_seconds).map_err(|e| to_py(py, e))?;
+            list.push(Box::new(s));
+        } else if let Ok(p) = v.extract::<PyRef<'_, PyPredictivePolicy>>() {
+            let ac = autoscaler_config(py, &p.config, None, step)?;
+            let a = Autoscaler::new(ac).map_err(|e| to_py(py, e))?;
+            list.push(Box::new(AutoscalerSim::new(&name, a)));
+        } else if let Ok(a) = v.extract::<PyRef<'_, PyAutoscaler>>() {
+            let mut ac = a.inner.config().clone();
+            if (ac.step_seconds - step).abs() > 1e-9 {
+                return Err(param_err(
+                    py,
+                    format!(
+                        "autoscaler {name:?} has step_seconds {} but the trace's step is {step}",
+                        ac.step_seconds
+                    ),
+                ));
+            }
+            ac.step_seconds = step;
+            let fresh = Autoscaler::new(ac).map_err(|e| to_py(py, e))?;
+            list.push(Box::new(AutoscalerSim::new(&name, fresh)));
+        } else {
+            return Err(param_err(
+                py,
+                format!("policy {name:?} must be an HpaPolicy, PredictivePolicy or Autoscaler"),
+            ));
+        }
+    }
+    if references {
+        let oracle = Oracle::new(
+            &trace,
+            capacity_per_replica,
+            startup_seconds,
+            interval_seconds,
+        )
+        .map_err(|e| to_py(py, e))?;
+        list.push(Box::new(oracle));
+        let fixed = FixedFleet::for_peak(&trace, capacity_per_replica, interval_seconds)
+            .map_err(|e| to_py(py, e))?;
+        list.push(Box::new(fixed));
+    }
+    if list.is_empty() {
+        return Err(param_err(py, "no policy to simulate"));
+    }
+    let start = trace.start();
+    let inner = compute(py, || sim::simulate(&trace, list, &cfg))?;
+    Ok(PySimReport { inner, start, step })
+}
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<PyDecision>()?;
+    m.add_class::<PyHpaPolicy>()?;
+    m.add_class::<PyPredictivePolicy>()?;
+    m.add_class::<PyAutoscaler>()?;
+    m.add_class::<PySimReport>()?;
+    m.add_function(wrap_pyfunction!(simulate, m)?)?;
+    Ok(())
+}
