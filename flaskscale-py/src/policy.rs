@@ -215,12 +215,14 @@ impl PyPredictivePolicy {
             "full" => Mode::Full,
             "forecast_only" => Mode::ForecastOnly,
             "scale_out_only" => Mode::ScaleOutOnly,
-            other => return Err(param_err(
-                py,
-                format!(
+            other => {
+                return Err(param_err(
+                    py,
+                    format!(
                     "mode must be \"full\", \"forecast_only\" or \"scale_out_only\", got {other:?}"
                 ),
-            )),
+                ))
+            }
         };
         let mut config = PredictiveConfig::new(capacity_per_replica, min_replicas, max_replicas);
         config.startup_seconds = startup_seconds;
@@ -393,6 +395,23 @@ impl PyAutoscaler {
     }
 }
 
+/// The model a bare `PredictivePolicy` forecasts with in a replay: refitted hourly over a whole
+/// trace, it must be cheap. The mean of the seasonal naive forecasts a day and a week ago when
+/// the trace holds two weeks, else a day ago, else the last value.
+fn replay_model(trace: &flaskscale_core::Series) -> ModelSpec {
+    use flaskscale_core::forecast::{MultiSeasonalNaive, Naive, SeasonalNaive};
+    let day = (86_400.0 / trace.step()).round() as usize;
+    if day >= 2 && trace.len() > 14 * day {
+        ModelSpec::MultiSeasonalNaive(MultiSeasonalNaive {
+            periods: vec![day, 7 * day],
+        })
+    } else if day >= 2 && trace.len() > day {
+        ModelSpec::SeasonalNaive(SeasonalNaive::new(day))
+    } else {
+        ModelSpec::Naive(Naive)
+    }
+}
+
 /// The report of a simulation: per-policy summaries and time series.
 #[pyclass(name = "SimReport", module = "flaskscale", frozen)]
 pub struct PySimReport {
@@ -462,7 +481,9 @@ impl PySimReport {
 
 /// Replays `series` (requests per step) through each policy: the real HPA, predictive
 /// autoscalers, and the references (oracle, fixed fleet for the peak) unless
-/// `references=False`. Returns a `SimReport`.
+/// `references=False`. Returns a `SimReport`. A bare `PredictivePolicy` runs in an autoscaler
+/// at the trace's step, refitted hourly, forecasting with the mean of the seasonal naive
+/// forecasts a day and a week ago (an `Autoscaler` brings its own model).
 #[pyfunction]
 #[pyo3(signature = (series, policies, *, capacity_per_replica, startup_seconds = 120.0,
                     interval_seconds = 15.0, initial_replicas = 1, drain_seconds = 0.0,
@@ -503,7 +524,8 @@ pub fn simulate(
             let s = HpaSim::new(&name, hpa, step, interval_seconds).map_err(|e| to_py(py, e))?;
             list.push(Box::new(s));
         } else if let Ok(p) = v.extract::<PyRef<'_, PyPredictivePolicy>>() {
-            let ac = autoscaler_config(py, &p.config, None, step)?;
+            let mut ac = autoscaler_config(py, &p.config, None, step)?;
+            ac.model = replay_model(&trace);
             let a = Autoscaler::new(ac).map_err(|e| to_py(py, e))?;
             list.push(Box::new(AutoscalerSim::new(&name, a)));
         } else if let Ok(a) = v.extract::<PyRef<'_, PyAutoscaler>>() {

@@ -8,6 +8,7 @@ with prediction bands. Errors are one line on stderr and a non-zero exit code.
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import re
 import sys
@@ -22,6 +23,9 @@ from .exceptions import FlaskscaleError
 _UNITS = {"s": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
 
 _EPILOG = """examples:
+  flaskscale simulate datasets/shop-2w/shop_2w_per_minute.csv --plot sim.png
+  flaskscale simulate ../shared/traces/nasa-http-1995/nasa_http_1995_per_minute.csv --startup 2m --json out.json
+  flaskscale sweep datasets/shop-2w/shop_2w_per_minute.csv --quantiles 0.8 0.9 0.95 --utilizations 0.7 0.8
   flaskscale forecast ../shared/traces/wikipedia-en-2016-01/wikipedia_en_pagecounts_2016-01_hourly.csv --horizon 1d
   flaskscale forecast access.log --step 5m --horizon 2h --model seasonal_naive --season 1d
   flaskscale forecast trace.csv --resample 1h --horizon 48 --levels 0.8 0.95 --plot fc.png
@@ -148,6 +152,157 @@ def cmd_forecast(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sim_setup(args: argparse.Namespace) -> tuple:
+    series = load_trace(args.trace, parse_duration(args.step) if args.step else None)
+    rate_peak = series.stats()["max"] / series.step
+    if not math.isfinite(rate_peak) or rate_peak <= 0:
+        raise FlaskscaleError("the trace has no positive load to scale for")
+    capacity = args.capacity if args.capacity else rate_peak / 20.0
+    startup = parse_duration(args.startup)
+    interval = parse_duration(args.interval)
+    return series, capacity, startup, interval
+
+
+def _policies(args: argparse.Namespace, capacity: float, startup: float, interval: float,
+              quantile: float, utilization: float) -> dict:
+    """The HPA at the given target utilisation and the predictive policy, or the policies of a
+    JSON file: {"name": {"hpa": {autoscaling/v2 config}} | {"predictive": {kwargs}}}."""
+    if args.policy:
+        with open(args.policy) as fh:
+            spec = json.load(fh)
+        out = {}
+        for name, body in spec.items():
+            if "hpa" in body:
+                out[name] = _fs.HpaPolicy.from_config(body["hpa"])
+            elif "predictive" in body:
+                kw = dict(body["predictive"])
+                cap = kw.pop("capacity_per_replica", capacity)
+                out[name] = _fs.PredictivePolicy(cap, **kw)
+            else:
+                raise FlaskscaleError(f"policy {name!r}: expected an 'hpa' or 'predictive' entry")
+        return out
+    max_r = args.max_replicas
+    return {
+        "hpa": _fs.HpaPolicy(utilization * capacity, max_replicas=max_r),
+        "predictive": _fs.PredictivePolicy(
+            capacity,
+            startup_seconds=startup,
+            interval_seconds=interval,
+            quantile=quantile,
+            max_replicas=max_r,
+            hpa=_fs.HpaPolicy(args.predictive_utilization * capacity, max_replicas=max_r),
+        ),
+    }
+
+
+def _print_summary(summary: dict) -> None:
+    print(f"{'policy':<14}{'violation min':>14}{'dropped %':>10}{'delayed %':>10}"
+          f"{'replica-h':>11}{'util %':>8}{'over-prov h':>12}{'ups':>6}{'downs':>6}{'peak':>6}")
+    for name, v in summary.items():
+        print(f"{name:<14}{v['violation_minutes']:>14.1f}{100 * v['dropped_share']:>10.3f}"
+              f"{100 * v['delayed_share']:>10.2f}{v['replica_hours']:>11.1f}"
+              f"{100 * v['mean_utilisation']:>8.1f}{v['over_provisioned_replica_hours']:>12.1f}"
+              f"{v['scale_ups']:>6}{v['scale_downs']:>6}{v['peak_replicas']:>6}")
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    series, capacity, startup, interval = _sim_setup(args)
+    policies = _policies(args, capacity, startup, interval, args.quantile, args.target_utilization)
+    print(
+        f"{args.trace}: {len(series)} steps of {series.step:g} s, {series.missing} missing; "
+        f"capacity {capacity:.4g} req/s per replica, startup {startup:g} s, "
+        f"decisions every {interval:g} s"
+    )
+    t0 = time.perf_counter()
+    report = _fs.simulate(series, policies, capacity_per_replica=capacity,
+                          startup_seconds=startup, interval_seconds=interval,
+                          max_replicas=args.max_replicas)
+    summary = report.summary()
+    print(f"replayed {len(policies)} policies and the references in {time.perf_counter() - t0:.2f} s\n")
+    _print_summary(summary)
+    if "hpa" in summary and "predictive" in summary:
+        h, p = summary["hpa"], summary["predictive"]
+        if h["violation_minutes"] > 0:
+            change = p["violation_minutes"] / h["violation_minutes"] - 1
+            print(f"\npredictive vs hpa: violation minutes {change:+.0%}, "
+                  f"replica-hours {p['replica_hours'] / h['replica_hours'] - 1:+.1%}")
+    if args.json:
+        with open(args.json, "w") as fh:
+            fh.write(report.to_json())
+        print(f"report written to {args.json}")
+    if args.csv:
+        with open(args.csv, "w") as fh:
+            fh.write(report.to_csv())
+        print(f"time series written to {args.csv}")
+    if args.plot:
+        from .plot import plot_simulation
+
+        first = report.timeline(report.names[0])
+        lines = {}
+        for name in report.names:
+            tl = report.timeline(name)
+            lines[name] = {"capacity": tl["capacity"], "violation": tl["capacity"] < np.nan_to_num(tl["demand"])}
+        plot_simulation(first["time"], first["demand"], lines, args.plot,
+                        title=f"{args.trace.split('/')[-1]}: demand vs ready capacity")
+        print(f"plot written to {args.plot}")
+    return 0
+
+
+def pareto(points: List[tuple]) -> List[int]:
+    """Indices of the points (cost, harm) that no other point beats on both.
+
+    >>> pareto([(1, 5), (2, 2), (3, 3), (4, 1)])
+    [0, 1, 3]
+    """
+    keep = []
+    for i, (c, h) in enumerate(points):
+        if not any((c2 <= c and h2 <= h) and (c2 < c or h2 < h) for c2, h2 in points):
+            keep.append(i)
+    return keep
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from concurrent.futures import ThreadPoolExecutor
+
+    series, capacity, startup, interval = _sim_setup(args)
+    grid = [(q, u) for q in args.quantiles for u in args.utilizations]
+
+    def run(point: tuple) -> dict:
+        q, u = point
+        pol = _fs.PredictivePolicy(capacity, startup_seconds=startup, interval_seconds=interval,
+                                   quantile=q, max_replicas=args.max_replicas,
+                                   hpa=_fs.HpaPolicy(u * capacity, max_replicas=args.max_replicas))
+        r = _fs.simulate(series, {"p": pol}, capacity_per_replica=capacity,
+                         startup_seconds=startup, interval_seconds=interval,
+                         max_replicas=args.max_replicas, references=False)
+        return r.summary()["p"]
+
+    t0 = time.perf_counter()
+    # simulate releases the GIL: the grid points run in parallel
+    with ThreadPoolExecutor() as pool:
+        rows = list(pool.map(run, grid))
+    front = set(pareto([(r["replica_hours"], r["violation_minutes"]) for r in rows]))
+    print(f"{len(grid)} points in {time.perf_counter() - t0:.2f} s; * = on the Pareto front "
+          f"(no point has both fewer replica-hours and fewer violation minutes)\n")
+    print(f"{'quantile':>9}{'reactive util':>14}{'replica-h':>11}{'violation min':>14}{'dropped %':>10}")
+    for (q, u), r, i in zip(grid, rows, range(len(rows))):
+        mark = "*" if i in front else " "
+        print(f"{q:>9.3f}{u:>14.2f}{r['replica_hours']:>11.1f}{r['violation_minutes']:>14.1f}"
+              f"{100 * r['dropped_share']:>10.3f} {mark}")
+    return 0
+
+
+def _sim_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("trace", help="timestamp,value CSV (requests per step) or an access log")
+    p.add_argument("--step", help="step for access logs (default 1m)")
+    p.add_argument("--capacity", type=float, help="req/s one replica serves (default: peak / 20)")
+    p.add_argument("--startup", default="120s", help="replica start-up delay (default 120s)")
+    p.add_argument("--interval", default="15s", help="decision interval (default 15s)")
+    p.add_argument("--max-replicas", type=int, default=100, help="quota (default 100)")
+    p.add_argument("--predictive-utilization", type=float, default=0.8,
+                   help="target utilisation of the predictive policy's reactive path (default 0.8)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="flaskscale",
@@ -173,6 +328,35 @@ def build_parser() -> argparse.ArgumentParser:
     fc.add_argument("--rows", type=int, default=24, help="forecast rows to print (default 24)")
     fc.add_argument("--plot", help="write a picture of history and forecast (PNG or SVG)")
     fc.set_defaults(func=cmd_forecast)
+
+    sim = sub.add_parser(
+        "simulate",
+        help="replay a trace through the HPA, the predictive policy and the references",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _sim_arguments(sim)
+    sim.add_argument("--policy", help="JSON file of policies to compare instead of the defaults")
+    sim.add_argument("--target-utilization", type=float, default=0.7,
+                     help="the HPA's target utilisation (default 0.7)")
+    sim.add_argument("--quantile", type=float, default=0.9,
+                     help="forecast quantile the predictive policy provisions for (default 0.9)")
+    sim.add_argument("--plot", help="write a picture of demand vs capacity (PNG or SVG)")
+    sim.add_argument("--json", help="write the whole report as JSON")
+    sim.add_argument("--csv", help="write the per-step time series as CSV")
+    sim.set_defaults(func=cmd_simulate)
+
+    sw = sub.add_parser(
+        "sweep",
+        help="cost vs violations of the predictive policy over a parameter grid",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _sim_arguments(sw)
+    sw.add_argument("--quantiles", type=float, nargs="+", default=[0.8, 0.9, 0.95, 0.99])
+    sw.add_argument("--utilizations", type=float, nargs="+", default=[0.7, 0.8, 0.9],
+                    help="target utilisations of the reactive path")
+    sw.set_defaults(func=cmd_sweep)
     return parser
 
 

@@ -102,6 +102,10 @@ def plot_simulation(
     if n > window:
         sums = np.convolve(bad, np.ones(window), mode="valid")
         start = int(np.argmax(sums)) if sums.max() > 0 else n - window
+        hits = np.nonzero(bad[start : start + window])[0]
+        if len(hits):  # centre the window on the violations it holds
+            centre = start + int(np.median(hits))
+            start = int(np.clip(centre - window // 2, 0, n - window))
     else:
         start = 0
     zoom = slice(start, min(n, start + window))
