@@ -334,6 +334,9 @@ pub struct HpaPolicy {
     state: HpaState,
 }
 
+/// Most recommendations an [`HpaPolicy`] keeps for its stabilization windows.
+pub const MAX_RECORDS: usize = 4096;
+
 /// The steps of one normalization, for the explanation.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Normalized {
@@ -536,6 +539,10 @@ impl HpaPolicy {
         self.state
             .recommendations
             .retain(|&(t, _)| t > now - keep_recs);
+        // bounded memory for callers that decide far more often than every sync period: the
+        // oldest recommendations go first (at the HPA's 15 s period a 300 s window holds 20)
+        let excess = self.state.recommendations.len().saturating_sub(MAX_RECORDS);
+        self.state.recommendations.drain(..excess);
         // both lists serve both directions' periods
         let keep = up.longest_period().max(down.longest_period());
         self.state.scale_up_events.retain(|&(t, _)| t > now - keep);
