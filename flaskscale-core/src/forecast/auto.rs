@@ -40,8 +40,8 @@
 
 use super::backtest::{normal_bounds, score, BacktestConfig, BacktestResult, OriginForecast};
 use super::{
-    backtest::backtest, check_horizon, check_levels, check_update, dist, prepare, FitInfo, Fitted,
-    FittedModel, Forecast, Forecaster, Interval, ModelSpec,
+    backtest::backtest, check_horizon, check_update, dist, prepare, FitInfo, Fitted, FittedModel,
+    Forecast, Forecaster, ModelSpec,
 };
 use super::{
     Drift, FourierRegression, HoltWinters, LinearTrend, MultiSeasonalNaive, Naive, Seasonal,
@@ -1002,23 +1002,7 @@ impl Fitted for FittedAuto {
         if let ([one], true) = (self.members.as_slice(), self.sd_scale == 1.0) {
             return one.predict_into(horizon, levels, out);
         }
-        check_horizon(horizon)?;
-        check_levels(levels)?;
-        out.mean.clear();
-        out.mean.resize(horizon, 0.0);
-        out.sd.clear();
-        out.sd.resize(horizon, 0.0);
-        self.predict_mean_sd(&mut out.mean, &mut out.sd);
-        out.intervals.clear();
-        for &level in levels {
-            let (lower, upper) = normal_bounds(&out.mean, &out.sd, level);
-            out.intervals.push(Interval {
-                level,
-                lower,
-                upper,
-            });
-        }
-        Ok(())
+        super::predict_normal(self, horizon, levels, out)
     }
 }
 

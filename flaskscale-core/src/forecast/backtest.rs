@@ -21,7 +21,8 @@
 //! when that is 0 too, to 1 (scores in raw units); [`BacktestResult::scale_fallbacks`] counts those
 //! origins.
 
-use super::{check_horizon, dist, Fitted, Forecast, ModelSpec};
+pub(crate) use super::normal_bounds;
+use super::{check_horizon, Fitted, Forecast, ModelSpec};
 use crate::error::{Error, Result};
 use crate::metrics;
 use rayon::prelude::*;
@@ -245,15 +246,6 @@ fn interval_bounds(fc: &Forecast) -> [(Vec<f64>, Vec<f64>); 2] {
         Some(i) => (i.lower.clone(), i.upper.clone()),
         None => normal_bounds(&fc.mean, &fc.sd, l),
     })
-}
-
-/// Normal interval bounds `mean ± Φ⁻¹((1 + level)/2)·sd`.
-pub(crate) fn normal_bounds(mean: &[f64], sd: &[f64], level: f64) -> (Vec<f64>, Vec<f64>) {
-    let z = dist::normal_quantile(0.5 + level / 2.0);
-    (
-        mean.iter().zip(sd).map(|(m, s)| m - z * s).collect(),
-        mean.iter().zip(sd).map(|(m, s)| m + z * s).collect(),
-    )
 }
 
 /// A forecast made at one origin: `(train_start, origin, mean, sd, bounds)`.

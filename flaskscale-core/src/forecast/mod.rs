@@ -143,35 +143,7 @@ pub trait Fitted: Send + Sync + std::fmt::Debug {
     /// # Errors
     /// [`Error::InvalidParameter`] for a horizon of 0 or a level outside (0, 1).
     fn predict_into(&self, horizon: usize, levels: &[f64], out: &mut Forecast) -> Result<()> {
-        check_horizon(horizon)?;
-        check_levels(levels)?;
-        out.mean.clear();
-        out.mean.resize(horizon, 0.0);
-        out.sd.clear();
-        out.sd.resize(horizon, 0.0);
-        self.predict_mean_sd(&mut out.mean, &mut out.sd);
-        out.intervals.clear();
-        for &level in levels {
-            let z = dist::normal_quantile(0.5 + level / 2.0);
-            let lower = out
-                .mean
-                .iter()
-                .zip(&out.sd)
-                .map(|(m, s)| m - z * s)
-                .collect();
-            let upper = out
-                .mean
-                .iter()
-                .zip(&out.sd)
-                .map(|(m, s)| m + z * s)
-                .collect();
-            out.intervals.push(Interval {
-                level,
-                lower,
-                upper,
-            });
-        }
-        Ok(())
+        predict_normal(self, horizon, levels, out)
     }
 
     /// Forecasts `horizon` steps with an interval for each of `levels`.
@@ -183,6 +155,42 @@ pub trait Fitted: Send + Sync + std::fmt::Debug {
         self.predict_into(horizon, levels, &mut out)?;
         Ok(out)
     }
+}
+
+/// The normal-interval forecast of any fitted model: its mean and sd from
+/// [`Fitted::predict_mean_sd`], then `mean ± Φ⁻¹((1 + level)/2)·sd` for each level.
+pub(crate) fn predict_normal<F: Fitted + ?Sized>(
+    model: &F,
+    horizon: usize,
+    levels: &[f64],
+    out: &mut Forecast,
+) -> Result<()> {
+    check_horizon(horizon)?;
+    check_levels(levels)?;
+    out.mean.clear();
+    out.mean.resize(horizon, 0.0);
+    out.sd.clear();
+    out.sd.resize(horizon, 0.0);
+    model.predict_mean_sd(&mut out.mean, &mut out.sd);
+    out.intervals.clear();
+    for &level in levels {
+        let (lower, upper) = normal_bounds(&out.mean, &out.sd, level);
+        out.intervals.push(Interval {
+            level,
+            lower,
+            upper,
+        });
+    }
+    Ok(())
+}
+
+/// `mean ∓ Φ⁻¹((1 + level)/2)·sd` per step: the lower and upper bounds of a normal interval.
+pub(crate) fn normal_bounds(mean: &[f64], sd: &[f64], level: f64) -> (Vec<f64>, Vec<f64>) {
+    let z = dist::normal_quantile(0.5 + level / 2.0);
+    (
+        mean.iter().zip(sd).map(|(m, s)| m - z * s).collect(),
+        mean.iter().zip(sd).map(|(m, s)| m + z * s).collect(),
+    )
 }
 
 /// Checks a forecast horizon.
