@@ -83,6 +83,19 @@ pub struct CsvOptions {
     pub skipped_rows: SkippedRows,
 }
 
+/// The most steps a series built from timestamps may span (800 MB of values): more is almost
+/// surely a wrong step or a stray timestamp, and would exhaust memory instead of failing.
+pub const MAX_STEPS: usize = 100_000_000;
+
+fn check_span(steps: f64, what: &str) -> Result<()> {
+    if steps.is_nan() || steps >= MAX_STEPS as f64 {
+        return Err(Error::data(format!(
+            "{what} would span {steps:.0} steps, more than the {MAX_STEPS} allowed: check the step and the timestamps"
+        )));
+    }
+    Ok(())
+}
+
 fn check_step(step: f64) -> Result<()> {
     if !(step.is_finite() && step > 0.0) {
         return Err(Error::param(format!(
@@ -373,6 +386,7 @@ impl Series {
                     ),
                 ));
             }
+            check_span(kr + 1.0, "the timestamps")?;
             let k = kr as usize;
             if k != values.len() {
                 match options.skipped_rows {
@@ -477,7 +491,9 @@ impl Series {
             Some(s) => s,
             None => (lo / step).floor() * step,
         };
-        let n = ((hi - start) / step).floor() as usize + 1;
+        let span = ((hi - start) / step).floor() + 1.0;
+        check_span(span, "the events")?;
+        let n = span as usize;
         let mut values = vec![0.0; n];
         for &t in times {
             let k = (((t - start) / step).floor() as usize).min(n - 1);

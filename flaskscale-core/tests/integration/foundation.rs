@@ -491,3 +491,21 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn absurd_spans_are_errors_not_allocations() {
+    // a stray timestamp a million years out must not try to allocate the steps in between
+    assert!(matches!(
+        Series::from_events(&[0.0, 3.0e13], 1.0, None),
+        Err(Error::InvalidData(m)) if m.contains("steps")
+    ));
+    let text = "timestamp,value\n0,1\n60,2\n600000000000,3\n"; // on the grid, 1e10 steps on
+    let opts = CsvOptions {
+        skipped_rows: SkippedRows::Missing,
+        ..Default::default()
+    };
+    assert!(matches!(
+        Series::from_csv_str_with(text, opts),
+        Err(Error::InvalidData(_))
+    ));
+}
