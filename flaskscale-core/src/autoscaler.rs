@@ -68,6 +68,15 @@ pub struct AutoscalerConfig {
     /// What a complete step without observations means.
     #[serde(default)]
     pub empty_steps: EmptySteps,
+    /// Before each fit, replace values far from the same time of the surrounding days
+    /// ([`crate::series::clean_seasonal_outliers`] with the warm-up season, 3 days each side,
+    /// 4 robust sigmas), so a flash crowd is not replayed as a daily pattern. Default on.
+    #[serde(default = "default_clean")]
+    pub clean_outliers: bool,
+}
+
+fn default_clean() -> bool {
+    true
 }
 
 impl AutoscalerConfig {
@@ -81,6 +90,7 @@ impl AutoscalerConfig {
             refit_every: default_refit(),
             warmup_season: None,
             empty_steps: EmptySteps::Missing,
+            clean_outliers: true,
         }
     }
 
@@ -355,7 +365,14 @@ impl Autoscaler {
             self.stage = ModelStage::Reactive;
             return Some((Reason::WarmUp, "warm-up: no history yet; reactive".into()));
         }
-        let y: Vec<f64> = self.history.iter().copied().collect();
+        let mut y: Vec<f64> = self.history.iter().copied().collect();
+        if self.config.clean_outliers {
+            if let Some(m) = self.config.warmup_season() {
+                if let Ok((clean, _)) = crate::series::clean_seasonal_outliers(&y, m, 3, 4.0) {
+                    y = clean;
+                }
+            }
+        }
         self.n_fits += 1;
         match self.config.model.fit(&y) {
             Ok(f) => {

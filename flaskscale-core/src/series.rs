@@ -673,3 +673,78 @@ pub fn interpolate_gaps(values: &mut [f64]) -> Result<usize> {
     }
     Ok(filled)
 }
+
+/// Seasonal outlier cleaning: each value is compared with the values at the same phase of the
+/// `k` seasons before and after it (`y[t ± j·m]`, `j = 1..=k`); when it lies more than
+/// `n_sigmas` robust standard deviations (1.4826 × the median absolute deviation of those
+/// neighbours, at least 5% of their median) from their median, it is replaced by that median.
+/// This keeps a flash crowd or an outage out of the seasonal shape a model learns, while a
+/// level that persists across seasons is kept. Missing values stay missing. Returns the cleaned
+/// values and how many were replaced.
+///
+/// # Errors
+/// [`Error::InvalidParameter`] for `m < 2`, `k = 0` or `n_sigmas` not finite and > 0.
+///
+/// ```
+/// use flaskscale_core::series::clean_seasonal_outliers;
+/// let mut y: Vec<f64> = (0..24 * 7).map(|t| 100.0 + (t % 24) as f64).collect();
+/// y[24 * 3 + 5] = 900.0; // a flash crowd on day 3 at 05:00
+/// let (clean, n) = clean_seasonal_outliers(&y, 24, 3, 4.0).unwrap();
+/// assert_eq!((n, clean[24 * 3 + 5]), (1, 105.0));
+/// ```
+pub fn clean_seasonal_outliers(
+    y: &[f64],
+    m: usize,
+    k: usize,
+    n_sigmas: f64,
+) -> Result<(Vec<f64>, usize)> {
+    if m < 2 || k == 0 || !(n_sigmas.is_finite() && n_sigmas > 0.0) {
+        return Err(Error::param(format!(
+            "seasonal cleaning needs m >= 2, k >= 1 and n_sigmas > 0, got m {m}, k {k}, n_sigmas {n_sigmas}"
+        )));
+    }
+    let mut out = y.to_vec();
+    let mut replaced = 0;
+    let mut nb: Vec<f64> = Vec::with_capacity(2 * k);
+    let mut dev: Vec<f64> = Vec::with_capacity(2 * k);
+    let median = |v: &mut Vec<f64>| -> f64 {
+        v.sort_by(f64::total_cmp);
+        let n = v.len();
+        if n % 2 == 1 {
+            v[n / 2]
+        } else {
+            0.5 * (v[n / 2 - 1] + v[n / 2])
+        }
+    };
+    for (t, &x) in y.iter().enumerate() {
+        if x.is_nan() {
+            continue;
+        }
+        nb.clear();
+        for j in 1..=k {
+            let d = j.saturating_mul(m);
+            if let Some(&v) = t.checked_sub(d).and_then(|i| y.get(i)) {
+                if !v.is_nan() {
+                    nb.push(v);
+                }
+            }
+            if let Some(&v) = t.checked_add(d).and_then(|i| y.get(i)) {
+                if !v.is_nan() {
+                    nb.push(v);
+                }
+            }
+        }
+        if nb.len() < 2 {
+            continue;
+        }
+        let med = median(&mut nb);
+        dev.clear();
+        dev.extend(nb.iter().map(|v| (v - med).abs()));
+        let sigma = (1.4826 * median(&mut dev)).max(0.05 * med.abs());
+        if sigma > 0.0 && (x - med).abs() > n_sigmas * sigma {
+            out[t] = med;
+            replaced += 1;
+        }
+    }
+    Ok((out, replaced))
+}

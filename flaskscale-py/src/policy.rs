@@ -282,7 +282,8 @@ pub struct PyAutoscaler {
 impl PyAutoscaler {
     #[new]
     #[pyo3(signature = (policy, *, model = None, step_seconds = 60.0, max_history = 20160,
-                        refit_every = 60, warmup_season = None, empty_steps = "missing"))]
+                        refit_every = 60, warmup_season = None, empty_steps = "missing",
+                        clean_outliers = true))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -293,11 +294,13 @@ impl PyAutoscaler {
         refit_every: usize,
         warmup_season: Option<usize>,
         empty_steps: &str,
+        clean_outliers: bool,
     ) -> PyResult<Self> {
         let mut cfg = autoscaler_config(py, &policy.config, model.as_ref(), step_seconds)?;
         cfg.max_history = max_history;
         cfg.refit_every = refit_every;
         cfg.warmup_season = warmup_season;
+        cfg.clean_outliers = clean_outliers;
         cfg.empty_steps = match empty_steps {
             "missing" => EmptySteps::Missing,
             "zero" => EmptySteps::Zero,
