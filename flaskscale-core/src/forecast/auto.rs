@@ -841,6 +841,13 @@ fn explain(
         );
     }
     match calibration {
+        Some(c) if c.n_residuals >= MIN_CALIBRATION_RESIDUALS && c.sd_scale == 1.0 => {
+            s += &format!(
+                " Intervals kept as the models give them (backtest 80%/95% coverage {:.2}/{:.2}; \
+                 calibration only widens).",
+                c.coverage_before.0, c.coverage_before.1
+            )
+        }
         Some(c) if c.n_residuals >= MIN_CALIBRATION_RESIDUALS => {
             s += &format!(
                 " Intervals calibrated: sd × {:.3} (fitted on {} backtest errors; 80%/95% \
