@@ -80,6 +80,13 @@ impl Rng {
         (self.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
     }
 
+    /// A standard normal draw (Box–Muller on two uniforms in (0, 1)).
+    pub fn normal(&mut self) -> f64 {
+        let u = 1.0 - self.uniform(); // in (0, 1]: ln is finite
+        let v = self.uniform();
+        (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos()
+    }
+
     /// A Poisson-distributed count with mean `lambda` (0 for a mean that is not finite and > 0).
     /// Inversion below a mean of 10, PTRS above.
     pub fn poisson(&mut self, lambda: f64) -> u64 {

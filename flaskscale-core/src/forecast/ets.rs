@@ -1356,7 +1356,7 @@ impl FittedHoltWinters {
         }
         let mut sum = vec![0.0; hmax];
         let mut sum2 = vec![0.0; hmax];
-        let mut rng = SplitMix64(0x5EED_F1A5_C0DE_2026);
+        let mut rng = crate::traffic::Rng::new(0x5EED_F1A5_C0DE_2026);
         let mut season = self.season.clone();
         for _ in 0..PATHS {
             let (mut l, mut b) = (self.level, self.slope);
@@ -1389,27 +1389,6 @@ impl FittedHoltWinters {
             let var = (sum2[h] / np - mean * mean).max(0.0) * np / (np - 1.0);
             sd[h] = var.sqrt();
         }
-    }
-}
-
-/// A small deterministic PRNG (splitmix64) with Box–Muller normals.
-struct SplitMix64(u64);
-
-impl SplitMix64 {
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    /// Uniform in (0, 1).
-    fn uniform(&mut self) -> f64 {
-        ((self.next_u64() >> 11) as f64 + 0.5) / (1u64 << 53) as f64
-    }
-    fn normal(&mut self) -> f64 {
-        let (u, v) = (self.uniform(), self.uniform());
-        (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos()
     }
 }
 
@@ -1840,9 +1819,9 @@ mod tests {
         }
     }
 
-    /// splitmix64 + Box–Muller for the simulation tests.
+    /// Seeded standard normals for the simulation tests.
     fn normals(seed: u64, n: usize) -> Vec<f64> {
-        let mut r = SplitMix64(seed);
+        let mut r = crate::traffic::Rng::new(seed);
         (0..n).map(|_| r.normal()).collect()
     }
 

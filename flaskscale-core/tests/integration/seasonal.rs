@@ -24,23 +24,10 @@ fn load(path: &str) -> Series {
     Series::from_csv_path(path, CsvOptions::default()).unwrap()
 }
 
-/// splitmix64 → uniform → Box–Muller: seeded standard normal draws.
+/// Seeded standard normal draws.
 fn normals(seed: u64, n: usize) -> Vec<f64> {
-    let mut s = seed;
-    let mut next = || {
-        s = s.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = s;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^= z >> 31;
-        ((z >> 11) as f64 + 0.5) / (1u64 << 53) as f64
-    };
-    (0..n)
-        .map(|_| {
-            let (u, v) = (next(), next());
-            (-2.0 * u.ln()).sqrt() * (TAU * v).cos()
-        })
-        .collect()
+    let mut r = flaskscale_core::traffic::Rng::new(seed);
+    (0..n).map(|_| r.normal()).collect()
 }
 
 fn close(a: f64, b: f64, tol: f64) -> bool {
