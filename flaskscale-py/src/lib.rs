@@ -2,6 +2,7 @@
 //! lives in `flaskscale-core`; nothing here decides anything a Rust user would not get.
 
 mod convert;
+mod counter;
 mod forecast;
 mod policy;
 mod series;
@@ -15,5 +16,6 @@ fn _flaskscale(m: &Bound<'_, PyModule>) -> PyResult<()> {
     series::register(m)?;
     forecast::register(m)?;
     policy::register(m)?;
+    counter::register(m)?;
     Ok(())
 }

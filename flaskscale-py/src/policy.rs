@@ -351,6 +351,18 @@ impl PyAutoscaler {
         }
     }
 
+    /// Start time of the first step in :attr:`history`, or None before any observation.
+    #[getter]
+    fn history_start(&self) -> Option<f64> {
+        self.inner.history_start()
+    }
+
+    /// How many fits were made (failed attempts included).
+    #[getter]
+    fn n_fits(&self) -> u64 {
+        self.inner.n_fits()
+    }
+
     /// The last fit error, or None.
     #[getter]
     fn last_fit_error(&self) -> Option<String> {

@@ -25,6 +25,7 @@ from ._flaskscale import (
     MultiSeasonalNaive,
     Naive,
     PredictivePolicy,
+    RequestCounter,
     SeasonalNaive,
     Series,
     SimReport,
@@ -41,6 +42,7 @@ from ._flaskscale import (
     smape,
 )
 from .exceptions import (
+    ConfigError,
     FitError,
     FlaskscaleError,
     FlaskscaleIOError,
@@ -52,6 +54,7 @@ from .exceptions import (
 )
 
 __all__ = [
+    "ConfigError",
     "AccessLogReport",
     "AutoForecaster",
     "Autoscaler",
@@ -75,6 +78,7 @@ __all__ = [
     "NotEnoughDataError",
     "ParseError",
     "PredictivePolicy",
+    "RequestCounter",
     "SeasonalNaive",
     "Series",
     "SimReport",

@@ -21,6 +21,7 @@ __all__ = [
     "FitError",
     "FlaskscaleIOError",
     "FlaskscaleWarning",
+    "ConfigError",
 ]
 
 
@@ -55,6 +56,10 @@ class FitError(FlaskscaleError, RuntimeError):
 
 class FlaskscaleIOError(FlaskscaleError, OSError):
     """A file could not be read or written; the message names the path."""
+
+
+class ConfigError(InvalidParameterError):
+    """A setting of the Flask extension is unknown or impossible; the message names the key."""
 
 
 class FlaskscaleWarning(UserWarning):
