@@ -153,6 +153,7 @@ pub struct Autoscaler {
     origin: Option<f64>,
     /// Grid index of `history[0]`.
     first_index: u64,
+    #[serde(with = "crate::nan_serde::seq")]
     history: VecDeque<f64>,
     /// The step still open: its index, sum of observations, and whether any was known.
     open: Option<(u64, f64, bool)>,

@@ -5,6 +5,7 @@ pub mod autoscaler;
 pub mod error;
 pub mod forecast;
 pub mod metrics;
+mod nan_serde;
 pub mod periods;
 pub mod policy;
 pub mod series;

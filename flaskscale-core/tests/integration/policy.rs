@@ -509,6 +509,43 @@ fn warm_up_chain_then_full_model() {
 }
 
 #[test]
+fn missing_steps_survive_save_and_restore() {
+    // JSON has no NaN: a missing step must come back as missing, not fail the load
+    let mut a = autoscaler(ModelSpec::SeasonalNaive(SeasonalNaive::new(60)));
+    let t0 = 1_700_000_000.0 - 1_700_000_000.0 % 60.0;
+    let mut current = 5;
+    for t in 0..400u32 {
+        let now = t0 + 60.0 * f64::from(t);
+        if t % 97 == 13 {
+            a.observe(now, f64::NAN).unwrap(); // a known-missing step
+        } else if t % 89 != 7 {
+            a.observe(now, daily_load(t as usize)).unwrap(); // t % 89 == 7: a skipped step
+        }
+        current = a.recommend(now + 1.0, current).unwrap().replicas;
+    }
+    let missing = a.history().iter().filter(|v| v.is_nan()).count();
+    assert!(missing >= 6, "{missing} missing steps");
+    let text = a.to_json().unwrap();
+    let mut b = Autoscaler::from_json(&text).unwrap();
+    assert_eq!(b.to_json().unwrap(), text);
+    let (ha, hb) = (a.history(), b.history());
+    assert_eq!(ha.len(), hb.len());
+    assert!(ha
+        .iter()
+        .zip(&hb)
+        .all(|(x, y)| x == y || (x.is_nan() && y.is_nan())));
+    for t in 400..500u32 {
+        let now = t0 + 60.0 * f64::from(t);
+        a.observe(now, daily_load(t as usize)).unwrap();
+        b.observe(now, daily_load(t as usize)).unwrap();
+        assert_eq!(
+            a.recommend(now + 1.0, current).unwrap(),
+            b.recommend(now + 1.0, current).unwrap()
+        );
+    }
+}
+
+#[test]
 fn save_and_restore_makes_identical_decisions() {
     let mut a = autoscaler(ModelSpec::SeasonalNaive(SeasonalNaive::new(1440)));
     let t0 = 1_700_000_000.0 - 1_700_000_000.0 % 60.0;

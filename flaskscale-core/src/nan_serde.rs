@@ -1,0 +1,31 @@
+//! Serde helpers for `f64` sequences that may hold `NaN` (a missing step). JSON has no `NaN`:
+//! `serde_json` writes it as `null` and would refuse to read that `null` back as an `f64`. These
+//! write `NaN` as `null` and read `null` as `NaN`, so saved state round-trips exactly.
+
+use serde::{Deserialize, Deserializer, Serializer};
+
+/// For `VecDeque<f64>`, `Vec<f64>` and the like: `#[serde(with = "crate::nan_serde::seq")]`.
+pub(crate) mod seq {
+    use super::*;
+
+    pub(crate) fn serialize<'a, C, S>(values: &'a C, s: S) -> Result<S::Ok, S::Error>
+    where
+        &'a C: IntoIterator<Item = &'a f64>,
+        S: Serializer,
+    {
+        s.collect_seq(
+            values
+                .into_iter()
+                .map(|v| if v.is_nan() { None } else { Some(*v) }),
+        )
+    }
+
+    pub(crate) fn deserialize<'de, C, D>(d: D) -> Result<C, D::Error>
+    where
+        C: FromIterator<f64>,
+        D: Deserializer<'de>,
+    {
+        let raw: Vec<Option<f64>> = Vec::deserialize(d)?;
+        Ok(raw.into_iter().map(|v| v.unwrap_or(f64::NAN)).collect())
+    }
+}
