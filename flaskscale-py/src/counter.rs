@@ -320,25 +320,27 @@ mod shared {
                     return Ok(i);
                 }
             }
-            for i in 0..self.n {
-                if self
-                    .pid_of(i)
-                    .compare_exchange(0, me, Ordering::AcqRel, Ordering::Acquire)
-                    .is_ok()
-                {
-                    self.mine.store(i, Ordering::Relaxed);
-                    return Ok(i);
-                }
-            }
-            // Take over the slot of a worker that has exited; its count stays in the total.
+            // Take over the slot of a worker that has exited (a restarted worker, say); its count
+            // stays in the total. Reusing slots first keeps the file from filling up.
             for i in 0..self.n {
                 let owner = self.pid_of(i).load(Ordering::Acquire);
-                if owner != me
+                if owner != 0
+                    && owner != me
                     && !alive(owner)
                     && self
                         .pid_of(i)
                         .compare_exchange(owner, me, Ordering::AcqRel, Ordering::Acquire)
                         .is_ok()
+                {
+                    self.mine.store(i, Ordering::Relaxed);
+                    return Ok(i);
+                }
+            }
+            for i in 0..self.n {
+                if self
+                    .pid_of(i)
+                    .compare_exchange(0, me, Ordering::AcqRel, Ordering::Acquire)
+                    .is_ok()
                 {
                     self.mine.store(i, Ordering::Relaxed);
                     return Ok(i);

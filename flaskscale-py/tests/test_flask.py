@@ -1,0 +1,575 @@
+"""The Flask extension in one process: settings, counting, endpoints, the ticker, state files,
+the shared counter and bad input. Real servers under load are in test_flask_load.py."""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import multiprocessing as mp
+import os
+import threading
+import time
+
+import numpy as np
+import pytest
+
+flask = pytest.importorskip("flask")
+
+import flaskscale as fs  # noqa: E402
+from flaskscale.flask import FlaskScale, Settings, _Clock, _Counting, _Engine, _State  # noqa: E402
+
+
+def make_app(**options):
+    app = flask.Flask("shop")
+
+    @app.route("/")
+    def index():
+        return "ok"
+
+    @app.route("/healthz")
+    def health():
+        return "fine"
+
+    @app.route("/boom")
+    def boom():
+        raise RuntimeError("handler failure")
+
+    ext = FlaskScale(app, **options)
+    return app, ext
+
+
+@pytest.fixture
+def app_ext():
+    app, ext = make_app(capacity=10.0, step_seconds=60.0)
+    yield app, ext
+    ext.shutdown(app)
+
+
+# ---------------------------------------------------------------- settings
+
+
+def test_unknown_config_key_lists_the_valid_ones():
+    app = flask.Flask("x")
+    app.config["FLASKSCALE_CAPCITY"] = 5
+    with pytest.raises(fs.ConfigError) as e:
+        FlaskScale(app, capacity=3)
+    msg = str(e.value)
+    assert "FLASKSCALE_CAPCITY" in msg and "FLASKSCALE_CAPACITY" in msg
+    assert "FLASKSCALE_SHARED_DIR" in msg
+    assert isinstance(e.value, ValueError)
+
+
+def test_unknown_keyword_option():
+    with pytest.raises(fs.ConfigError, match="unknown option 'capcity'"):
+        FlaskScale(capcity=3)
+
+
+@pytest.mark.parametrize(
+    "options, match",
+    [
+        ({}, "CAPACITY .* is required"),
+        ({"capacity": 0}, "CAPACITY must be > 0"),
+        ({"capacity": -5}, "CAPACITY must be > 0"),
+        ({"capacity": float("nan")}, "CAPACITY must be finite"),
+        ({"capacity": "many"}, "CAPACITY must be a number"),
+        ({"capacity": 5, "min_replicas": 4, "max_replicas": 2}, "MIN_REPLICAS .* above"),
+        ({"capacity": 5, "min_replicas": 0}, "MIN_REPLICAS must be a whole number >= 1"),
+        ({"capacity": 5, "max_replicas": 2.5}, "MAX_REPLICAS must be a whole number"),
+        ({"capacity": 5, "quantile": 1.0}, "QUANTILE must be in"),
+        ({"capacity": 5, "step_seconds": 0}, "STEP_SECONDS must be > 0"),
+        ({"capacity": 5, "metrics_path": "metrics"}, "METRICS_PATH must be a URL path"),
+        ({"capacity": 5, "recommendation_path": "/flaskscale/metrics"}, "both"),
+        ({"capacity": 5, "exclude_paths": ["healthz"]}, "EXCLUDE_PATHS entries"),
+        ({"capacity": 5, "enabled": "perhaps"}, "ENABLED must be true or false"),
+    ],
+)
+def test_impossible_settings_are_config_errors(options, match):
+    app = flask.Flask("x")
+    app.config.update({f"FLASKSCALE_{k.upper()}": v for k, v in options.items()})
+    with pytest.raises(fs.ConfigError, match=match):
+        FlaskScale(app)
+
+
+def test_config_keys_override_keyword_options(app_ext):
+    app = flask.Flask("x")
+    app.config["FLASKSCALE_CAPACITY"] = 25
+    app.config["FLASKSCALE_MAX_REPLICAS"] = "7"
+    ext = FlaskScale(app, capacity=3, max_replicas=50)
+    s = FlaskScale.state(app).settings
+    assert (s.capacity, s.max_replicas) == (25.0, 7)
+    ext.shutdown(app)
+
+
+def test_disabled_registers_nothing():
+    app, ext = make_app(capacity=5, enabled=False)
+    assert "flaskscale" not in app.extensions
+    assert app.test_client().get("/flaskscale/metrics").status_code == 404
+
+
+def test_application_factory_gives_each_app_its_own_state():
+    ext = FlaskScale(capacity=5)
+
+    def create_app():
+        app = flask.Flask("factory")
+        bp = flask.Blueprint("shop", "shop")
+        bp.add_url_rule("/items", "items", lambda: "items")
+        app.register_blueprint(bp, url_prefix="/api")
+        ext.init_app(app)
+        return app
+
+    a, b = create_app(), create_app()
+    for _ in range(3):
+        a.test_client().get("/api/items")
+    b.test_client().get("/api/items")
+    assert FlaskScale.state(a).counter.total() == 3
+    assert FlaskScale.state(b).counter.total() == 1
+    with pytest.raises(fs.ConfigError, match="already"):
+        ext.init_app(a)
+    ext.shutdown(a)
+    ext.shutdown(b)
+
+
+# ---------------------------------------------------------------- counting and endpoints
+
+
+def test_counts_requests_but_not_its_own_endpoints_nor_excluded_paths():
+    app, ext = make_app(capacity=10, exclude_paths=["/healthz"])
+    c = app.test_client()
+    for _ in range(5):
+        assert c.get("/").status_code == 200
+    c.get("/healthz")
+    c.get("/missing")  # a 404 is a request too
+    c.get("/flaskscale/metrics")
+    c.get("/flaskscale/recommendation")
+    assert FlaskScale.state(app).counter.total() == 6
+    ext.shutdown(app)
+
+
+def test_a_failing_handler_is_counted_and_fails_as_it_would_without_the_extension():
+    app, ext = make_app(capacity=10)
+    r = app.test_client().get("/boom")
+    assert r.status_code == 500
+    assert FlaskScale.state(app).counter.total() == 1
+    ext.shutdown(app)
+
+
+def test_metrics_parse_with_prometheus_client(app_ext):
+    parser = pytest.importorskip("prometheus_client.parser")
+    app, _ = app_ext
+    c = app.test_client()
+    for _ in range(12):
+        c.get("/")
+    r = c.get("/flaskscale/metrics")
+    assert r.status_code == 200
+    assert r.headers["Content-Type"].startswith("text/plain; version=0.0.4")
+    fams = {f.name: f for f in parser.text_string_to_metric_families(r.get_data(as_text=True))}
+    # prometheus_client strips the _total suffix from a counter family's name
+    req = fams["flaskscale_requests"]
+    assert req.type == "counter"
+    assert [s.value for s in req.samples] == [12.0]
+    assert fams["flaskscale_workers"].samples[0].value == 1.0
+    q = fams["flaskscale_forecast_requests_per_second"].samples[0]
+    assert q.labels == {"quantile": "0.95"}
+    assert fams["flaskscale_desired_replicas"].type == "gauge"
+    assert fams["flaskscale_capacity_per_replica_requests_per_second"].samples[0].value == 10.0
+    for name in ("flaskscale_fit_errors", "flaskscale_steps", "flaskscale_clock_jumps"):
+        assert fams[name].type == "counter"
+
+
+def test_recommendation_json_has_the_keda_value_location(app_ext):
+    app, _ = app_ext
+    body = app.test_client().get("/flaskscale/recommendation").get_json()
+    # KEDA's metrics-api scaler reads valueLocation "forecast_rps.quantile"
+    assert isinstance(body["forecast_rps"]["quantile"], float)
+    assert body["desired_replicas"] == 1
+    assert body["stage"] == "starting" and body["stale"] is True
+    assert body["capacity_per_replica"] == 10.0
+
+
+def test_token_protects_both_endpoints():
+    app, ext = make_app(capacity=10, token="s3cret")
+    c = app.test_client()
+    for path in ("/flaskscale/metrics", "/flaskscale/recommendation"):
+        assert c.get(path).status_code == 401
+        assert c.get(path, headers={"Authorization": "Bearer wrong"}).status_code == 401
+        assert c.get(path, headers={"Authorization": "Bearer s3cret"}).status_code == 200
+    assert c.get("/").status_code == 200  # the app itself is not protected
+    ext.shutdown(app)
+
+
+def test_custom_paths():
+    app, ext = make_app(capacity=10, metrics_path="/m", recommendation_path="/r")
+    c = app.test_client()
+    assert c.get("/m").status_code == 200 and c.get("/r").status_code == 200
+    c.get("/")
+    assert FlaskScale.state(app).counter.total() == 1
+    ext.shutdown(app)
+
+
+def test_eight_threads_times_100k_requests_lose_no_counts():
+    st = _State(Settings.resolve({}, {"capacity": 1}))
+    mw = _Counting(lambda environ, start_response: [b"ok"], st)
+    st.started = True  # no ticker: this test is about the counter under contention
+    environ = {"PATH_INFO": "/orders"}
+    barrier = threading.Barrier(8)
+
+    def worker():
+        barrier.wait()
+        for _ in range(100_000):
+            mw(environ, None)
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert st.counter.total() == 800_000
+
+
+def test_metrics_endpoint_hammered_concurrently_while_requests_are_counted(app_ext):
+    parser = pytest.importorskip("prometheus_client.parser")
+    app, _ = app_ext
+    errors = []
+    totals = []
+
+    def scrape():
+        c = app.test_client()
+        for _ in range(100):
+            r = c.get("/flaskscale/metrics")
+            if r.status_code != 200:
+                errors.append(r.status_code)
+                continue
+            for f in parser.text_string_to_metric_families(r.get_data(as_text=True)):
+                if f.name == "flaskscale_requests":
+                    totals.append(f.samples[0].value)
+
+    def load():
+        c = app.test_client()
+        for _ in range(300):
+            c.get("/")
+
+    ts = [threading.Thread(target=scrape) for _ in range(4)] + [
+        threading.Thread(target=load) for _ in range(4)
+    ]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    assert errors == []
+    assert len(totals) == 400 and max(totals) <= 1200
+    assert FlaskScale.state(app).counter.total() == 1200
+
+
+# ---------------------------------------------------------------- the engine and the ticker
+
+
+def daily(n, step=60.0, seed=3):
+    rng = np.random.default_rng(seed)
+    t = np.arange(n) * step
+    rate = 200 + 150 * np.sin(2 * np.pi * t / 86400.0)
+    return rng.poisson(rate * step / 60.0).astype(float)
+
+
+def test_engine_decides_as_a_standalone_autoscaler_fed_the_same_steps():
+    s = Settings.resolve({}, {"capacity": 1.0, "refit_every": 120, "max_history": 4000})
+    eng = _Engine(s, [])
+    ref = s.autoscaler()
+    counts = daily(3000)
+    t0 = 1_700_006_400.0
+    replicas = []
+    ref_replicas = []
+    current = 1
+    for i, c in enumerate(counts):
+        start = t0 + i * 60.0
+        eng.close_step(start, c)
+        replicas.append(eng.desired)
+        ref.observe(start, c)
+        d = ref.recommend(start + 60.0, current_replicas=current)
+        current = d.replicas
+        ref_replicas.append(current)
+    assert replicas == ref_replicas
+    snap = eng.snapshot(int(counts.sum()), counts[-1] / 60.0)
+    assert snap["steps"] == 3000 and snap["fits"] >= 1 and snap["last_fit_time"] is not None
+    # 200 +- 150 requests per minute at 1 request/s per replica: the peak (5.8/s) needs 6
+    # replicas, the trough (0.8/s) 1; the upper quantile may add one or two at the peak
+    assert min(replicas[1500:]) <= 2 and 6 <= max(replicas[1500:]) <= 8
+    assert snap["forecast_rps"]["quantile"] >= snap["forecast_rps"]["mean"]
+
+
+class _FailingAutoscaler:
+    """Wraps an Autoscaler and makes recommend() fail on demand."""
+
+    def __init__(self, inner):
+        self.inner = inner
+        self.fail = False
+
+    def recommend(self, now, *, current_replicas):
+        if self.fail:
+            raise fs.FitError("model exploded")
+        return self.inner.recommend(now, current_replicas=current_replicas)
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+
+def test_ticker_survives_failures_and_keeps_the_last_good_decision():
+    st = _State(Settings.resolve({}, {"capacity": 1.0}))
+    assert st._try_lead()
+    st.engine.autoscaler = _FailingAutoscaler(st.engine.autoscaler)
+    clock = st._clock
+    clock.step = 60.0
+    for i in range(30):
+        st.counter.add(600)
+        st._close([1_700_000_000.0 + 60 * i])
+    good = st.snapshot()
+    assert good["desired_replicas"] == 10 and good["step_errors"] == 0
+    st.engine.autoscaler.fail = True
+    st.counter.add(6000)
+    st._close([1_700_000_000.0 + 60 * 30])
+    snap = st.snapshot()
+    assert snap["step_errors"] == 1 and "model exploded" in snap["last_error"]
+    assert snap["desired_replicas"] == 10  # the last good decision is still served
+    # a step going back in time is refused by the Autoscaler and counted, not raised
+    st.engine.autoscaler.fail = False
+    st._close([1_700_000_000.0])
+    assert st.snapshot()["step_errors"] == 2
+    st.stop()
+
+
+def test_ticker_closes_steps_in_real_time():
+    app, ext = make_app(capacity=10, step_seconds=0.2, startup_seconds=0.4)
+    c = app.test_client()
+    c.get("/")  # starts the ticker lazily
+    st = FlaskScale.state(app)
+    assert st.started
+    deadline = time.time() + 5
+    while (st.snapshot() or {}).get("steps", 0) < 3 and time.time() < deadline:
+        c.get("/")
+        time.sleep(0.01)
+    snap = st.snapshot()
+    assert snap is not None and snap["steps"] >= 3
+    assert snap["requests_total_at_step"] <= st.counter.total()
+    ext.shutdown(app)
+    assert not st.started and st._thread is None
+
+
+def test_clock_grid_late_thread_and_jumps():
+    wall = [1000.5]
+    mono = [50.0]
+    c = _Clock(10.0, wall=lambda: wall[0], mono=lambda: mono[0])
+    assert c.align() == pytest.approx(9.5)  # starts counting at the 1010 boundary
+    assert c.next_start == 1010.0
+
+    def advance(dt, jump=0.0):
+        wall[0] += dt + jump
+        mono[0] += dt
+
+    advance(9.5)
+    assert c.due()[0] == []  # at the boundary the first step has just begun
+    advance(10.0)
+    starts, wait = c.due()
+    assert starts == [1010.0] and wait == pytest.approx(10.0)
+    advance(35.0)  # the thread was late: three steps closed at once
+    starts, _ = c.due()
+    assert starts == [1020.0, 1030.0, 1040.0] and c.late_steps == 2
+    advance(5.0, jump=-3600.0)  # wall clock set back an hour: the grid does not go back
+    starts, _ = c.due()
+    assert starts == [1050.0] and c.jumps == 1
+    advance(10.0)
+    assert c.due()[0] == [1060.0]
+    advance(10.0, jump=+7200.0)  # forward: the grid moves on; the skipped steps stay missing
+    starts, _ = c.due()
+    assert starts == [1070.0] and c.jumps >= 2
+    advance(10.0)
+    nxt = c.due()[0][0]
+    assert nxt >= 1070.0 + 3600.0 and nxt % 10.0 == 0
+
+
+# ---------------------------------------------------------------- state files
+
+
+def test_state_is_saved_on_shutdown_and_restored_on_start(tmp_path):
+    path = str(tmp_path / "state.json")
+    st = _State(Settings.resolve({}, {"capacity": 1.0, "state_file": path}))
+    assert st._try_lead()
+    counts = daily(500)
+    for i, c in enumerate(counts):
+        st.counter.add(int(c))
+        st._close([1_700_000_000.0 + 60 * i])
+    st.stop()
+    assert os.path.exists(path)
+    st2 = _State(Settings.resolve({}, {"capacity": 1.0, "state_file": path}))
+    assert st2._try_lead()
+    np.testing.assert_array_equal(st2.engine.autoscaler.history, counts)
+    assert st2.engine.restore_error is None
+    st2.stop()
+
+
+def test_changed_settings_keep_the_history_only(tmp_path):
+    path = str(tmp_path / "state.json")
+    st = _State(Settings.resolve({}, {"capacity": 1.0, "state_file": path}))
+    st._try_lead()
+    for i in range(50):
+        st.counter.add(60)
+        st._close([1_700_000_000.0 + 60 * i])
+    st.stop()
+    st2 = _State(Settings.resolve({}, {"capacity": 2.0, "state_file": path}))
+    st2._try_lead()
+    a = st2.engine.autoscaler
+    assert json.loads(a.to_json())["autoscaler"]["config"]["policy"]["capacity_per_replica"] == 2.0
+    st2.counter.add(30)
+    st2._close([1_700_000_000.0 + 60 * 50])  # the replayed history goes on
+    np.testing.assert_array_equal(a.history, [60.0] * 50 + [30.0])
+    st2.stop()
+
+
+@pytest.mark.parametrize("content", [b"", b"{not json", b'{"format": "other", "version": 9}', b"\x00\xff" * 40])
+def test_corrupt_state_file_starts_fresh_logs_why_and_serves(tmp_path, caplog, content):
+    path = tmp_path / "state.json"
+    path.write_bytes(content)
+    app, ext = make_app(capacity=5, state_file=str(path))
+    st = FlaskScale.state(app)
+    with caplog.at_level(logging.WARNING, logger="flaskscale.flask"):
+        assert st._try_lead()
+    assert st.engine.restore_error is not None
+    assert "unusable" in caplog.text and "starting fresh" in caplog.text
+    assert app.test_client().get("/").status_code == 200
+    st.counter.add(5)
+    st._close([1_700_000_000.0])
+    ext.shutdown(app)
+    # the next shutdown wrote a good file over the corrupt one
+    fs.Autoscaler.load(str(path))
+
+
+def test_unwritable_state_file_is_reported_not_raised(tmp_path):
+    path = tmp_path / "no-such-dir" / "state.json"
+    st = _State(Settings.resolve({}, {"capacity": 1.0, "state_file": str(path)}))
+    st._try_lead()
+    st.counter.add(5)
+    st._close([1_700_000_000.0])
+    eng = st.engine
+    st.stop()
+    assert "saving" in (eng.last_error or "")
+
+
+# ---------------------------------------------------------------- the shared counter
+
+
+def _hammer(path, n, q):
+    c = fs.RequestCounter.shared(path)
+    for _ in range(n):
+        c.add()
+    q.put((os.getpid(), c.slot, c.value))
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_shared_counter_sums_processes_and_keeps_dead_workers_counts(tmp_path):
+    path = str(tmp_path / "requests.counter")
+    ctx = mp.get_context("fork")
+    q = ctx.Queue()
+    procs = [ctx.Process(target=_hammer, args=(path, 50_000, q)) for _ in range(4)]
+    for p in procs:
+        p.start()
+    results = [q.get(timeout=60) for _ in procs]
+    for p in procs:
+        p.join(timeout=60)
+    assert sorted(r[1] for r in results) == [0, 1, 2, 3]
+    assert all(r[2] == 50_000 for r in results)
+    c = fs.RequestCounter.shared(path)
+    # the four workers have exited: their slots are reused, their counts stay in the total
+    assert c.total() == 200_000
+    assert c.slot in (0, 1, 2, 3)
+    assert c.workers() == 1
+    c.add(7)
+    assert c.total() == 200_007 and c.value == 50_007
+
+
+def test_shared_counter_slots_run_out_with_a_clear_error(tmp_path):
+    path = str(tmp_path / "c")
+    a = fs.RequestCounter.shared(path, slots=1)
+    # the same process shares its slot
+    b = fs.RequestCounter.shared(path, slots=1)
+    a.add(2)
+    b.add(3)
+    assert a.total() == 5 and a.slot == b.slot == 0
+
+    ctx = mp.get_context("fork")
+    q = ctx.Queue()
+
+    def child():
+        try:
+            fs.RequestCounter.shared(path)
+            q.put("opened")
+        except fs.InvalidParameterError as e:
+            q.put(str(e))
+
+    p = ctx.Process(target=child)
+    p.start()
+    msg = q.get(timeout=30)
+    p.join()
+    assert "worker slots" in msg and "FLASKSCALE_WORKER_SLOTS" in msg
+
+
+@pytest.mark.parametrize("content", [b"x" * 10, b"y" * 200])
+def test_corrupt_counter_file_is_a_typed_error(tmp_path, content):
+    path = tmp_path / "c"
+    path.write_bytes(content)
+    with pytest.raises(fs.InvalidDataError, match="not a flaskscale counter file"):
+        fs.RequestCounter.shared(str(path))
+
+
+def test_counter_slot_bounds():
+    with pytest.raises(fs.InvalidParameterError, match="worker slots"):
+        fs.RequestCounter.shared(os.devnull, slots=0)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_forked_worker_claims_its_own_slot(tmp_path):
+    app, ext = make_app(capacity=5, shared_dir=str(tmp_path))
+    st = FlaskScale.state(app)
+    st.counter.add(3)
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child: the at-fork hook gave it a slot of its own
+        try:
+            st.counter.add(4)
+            os.write(w, json.dumps([st.counter.slot, st.counter.value, st.counter.total()]).encode())
+        finally:
+            os._exit(0)
+    os.close(w)
+    data = json.loads(os.read(r, 1000))
+    os.waitpid(pid, 0)
+    assert data[0] != st.counter.slot and data[1] == 4 and data[2] == 7
+    assert st.counter.total() == 7
+    ext.shutdown(app)
+
+
+def test_shared_mode_leader_publishes_a_snapshot_followers_read(tmp_path):
+    s = Settings.resolve({}, {"capacity": 1.0, "shared_dir": str(tmp_path)})
+    leader, follower = _State(s), _State(s)
+    assert leader._try_lead()
+    assert not follower._try_lead()  # the lock is taken
+    for i in range(5):
+        leader.counter.add(120)
+        leader._close([1_700_000_000.0 + 60 * i])
+    snap = follower.snapshot()
+    assert snap is not None and snap["steps"] == 5 and snap["desired_replicas"] == 2
+    leader.stop()  # resigns: the follower takes over and restores the hand-over state
+    assert follower._try_lead()
+    assert follower.engine.autoscaler.history.size == 5
+    follower.stop()
+
+
+def test_fit_error_is_counted_once_and_model_kept():
+    # a Holt-Winters model needs two seasons: with a season of 10 steps the first refits fail
+    s = Settings.resolve(
+        {}, {"capacity": 1.0, "model": fs.HoltWinters(season_length=10), "refit_every": 1}
+    )
+    eng = _Engine(s, [])
+    for i in range(8):
+        eng.close_step(1_700_000_000.0 + 60 * i, 60.0 + (i % 3))
+    snap = eng.snapshot(0, 1.0)
+    assert snap["fits"] >= 1
+    assert snap["desired_replicas"] >= 1
+    assert math.isfinite(snap["forecast_rps"]["quantile"])
