@@ -101,6 +101,23 @@ def test_config_keys_override_keyword_options(app_ext):
     ext.shutdown(app)
 
 
+def test_environment_variables_sit_between_options_and_config(monkeypatch):
+    monkeypatch.setenv("FLASKSCALE_CAPACITY", "12.5")
+    monkeypatch.setenv("FLASKSCALE_TOKEN", "from-env")
+    monkeypatch.setenv("FLASKSCALE_EXCLUDE_PATHS", "/healthz, /ready")
+    monkeypatch.setenv("FLASKSCALE_MAX_REPLICAS", "9")
+    app = flask.Flask("x")
+    app.config["FLASKSCALE_MAX_REPLICAS"] = 4
+    ext = FlaskScale(app, capacity=3, max_replicas=50)
+    s = FlaskScale.state(app).settings
+    assert (s.capacity, s.token, s.max_replicas) == (12.5, "from-env", 4)
+    assert s.exclude_paths == ("/healthz", "/ready")
+    ext.shutdown(app)
+    monkeypatch.setenv("FLASKSCALE_TOKN", "typo")
+    with pytest.raises(fs.ConfigError, match="unknown setting FLASKSCALE_TOKN"):
+        FlaskScale(flask.Flask("y"), capacity=3)
+
+
 def test_disabled_registers_nothing():
     app, ext = make_app(capacity=5, enabled=False)
     assert "flaskscale" not in app.extensions
@@ -456,8 +473,9 @@ def test_unwritable_state_file_is_reported_not_raised(tmp_path):
 # ---------------------------------------------------------------- the shared counter
 
 
-def _hammer(path, n, q):
+def _hammer(path, n, q, barrier):
     c = fs.RequestCounter.shared(path)
+    barrier.wait()  # all four alive at once: none can inherit another's slot
     for _ in range(n):
         c.add()
     q.put((os.getpid(), c.slot, c.value))
@@ -468,7 +486,8 @@ def test_shared_counter_sums_processes_and_keeps_dead_workers_counts(tmp_path):
     path = str(tmp_path / "requests.counter")
     ctx = mp.get_context("fork")
     q = ctx.Queue()
-    procs = [ctx.Process(target=_hammer, args=(path, 50_000, q)) for _ in range(4)]
+    barrier = ctx.Barrier(4)
+    procs = [ctx.Process(target=_hammer, args=(path, 50_000, q, barrier)) for _ in range(4)]
     for p in procs:
         p.start()
     results = [q.get(timeout=60) for _ in procs]

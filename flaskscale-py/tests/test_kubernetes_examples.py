@@ -166,7 +166,7 @@ def test_hpa_with_prometheus_adapter() -> None:
     sm = kinds["ServiceMonitor"]
     assert sm["apiVersion"] == "monitoring.coreos.com/v1"
     (endpoint,) = sm["spec"]["endpoints"]
-    assert endpoint["path"] == "/metrics" and endpoint["port"]
+    assert endpoint["path"] == "/flaskscale/metrics" and endpoint["port"]
     assert sm["spec"]["selector"]["matchLabels"]
 
 

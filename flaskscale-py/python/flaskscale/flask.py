@@ -7,9 +7,9 @@ Two lines::
     FlaskScale(app, capacity=50)          # requests/s one replica serves at its SLO
 
 or, with an application factory, ``ext = FlaskScale(capacity=50)`` at import time and
-``ext.init_app(app)`` in the factory. Settings come from keyword arguments and from
-``FLASKSCALE_*`` keys of ``app.config`` (the keys win); an unknown key is an error that lists the
-valid ones.
+``ext.init_app(app)`` in the factory. Settings come from keyword arguments, overridden by
+``FLASKSCALE_*`` environment variables (a pod's ``env``), overridden by ``FLASKSCALE_*`` keys of
+``app.config``; an unknown key is an error that lists the valid ones.
 
 What it does:
 
@@ -110,8 +110,8 @@ def _opt_str(name: str, v: Any) -> Optional[str]:
 
 
 def _prefixes(name: str, v: Any) -> Tuple[str, ...]:
-    if isinstance(v, str):
-        v = [v]
+    if isinstance(v, str):  # from the environment: comma-separated
+        v = [p.strip() for p in v.split(",") if p.strip()]
     try:
         out = tuple(v)
     except TypeError:
@@ -188,8 +188,15 @@ class Settings:
         return [_PREFIX + f.name.upper() for f in fields(cls)]
 
     @classmethod
-    def resolve(cls, config: Mapping[str, Any], options: Mapping[str, Any]) -> "Settings":
-        """Keyword ``options`` overridden by ``FLASKSCALE_*`` keys of ``config``."""
+    def resolve(
+        cls,
+        config: Mapping[str, Any],
+        options: Mapping[str, Any],
+        environ: Optional[Mapping[str, str]] = None,
+    ) -> "Settings":
+        """Keyword ``options``, overridden by ``FLASKSCALE_*`` variables of ``environ`` (for a
+        pod's environment; none unless given), overridden by ``FLASKSCALE_*`` keys of
+        ``config``."""
         known = {f.name for f in fields(cls)}
         valid = ", ".join(cls.names())
         raw: Dict[str, Any] = {}
@@ -197,7 +204,7 @@ class Settings:
             if k not in known:
                 raise ConfigError(f"unknown option {k!r}; valid options: {', '.join(sorted(known))}")
             raw[k] = v
-        for k, v in config.items():
+        for k, v in [*(environ or {}).items(), *config.items()]:
             if isinstance(k, str) and k.startswith(_PREFIX):
                 name = k[len(_PREFIX) :].lower()
                 if name not in known:
@@ -785,7 +792,7 @@ class FlaskScale:
         """Attaches to ``app``: counting middleware, the two endpoints, the state."""
         from flask import Blueprint
 
-        settings = Settings.resolve(app.config, self._options)
+        settings = Settings.resolve(app.config, self._options, os.environ)
         if not settings.enabled:
             return
         if "flaskscale" in app.extensions:
