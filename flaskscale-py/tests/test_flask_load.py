@@ -65,7 +65,14 @@ def free_port() -> int:
 class Server:
     """gunicorn serving the app above on loopback."""
 
-    def __init__(self, tmp_path, workers: int, env: dict, threads: int = 1) -> None:
+    def __init__(
+        self,
+        tmp_path,
+        workers: int,
+        env: dict,
+        threads: int = 1,
+        ready_path: str = "/flaskscale/metrics",
+    ) -> None:
         (tmp_path / "loadapp.py").write_text(APP)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -83,15 +90,15 @@ class Server:
         full_env = {**os.environ, **env}
         self.log = open(tmp_path / "gunicorn.log", "w+")
         self.proc = subprocess.Popen(cmd, env=full_env, stdout=self.log, stderr=subprocess.STDOUT)
-        self._wait_ready()
+        self._wait_ready(ready_path)
 
-    def _wait_ready(self) -> None:
+    def _wait_ready(self, path: str) -> None:
         deadline = time.time() + 30
         while time.time() < deadline:
             if self.proc.poll() is not None:
                 break
             try:
-                self.get("/flaskscale/metrics")
+                self.get(path)
                 return
             except OSError:
                 time.sleep(0.1)
