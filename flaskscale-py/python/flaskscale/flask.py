@@ -724,7 +724,7 @@ def render_metrics(
         "Worker processes of this pod that count requests.",
         [("", workers)],
     )
-    gauges = [
+    gauges: List[Tuple[str, str, List[Tuple[str, Any]]]] = [
         ("flaskscale_observed_requests_per_second", "Request rate in the last closed step.",
          [("", snap.get("observed_rps"))]),
         ("flaskscale_forecast_requests_per_second",
