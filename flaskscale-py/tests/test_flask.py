@@ -592,3 +592,20 @@ def test_fit_error_is_counted_once_and_model_kept():
     assert snap["fits"] >= 1
     assert snap["desired_replicas"] >= 1
     assert math.isfinite(snap["forecast_rps"]["quantile"])
+
+
+def test_example_app_counts_traffic_but_not_probes():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "examples" / "flask_app.py"
+    spec = importlib.util.spec_from_file_location("flask_app_example", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    app = mod.create_app()
+    c = app.test_client()
+    assert c.get("/").get_json() == {"items": ["tea", "cups"]}
+    c.get("/healthz")
+    assert FlaskScale.state(app).counter.total() == 1
+    assert c.get("/flaskscale/recommendation").get_json()["capacity_per_replica"] == 50.0
+    mod.flaskscale.shutdown(app)
