@@ -3,7 +3,7 @@ one and with several worker processes, wrk as the client. The count the pod publ
 the requests wrk made, give or take the ones in flight when wrk stopped.
 
 Needs gunicorn and wrk; without them these tests are skipped, unless
-FLASKSCALE_REQUIRE_LOAD_TOOLS=1 (as in CI), where a missing tool is a failure.
+REQUIRE_LOAD_TOOLS=1 (as in CI), where a missing tool is a failure.
 """
 
 from __future__ import annotations
@@ -24,13 +24,13 @@ import pytest
 
 pytest.importorskip("flask")
 
-REQUIRED = os.environ.get("FLASKSCALE_REQUIRE_LOAD_TOOLS") == "1"
+REQUIRED = os.environ.get("REQUIRE_LOAD_TOOLS") == "1"
 
 
 def _need(ok: bool, what: str) -> None:
     if not ok:
         if REQUIRED:
-            pytest.fail(f"{what} is required (FLASKSCALE_REQUIRE_LOAD_TOOLS=1) but missing")
+            pytest.fail(f"{what} is required (REQUIRE_LOAD_TOOLS=1) but missing")
         pytest.skip(f"{what} not installed")
 
 

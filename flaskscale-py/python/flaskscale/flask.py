@@ -204,7 +204,14 @@ class Settings:
             if k not in known:
                 raise ConfigError(f"unknown option {k!r}; valid options: {', '.join(sorted(known))}")
             raw[k] = v
-        for k, v in [*(environ or {}).items(), *config.items()]:
+        for k, v in (environ or {}).items():
+            if k.startswith(_PREFIX):
+                name = k[len(_PREFIX) :].lower()
+                if name in known:
+                    raw[name] = v
+                else:  # an environment holds variables of others too (Kubernetes service links)
+                    log.warning("flaskscale: ignoring environment variable %s: not a setting", k)
+        for k, v in config.items():
             if isinstance(k, str) and k.startswith(_PREFIX):
                 name = k[len(_PREFIX) :].lower()
                 if name not in known:
