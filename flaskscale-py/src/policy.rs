@@ -399,23 +399,6 @@ impl PyAutoscaler {
     }
 }
 
-/// The model a bare `PredictivePolicy` forecasts with in a replay: refitted hourly over a whole
-/// trace, it must be cheap. The mean of the seasonal naive forecasts a day and a week ago when
-/// the trace holds two weeks, else a day ago, else the last value.
-fn replay_model(trace: &flaskscale_core::Series) -> ModelSpec {
-    use flaskscale_core::forecast::{MultiSeasonalNaive, Naive, SeasonalNaive};
-    let day = (86_400.0 / trace.step()).round() as usize;
-    if day >= 2 && trace.len() > 14 * day {
-        ModelSpec::MultiSeasonalNaive(MultiSeasonalNaive {
-            periods: vec![day, 7 * day],
-        })
-    } else if day >= 2 && trace.len() > day {
-        ModelSpec::SeasonalNaive(SeasonalNaive::new(day))
-    } else {
-        ModelSpec::Naive(Naive)
-    }
-}
-
 /// The report of a simulation: per-policy summaries and time series.
 #[pyclass(name = "SimReport", module = "flaskscale", frozen)]
 pub struct PySimReport {
@@ -577,7 +560,7 @@ pub fn simulate(
             list.push(Box::new(s));
         } else if let Ok(p) = v.extract::<PyRef<'_, PyPredictivePolicy>>() {
             let mut ac = autoscaler_config(py, &p.config, None, step)?;
-            ac.model = replay_model(&trace);
+            ac.model = sim::replay_model(&trace);
             let a = Autoscaler::new(ac).map_err(|e| to_py(py, e))?;
             list.push(Box::new(AutoscalerSim::new(&name, a)));
         } else if let Ok(a) = v.extract::<PyRef<'_, PyAutoscaler>>() {
