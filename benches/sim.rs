@@ -1,10 +1,14 @@
 //! Criterion benches of the simulator: trace steps per second per policy without refits (the
 //! reactive reference policy and the fixed fleet on a seeded synthetic trace), and the NASA
-//! per-minute trace (89,280 steps) through two policies.
+//! per-minute trace (89,280 steps) through the oracle and the reactive reference, and through
+//! the HPA and the predictive autoscaler as `flaskscale simulate` runs them.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use flaskscale_core::autoscaler::{Autoscaler, AutoscalerConfig};
+use flaskscale_core::policy::{HpaConfig, HpaPolicy, PredictiveConfig};
 use flaskscale_core::sim::{
-    run_policy, simulate, FixedFleet, Oracle, SimConfig, SimPolicy, TargetTracking,
+    replay_model, run_policy, simulate, AutoscalerSim, FixedFleet, HpaSim, Oracle, SimConfig,
+    SimPolicy, TargetTracking,
 };
 use flaskscale_core::traffic::{generate, TrafficSpec};
 use flaskscale_core::{CsvOptions, Series};
@@ -62,6 +66,31 @@ fn nasa(c: &mut Criterion) {
                 let policies: Vec<Box<dyn SimPolicy>> = vec![
                     Box::new(Oracle::new(&trace, 0.5, 120.0, 60.0).expect("valid")),
                     Box::new(TargetTracking::new(0.5, 0.8, 60.0, 60.0).expect("valid")),
+                ];
+                simulate(black_box(&trace), policies, &cfg).expect("runs")
+            })
+        },
+    );
+    // what `flaskscale simulate` replays besides the references: the HPA at 70% and the
+    // predictive autoscaler with the replay model, refitted hourly (capacity = peak / 20)
+    let capacity = trace.stats().max / trace.step() / 20.0;
+    let mut cfg = SimConfig::new(capacity, 120.0).expect("valid config");
+    cfg.max_replicas = 100;
+    g.bench_function(
+        BenchmarkId::new("hpa_and_predictive_parallel", trace.len()),
+        |b| {
+            b.iter(|| {
+                let hpa = HpaPolicy::new(HpaConfig::new(0.7 * capacity, 1, 100)).expect("valid");
+                let mut pc = PredictiveConfig::new(capacity, 1, 100);
+                pc.startup_seconds = 120.0;
+                pc.quantile = 0.9;
+                pc.hpa = HpaConfig::new(0.8 * capacity, 1, 100);
+                let mut ac = AutoscalerConfig::new(trace.step(), replay_model(&trace), pc);
+                ac.refit_every = 60;
+                let auto = Autoscaler::new(ac).expect("valid");
+                let policies: Vec<Box<dyn SimPolicy>> = vec![
+                    Box::new(HpaSim::new("hpa", hpa, trace.step(), 15.0).expect("valid")),
+                    Box::new(AutoscalerSim::new("predictive", auto)),
                 ];
                 simulate(black_box(&trace), policies, &cfg).expect("runs")
             })

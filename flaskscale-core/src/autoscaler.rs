@@ -144,6 +144,71 @@ pub enum ModelStage {
     Full,
 }
 
+/// Seasonal neighbours on each side that the cleaning before a fit compares a value with.
+const CLEAN_SEASONS: usize = 3;
+/// Robust standard deviations beyond which the cleaning replaces a value.
+const CLEAN_SIGMAS: f64 = 4.0;
+
+/// The cleaned history of the last fit, so the next fit recomputes only the values whose
+/// seasonal neighbours in the history changed (the newest, and those whose neighbours were
+/// appended or dropped) instead of the whole history. A cleaned value depends only on the
+/// kept values at the same phase of the seasons around it, and a kept value never changes, so
+/// a value whose count of neighbours before and after it is unchanged is still right.
+/// Not part of the state: never saved, ignored by `==`, rebuilt by the first fit.
+#[derive(Debug, Clone, Default)]
+struct CleanCache {
+    /// Grid index of `values[0]`.
+    first: u64,
+    values: Vec<f64>,
+    /// Per value: the neighbours before and after it that lay in the history.
+    seen: Vec<(usize, usize)>,
+}
+
+impl PartialEq for CleanCache {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl CleanCache {
+    /// [`crate::series::clean_seasonal_outliers`] of `y` (whose first value has grid index
+    /// `first`) with season `m`, reusing what is still valid of the previous call.
+    fn clean(&mut self, y: &[f64], first: u64, m: usize) -> Vec<f64> {
+        let n = y.len();
+        let mut values = Vec::with_capacity(n);
+        let mut seen = Vec::with_capacity(n);
+        let mut scratch = crate::series::CleanScratch::default();
+        for (i, &x) in y.iter().enumerate() {
+            let sig = (
+                (i / m).min(CLEAN_SEASONS),
+                ((n - 1 - i) / m).min(CLEAN_SEASONS),
+            );
+            let cached = (first + i as u64)
+                .checked_sub(self.first)
+                .and_then(|j| usize::try_from(j).ok())
+                .filter(|&j| j < self.values.len() && self.seen[j] == sig);
+            let v = match cached {
+                Some(j) => self.values[j],
+                None => crate::series::seasonal_outlier_at(
+                    y,
+                    i,
+                    m,
+                    CLEAN_SEASONS,
+                    CLEAN_SIGMAS,
+                    &mut scratch,
+                )
+                .unwrap_or(x),
+            };
+            values.push(v);
+            seen.push(sig);
+        }
+        self.first = first;
+        self.values.clone_from(&values);
+        self.seen = seen;
+        values
+    }
+}
+
 /// The autoscaler; see the [module docs](self).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Autoscaler {
@@ -162,6 +227,8 @@ pub struct Autoscaler {
     steps_since_fit: usize,
     last_fit_error: Option<String>,
     n_fits: u64,
+    #[serde(skip)]
+    clean_cache: CleanCache,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -191,6 +258,7 @@ impl Autoscaler {
             steps_since_fit: 0,
             last_fit_error: None,
             n_fits: 0,
+            clean_cache: CleanCache::default(),
         })
     }
 
@@ -315,6 +383,7 @@ impl Autoscaler {
         let gap = target - next;
         if gap > self.config.max_history as u64 {
             self.history.clear();
+            self.clean_cache = CleanCache::default();
             self.first_index = target;
             self.fitted = None;
             self.stage = ModelStage::Reactive;
@@ -369,9 +438,7 @@ impl Autoscaler {
         let mut y: Vec<f64> = self.history.iter().copied().collect();
         if self.config.clean_outliers {
             if let Some(m) = self.config.warmup_season() {
-                if let Ok((clean, _)) = crate::series::clean_seasonal_outliers(&y, m, 3, 4.0) {
-                    y = clean;
-                }
+                y = self.clean_cache.clean(&y, self.first_index, m);
             }
         }
         self.n_fits += 1;
@@ -535,5 +602,57 @@ impl Autoscaler {
         let path = path.as_ref();
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, &e))?;
         Self::from_json(&text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::traffic::Rng;
+
+    /// The incremental cleaning equals the cleaning from scratch, bit for bit, over a window
+    /// that grows, slides by uneven amounts (also by more than its length) and holds gaps,
+    /// flash crowds and outages.
+    #[test]
+    fn clean_cache_equals_cleaning_from_scratch() {
+        let m = 24;
+        let mut rng = Rng::new(7);
+        let y: Vec<f64> = (0..24 * 60)
+            .map(|t| {
+                let base = 100.0 + 50.0 * ((t % m) as f64 / 24.0 * std::f64::consts::TAU).sin();
+                match rng.next_u64() % 50 {
+                    0 => f64::NAN,
+                    1 => 10.0 * base,
+                    2 => 0.0,
+                    _ => base + 5.0 * rng.uniform(),
+                }
+            })
+            .collect();
+        let mut cache = CleanCache::default();
+        let (mut first, mut end) = (0usize, 0usize);
+        let mut replaced_somewhere = false;
+        for step in [1, 5, 24, 60, 100, 7, 300, 1, 2, 3, 500, 24, 24, 24] {
+            end = (end + step).min(y.len());
+            first = first.max(end.saturating_sub(24 * 10)); // a 10-season window
+            if step == 500 {
+                first = end - 30; // a jump: nothing of the old window is kept
+            }
+            let w = &y[first..end];
+            let (want, n) = clean_seasonal_outliers_ref(w, m);
+            replaced_somewhere |= n > 0;
+            let got = cache.clean(w, first as u64, m);
+            assert_eq!(got.len(), want.len());
+            for (i, (a, b)) in got.iter().zip(&want).enumerate() {
+                assert!(
+                    a.to_bits() == b.to_bits(),
+                    "window [{first}, {end}) value {i}: {a} != {b}"
+                );
+            }
+        }
+        assert!(replaced_somewhere);
+    }
+
+    fn clean_seasonal_outliers_ref(y: &[f64], m: usize) -> (Vec<f64>, usize) {
+        crate::series::clean_seasonal_outliers(y, m, CLEAN_SEASONS, CLEAN_SIGMAS).unwrap()
     }
 }

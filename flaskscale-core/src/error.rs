@@ -50,6 +50,11 @@ pub enum Error {
     /// Reading or writing a file failed. The message names the path and the system's reason.
     #[error("i/o error: {0}")]
     Io(String),
+
+    /// The work was stopped on request (a [`crate::sim::Progress`] was cancelled) before it
+    /// finished; nothing was produced. Run it again to get the result.
+    #[error("cancelled: {0}")]
+    Cancelled(String),
 }
 
 /// `Result` with this crate's [`Error`].

@@ -705,8 +705,38 @@ pub fn clean_seasonal_outliers(
     }
     let mut out = y.to_vec();
     let mut replaced = 0;
-    let mut nb: Vec<f64> = Vec::with_capacity(2 * k);
-    let mut dev: Vec<f64> = Vec::with_capacity(2 * k);
+    let mut scratch = CleanScratch::default();
+    for (t, o) in out.iter_mut().enumerate() {
+        if let Some(med) = seasonal_outlier_at(y, t, m, k, n_sigmas, &mut scratch) {
+            *o = med;
+            replaced += 1;
+        }
+    }
+    Ok((out, replaced))
+}
+
+/// Reusable buffers of [`seasonal_outlier_at`].
+#[derive(Debug, Default)]
+pub(crate) struct CleanScratch {
+    nb: Vec<f64>,
+    dev: Vec<f64>,
+}
+
+/// The replacement of `y[t]` by [`clean_seasonal_outliers`] (the median of its seasonal
+/// neighbours) when it is an outlier, else `None`. Depends only on `y[t]` and the known
+/// `y[t ± j·m]`, `j = 1..=k`, that lie inside `y`.
+pub(crate) fn seasonal_outlier_at(
+    y: &[f64],
+    t: usize,
+    m: usize,
+    k: usize,
+    n_sigmas: f64,
+    scratch: &mut CleanScratch,
+) -> Option<f64> {
+    let x = y[t];
+    if x.is_nan() {
+        return None;
+    }
     let median = |v: &mut Vec<f64>| -> f64 {
         v.sort_by(f64::total_cmp);
         let n = v.len();
@@ -716,35 +746,27 @@ pub fn clean_seasonal_outliers(
             0.5 * (v[n / 2 - 1] + v[n / 2])
         }
     };
-    for (t, &x) in y.iter().enumerate() {
-        if x.is_nan() {
-            continue;
-        }
-        nb.clear();
-        for j in 1..=k {
-            let d = j.saturating_mul(m);
-            if let Some(&v) = t.checked_sub(d).and_then(|i| y.get(i)) {
-                if !v.is_nan() {
-                    nb.push(v);
-                }
-            }
-            if let Some(&v) = t.checked_add(d).and_then(|i| y.get(i)) {
-                if !v.is_nan() {
-                    nb.push(v);
-                }
+    let CleanScratch { nb, dev } = scratch;
+    nb.clear();
+    for j in 1..=k {
+        let d = j.saturating_mul(m);
+        if let Some(&v) = t.checked_sub(d).and_then(|i| y.get(i)) {
+            if !v.is_nan() {
+                nb.push(v);
             }
         }
-        if nb.len() < 2 {
-            continue;
-        }
-        let med = median(&mut nb);
-        dev.clear();
-        dev.extend(nb.iter().map(|v| (v - med).abs()));
-        let sigma = (1.4826 * median(&mut dev)).max(0.05 * med.abs());
-        if sigma > 0.0 && (x - med).abs() > n_sigmas * sigma {
-            out[t] = med;
-            replaced += 1;
+        if let Some(&v) = t.checked_add(d).and_then(|i| y.get(i)) {
+            if !v.is_nan() {
+                nb.push(v);
+            }
         }
     }
-    Ok((out, replaced))
+    if nb.len() < 2 {
+        return None;
+    }
+    let med = median(nb);
+    dev.clear();
+    dev.extend(nb.iter().map(|v| (v - med).abs()));
+    let sigma = (1.4826 * median(dev)).max(0.05 * med.abs());
+    (sigma > 0.0 && (x - med).abs() > n_sigmas * sigma).then_some(med)
 }

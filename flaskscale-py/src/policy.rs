@@ -8,13 +8,14 @@ use flaskscale_core::policy::{
     Combination, Decision, HpaBehavior, HpaConfig, HpaPolicy, Mode, PredictiveConfig,
 };
 use flaskscale_core::sim::{
-    self, AutoscalerSim, FixedFleet, HpaSim, Oracle, SimConfig, SimPolicy, SimReport,
+    self, AutoscalerSim, FixedFleet, HpaSim, Oracle, Progress, SimConfig, SimPolicy, SimReport,
 };
 use flaskscale_core::{Error, ModelSpec};
 use numpy::{IntoPyArray, PyArray1};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// A dict, or JSON text, as a serde value.
 fn json_of(py: Python<'_>, obj: &Bound<'_, PyAny>) -> PyResult<serde_json::Value> {
@@ -410,23 +411,6 @@ impl PyAutoscaler {
     }
 }
 
-/// The model a bare `PredictivePolicy` forecasts with in a replay: refitted hourly over a whole
-/// trace, it must be cheap. The mean of the seasonal naive forecasts a day and a week ago when
-/// the trace holds two weeks, else a day ago, else the last value.
-fn replay_model(trace: &flaskscale_core::Series) -> ModelSpec {
-    use flaskscale_core::forecast::{MultiSeasonalNaive, Naive, SeasonalNaive};
-    let day = (86_400.0 / trace.step()).round() as usize;
-    if day >= 2 && trace.len() > 14 * day {
-        ModelSpec::MultiSeasonalNaive(MultiSeasonalNaive {
-            periods: vec![day, 7 * day],
-        })
-    } else if day >= 2 && trace.len() > day {
-        ModelSpec::SeasonalNaive(SeasonalNaive::new(day))
-    } else {
-        ModelSpec::Naive(Naive)
-    }
-}
-
 /// The report of a simulation: per-policy summaries and time series.
 #[pyclass(name = "SimReport", module = "flaskscale", frozen)]
 pub struct PySimReport {
@@ -494,16 +478,63 @@ impl PySimReport {
     }
 }
 
+/// How far running simulations have come: `done` and `total` trace steps (summed over their
+/// policies), readable from another thread while `simulate(..., progress=p)` runs with the GIL
+/// released; `cancel()` stops them (they raise `FlaskscaleError`). One object may watch
+/// several simulations (a sweep): each adds its steps to `total` when it starts.
+#[pyclass(name = "Progress", module = "flaskscale", frozen)]
+pub struct PyProgress {
+    inner: Arc<Progress>,
+}
+
+#[pymethods]
+impl PyProgress {
+    #[new]
+    fn new() -> Self {
+        PyProgress {
+            inner: Arc::new(Progress::new()),
+        }
+    }
+    /// Trace steps replayed so far.
+    #[getter]
+    fn done(&self) -> u64 {
+        self.inner.done()
+    }
+    /// Trace steps to replay in the simulations started so far.
+    #[getter]
+    fn total(&self) -> u64 {
+        self.inner.total()
+    }
+    /// Whether `cancel()` was called.
+    #[getter]
+    fn cancelled(&self) -> bool {
+        self.inner.is_cancelled()
+    }
+    /// Asks the simulations to stop at their next block of steps.
+    fn cancel(&self) {
+        self.inner.cancel();
+    }
+    fn __repr__(&self) -> String {
+        format!(
+            "Progress(done={}, total={}, cancelled={})",
+            self.done(),
+            self.total(),
+            self.cancelled()
+        )
+    }
+}
+
 /// Replays `series` (requests per step) through each policy: the real HPA, predictive
 /// autoscalers, and the references (oracle, fixed fleet for the peak) unless
 /// `references=False`. Returns a `SimReport`. A bare `PredictivePolicy` runs in an autoscaler
 /// at the trace's step, refitted hourly, forecasting with the mean of the seasonal naive
-/// forecasts a day and a week ago (an `Autoscaler` brings its own model).
+/// forecasts a day and a week ago (an `Autoscaler` brings its own model). A `Progress` given
+/// as `progress` counts the replayed steps while it runs.
 #[pyfunction]
 #[pyo3(signature = (series, policies, *, capacity_per_replica, startup_seconds = 120.0,
                     interval_seconds = 15.0, initial_replicas = 1, drain_seconds = 0.0,
                     max_queue = None, queue_timeout_seconds = Some(30.0), slo_wait_seconds = 1.0,
-                    max_replicas = 10000, references = true))]
+                    max_replicas = 10000, references = true, progress = None))]
 #[allow(clippy::too_many_arguments)]
 pub fn simulate(
     py: Python<'_>,
@@ -519,6 +550,7 @@ pub fn simulate(
     slo_wait_seconds: f64,
     max_replicas: u32,
     references: bool,
+    progress: Option<PyRef<'_, PyProgress>>,
 ) -> PyResult<PySimReport> {
     let trace = series.inner.clone();
     let step = trace.step();
@@ -540,7 +572,7 @@ pub fn simulate(
             list.push(Box::new(s));
         } else if let Ok(p) = v.extract::<PyRef<'_, PyPredictivePolicy>>() {
             let mut ac = autoscaler_config(py, &p.config, None, step)?;
-            ac.model = replay_model(&trace);
+            ac.model = sim::replay_model(&trace);
             let a = Autoscaler::new(ac).map_err(|e| to_py(py, e))?;
             list.push(Box::new(AutoscalerSim::new(&name, a)));
         } else if let Ok(a) = v.extract::<PyRef<'_, PyAutoscaler>>() {
@@ -581,7 +613,10 @@ pub fn simulate(
         return Err(param_err(py, "no policy to simulate"));
     }
     let start = trace.start();
-    let inner = compute(py, || sim::simulate(&trace, list, &cfg))?;
+    let progress = progress.map_or_else(|| Arc::new(Progress::new()), |p| Arc::clone(&p.inner));
+    let inner = compute(py, || {
+        sim::simulate_with_progress(&trace, list, &cfg, &progress)
+    })?;
     Ok(PySimReport { inner, start, step })
 }
 
@@ -591,6 +626,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyPredictivePolicy>()?;
     m.add_class::<PyAutoscaler>()?;
     m.add_class::<PySimReport>()?;
+    m.add_class::<PyProgress>()?;
     m.add_function(wrap_pyfunction!(simulate, m)?)?;
     Ok(())
 }

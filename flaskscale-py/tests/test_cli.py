@@ -68,3 +68,64 @@ def test_sweep_marks_a_pareto_front(capsys) -> None:  # type: ignore[no-untyped-
     assert main(["sweep", str(shop), "--quantiles", "0.9", "0.99", "--utilizations", "0.8"]) == 0
     out = capsys.readouterr().out
     assert "2 points" in out and out.count("*") >= 2
+
+
+def _shop() -> str:
+    from pathlib import Path
+
+    return str(Path(__file__).resolve().parents[2] / "datasets" / "shop-2w" / "shop_2w_per_minute.csv")
+
+
+def test_progress_bar_goes_to_stderr_only(capsys) -> None:  # type: ignore[no-untyped-def]
+    # forced on: the bar ends at 100% of every step of every policy, on stderr alone
+    assert main(["simulate", _shop(), "--progress"]) == 0
+    captured = capsys.readouterr()
+    steps = 14 * 1440 * 4  # two weeks of minutes, hpa + predictive + the two references
+    assert f"100% [{'#' * 30}] {steps:,}/{steps:,} steps" in captured.err
+    assert "\r" not in captured.out and "] " not in captured.out
+    assert "violation min" in captured.out
+    # silenced, and off by default when stderr is not a terminal (as under pytest)
+    for flags in (["--no-progress"], []):
+        assert main(["simulate", _shop(), *flags]) == 0
+        assert capsys.readouterr().err == ""
+    # a sweep counts its points one after another against the whole grid
+    assert main(["sweep", _shop(), "--quantiles", "0.9", "0.95", "--utilizations", "0.8",
+                 "--progress"]) == 0
+    captured = capsys.readouterr()
+    assert f"{2 * 14 * 1440:,}/{2 * 14 * 1440:,} steps" in captured.err
+    assert "\r" not in captured.out and "] " not in captured.out
+    with pytest.raises(SystemExit):
+        main(["simulate", _shop(), "--progress", "--no-progress"])
+
+
+def test_progress_counts_and_cancels_from_another_thread() -> None:
+    import threading
+
+    import numpy as np
+
+    import flaskscale as fs
+    from flaskscale.cli import run_with_progress
+
+    s = fs.Series(np.full(200_000, 600.0), start=0.0, step=60.0)
+    p = fs.Progress()
+    assert (p.done, p.total, p.cancelled) == (0, 0, False)
+    fs.simulate(s, {"hpa": fs.HpaPolicy(7.0)}, capacity_per_replica=10.0, progress=p)
+    assert (p.done, p.total) == (200_000 * 3, 200_000 * 3)  # the hpa and the two references
+    # cancelled while it runs (the GIL is released, so this thread gets to cancel it)
+    p = fs.Progress()
+    started = threading.Event()
+
+    def watch() -> None:
+        while p.done == 0:
+            pass
+        started.set()
+        p.cancel()
+
+    threading.Thread(target=watch, daemon=True).start()
+    with pytest.raises(fs.FlaskscaleError, match="cancelled"):
+        fs.simulate(s, {"hpa": fs.HpaPolicy(7.0)}, capacity_per_replica=10.0, progress=p)
+    assert started.is_set() and p.done < p.total
+    # errors of the work reach the caller's thread unchanged
+    with pytest.raises(fs.InvalidParameterError):
+        run_with_progress(lambda prog: fs.simulate(s, {}, capacity_per_replica=10.0, references=False,
+                                                   progress=prog), "x", False)

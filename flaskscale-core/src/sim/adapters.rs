@@ -5,7 +5,27 @@
 use super::{SimDecision, SimPolicy};
 use crate::autoscaler::Autoscaler;
 use crate::error::{Error, Result};
+use crate::forecast::{ModelSpec, MultiSeasonalNaive, Naive, SeasonalNaive};
 use crate::policy::HpaPolicy;
+use crate::series::Series;
+
+/// The model a predictive policy forecasts with when it is replayed without a model of its own
+/// (the command line's `simulate` and `sweep`, Python's `simulate` with a bare
+/// `PredictivePolicy`): refitted hourly over a whole trace, it must be cheap. The mean of the
+/// seasonal naive forecasts a day and a week ago when the trace holds two weeks, else a day
+/// ago, else the last value.
+pub fn replay_model(trace: &Series) -> ModelSpec {
+    let day = (86_400.0 / trace.step()).round() as usize;
+    if day >= 2 && trace.len() > 14 * day {
+        ModelSpec::MultiSeasonalNaive(MultiSeasonalNaive {
+            periods: vec![day, 7 * day],
+        })
+    } else if day >= 2 && trace.len() > day {
+        ModelSpec::SeasonalNaive(SeasonalNaive::new(day))
+    } else {
+        ModelSpec::Naive(Naive)
+    }
+}
 
 fn check_interval(interval: f64) -> Result<()> {
     if !(interval.is_finite() && interval > 0.0) {

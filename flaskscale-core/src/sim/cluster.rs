@@ -25,7 +25,8 @@
 //! Comparisons of `λ` with `c` allow a relative slack of 1e-12 so that a capacity computed as
 //! `ceil(λ / capacity) × capacity` never counts as short by rounding.
 
-use super::{PolicyReport, PolicySeries, PolicySummary, SimConfig, SimPolicy};
+use super::progress::BLOCK;
+use super::{PolicyReport, PolicySeries, PolicySummary, Progress, SimConfig, SimPolicy};
 use crate::error::{Error, Result};
 use crate::series::Series;
 use std::collections::VecDeque;
@@ -241,6 +242,17 @@ pub fn run_policy(
     policy: &mut dyn SimPolicy,
     cfg: &SimConfig,
 ) -> Result<PolicyReport> {
+    run_policy_with(trace, policy, cfg, None)
+}
+
+/// [`run_policy`], counting the replayed trace steps into `progress` (whose total the caller
+/// has already raised) and stopping with [`Error::Cancelled`] once it is cancelled.
+pub(crate) fn run_policy_with(
+    trace: &Series,
+    policy: &mut dyn SimPolicy,
+    cfg: &SimConfig,
+    progress: Option<&Progress>,
+) -> Result<PolicyReport> {
     cfg.validate()?;
     let name = policy.name();
     let interval = policy.interval();
@@ -315,6 +327,20 @@ pub fn run_policy(
         series.queue.push(cl.queue);
         series.dropped.push(dropped);
         policy.observe(a, v)?;
+        if let Some(p) = progress {
+            if (i + 1) % BLOCK == 0 {
+                p.advance(BLOCK as u64);
+                if p.is_cancelled() {
+                    return Err(Error::Cancelled(format!(
+                        "policy {name:?} stopped after {} of {n} trace steps",
+                        i + 1
+                    )));
+                }
+            }
+        }
+    }
+    if let Some(p) = progress {
+        p.advance((n % BLOCK) as u64);
     }
     let t = cl.t;
     let share = |x: f64| if t.arrived > 0.0 { x / t.arrived } else { 0.0 };

@@ -71,11 +71,13 @@
 
 pub mod adapters;
 pub mod cluster;
+pub mod progress;
 pub mod reference;
 pub mod sweep;
 
-pub use adapters::{AutoscalerSim, HpaSim};
+pub use adapters::{replay_model, AutoscalerSim, HpaSim};
 pub use cluster::run_policy;
+pub use progress::Progress;
 pub use reference::{FixedFleet, Oracle, TargetTracking};
 pub use sweep::{pareto_front, sweep, sweep_configs, SweepReport, SweepRow};
 
@@ -411,13 +413,29 @@ pub fn simulate(
     policies: Vec<Box<dyn SimPolicy>>,
     cfg: &SimConfig,
 ) -> Result<SimReport> {
+    simulate_with_progress(trace, policies, cfg, &Progress::new())
+}
+
+/// [`simulate`], counting into `progress` as it goes: the total rises by the trace length
+/// times the number of policies when the simulation starts, and `done` follows the replayed
+/// steps (see [`progress`]). Another thread may watch or cancel it meanwhile.
+///
+/// # Errors
+/// As [`simulate`]; [`Error::Cancelled`] once `progress` is cancelled.
+pub fn simulate_with_progress(
+    trace: &Series,
+    policies: Vec<Box<dyn SimPolicy>>,
+    cfg: &SimConfig,
+    progress: &Progress,
+) -> Result<SimReport> {
     cfg.validate()?;
     if policies.is_empty() {
         return Err(Error::param("simulate needs at least one policy, got none"));
     }
+    progress.add_total(trace.len() as u64 * policies.len() as u64);
     let reports = policies
         .into_par_iter()
-        .map(|mut p| run_policy(trace, p.as_mut(), cfg))
+        .map(|mut p| cluster::run_policy_with(trace, p.as_mut(), cfg, Some(progress)))
         .collect::<Result<Vec<_>>>()?;
     Ok(SimReport {
         start: trace.start(),

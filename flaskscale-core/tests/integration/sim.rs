@@ -3,12 +3,13 @@
 
 use crate::common::{close, trace, NASA};
 use flaskscale_core::sim::{
-    pareto_front, run_policy, simulate, sweep_configs, FixedFleet, Oracle, SimConfig, SimDecision,
-    SimPolicy, SimReport, TargetTracking,
+    pareto_front, run_policy, simulate, simulate_with_progress, sweep_configs, FixedFleet, Oracle,
+    Progress, SimConfig, SimDecision, SimPolicy, SimReport, TargetTracking,
 };
 use flaskscale_core::traffic::{generate, shop_two_weeks_spec};
-use flaskscale_core::{Result, Series};
+use flaskscale_core::{Error, Result, Series};
 use proptest::prelude::*;
+use std::sync::Arc;
 
 /// A policy that returns a fixed schedule of replica counts, one per tick (the last repeats).
 struct Scripted {
@@ -275,6 +276,66 @@ fn simulate_in_parallel_equals_one_by_one_and_serialises() {
     let mut bad = cfg.clone();
     bad.capacity_per_replica = 0.0;
     assert!(simulate(&trace, make(), &bad).is_err());
+}
+
+/// Cancels a shared progress counter at its `at`-th decision (a watcher pressing Ctrl-C).
+struct CancelAt {
+    progress: Arc<Progress>,
+    at: usize,
+    k: usize,
+}
+
+impl SimPolicy for CancelAt {
+    fn name(&self) -> String {
+        "cancel".into()
+    }
+    fn interval(&self) -> f64 {
+        60.0
+    }
+    fn observe(&mut self, _t: f64, _r: f64) -> Result<()> {
+        Ok(())
+    }
+    fn decide(&mut self, _now: f64, _c: u32) -> Result<SimDecision> {
+        self.k += 1;
+        if self.k == self.at {
+            self.progress.cancel();
+        }
+        Ok(SimDecision {
+            replicas: 1,
+            forecast: None,
+        })
+    }
+}
+
+#[test]
+fn progress_counts_every_step_of_every_policy_and_cancels() {
+    // 5,000 steps: four whole blocks of 1,024 and a remainder, so both update paths count
+    let trace = Series::new(vec![600.0; 5000], 0.0, 60.0).unwrap();
+    let cfg = SimConfig::new(2.0, 120.0).unwrap();
+    let make = || -> Vec<Box<dyn SimPolicy>> {
+        vec![
+            Box::new(FixedFleet::new(5, 60.0).unwrap()),
+            Box::new(TargetTracking::new(2.0, 0.7, 60.0, 60.0).unwrap()),
+        ]
+    };
+    let progress = Progress::new();
+    let watched = simulate_with_progress(&trace, make(), &cfg, &progress).unwrap();
+    assert_eq!((progress.done(), progress.total()), (10_000, 10_000));
+    assert!(watched == simulate(&trace, make(), &cfg).unwrap());
+    // one counter over two simulations (a sweep) adds both up
+    simulate_with_progress(&trace, make(), &cfg, &progress).unwrap();
+    assert_eq!((progress.done(), progress.total()), (20_000, 20_000));
+    // cancelled after 2,000 steps: stops at the end of the second block, not at the trace end
+    let progress = Arc::new(Progress::new());
+    let policy = CancelAt {
+        progress: Arc::clone(&progress),
+        at: 2000,
+        k: 0,
+    };
+    let err = simulate_with_progress(&trace, vec![Box::new(policy)], &cfg, &progress).unwrap_err();
+    assert!(matches!(err, Error::Cancelled(_)), "{err}");
+    assert!(progress.is_cancelled());
+    assert_eq!((progress.done(), progress.total()), (2048, 5000));
 }
 
 fn trace_strategy() -> impl Strategy<Value = Vec<f64>> {

@@ -27,6 +27,7 @@ __all__ = [
     "MultiSeasonalNaive",
     "Naive",
     "PredictivePolicy",
+    "Progress",
     "RequestCounter",
     "SeasonalNaive",
     "Series",
@@ -345,6 +346,17 @@ class SimReport:
     def to_json(self) -> str: ...
     def to_csv(self) -> str: ...
 
+@final
+class Progress:
+    def __init__(self) -> None: ...
+    @property
+    def done(self) -> int: ...
+    @property
+    def total(self) -> int: ...
+    @property
+    def cancelled(self) -> bool: ...
+    def cancel(self) -> None: ...
+
 def simulate(
     series: Series,
     policies: dict[str, Union[HpaPolicy, PredictivePolicy, Autoscaler]],
@@ -359,6 +371,7 @@ def simulate(
     slo_wait_seconds: float = 1.0,
     max_replicas: int = 10000,
     references: bool = True,
+    progress: Optional[Progress] = None,
 ) -> SimReport: ...
 
 @final

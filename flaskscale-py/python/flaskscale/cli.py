@@ -12,8 +12,9 @@ import json
 import math
 import re
 import sys
+import threading
 import time
-from typing import Callable, Dict, List, Optional, Sequence
+from typing import Any, Callable, Dict, List, Optional, Sequence, TextIO
 
 import numpy as np
 
@@ -152,6 +153,90 @@ def cmd_forecast(args: argparse.Namespace) -> int:
     return 0
 
 
+class ProgressBar:
+    """Draws a :class:`Progress` counter as one line on ``stream`` (stderr by default, so the
+    tables on stdout stay clean). With ``delay`` > 0 nothing is drawn for runs shorter than
+    that; ``expected`` is the total when the runs watched start one after another (a sweep).
+
+    >>> import io
+    >>> p = _fs.Progress(); out = io.StringIO()
+    >>> bar = ProgressBar(p, "replay", out, width=10, expected=4000)
+    >>> bar.draw(final=True); out.getvalue().strip()
+    'replay   0% [..........] 0/4,000 steps 0.0 s'
+    """
+
+    def __init__(self, progress: Any, label: str, stream: Optional[TextIO] = None, *,
+                 width: int = 30, delay: float = 0.0, expected: int = 0) -> None:
+        self.progress = progress
+        self.label = label
+        self.stream = stream if stream is not None else sys.stderr
+        self.width = width
+        self.delay = delay
+        self.expected = expected
+        self.t0 = time.perf_counter()
+        self.drawn = False
+
+    def draw(self, final: bool = False) -> None:
+        elapsed = time.perf_counter() - self.t0
+        if not final and elapsed < self.delay:
+            return
+        if final and not self.drawn and elapsed < self.delay:
+            return  # a short run: no bar at all
+        total = max(self.progress.total, self.expected, 1)
+        done = min(self.progress.done, total)
+        frac = done / total
+        filled = int(round(frac * self.width))
+        line = (f"{self.label} {frac:>4.0%} [{'#' * filled}{'.' * (self.width - filled)}] "
+                f"{done:,}/{total:,} steps {elapsed:.1f} s")
+        self.stream.write("\r" + line + ("\n" if final else ""))
+        self.stream.flush()
+        self.drawn = True
+
+
+def run_with_progress(work: Callable[[Any], Any], label: str, mode: Optional[bool], *,
+                      expected: int = 0, stream: Optional[TextIO] = None) -> Any:
+    """Runs ``work(progress)`` in a worker thread (the simulation releases the GIL) while this
+    thread draws the bar: always when ``mode`` is True, never when False, and when None only
+    if the stream is a terminal and the run lasts longer than half a second. Ctrl-C cancels
+    the simulation and raises KeyboardInterrupt once it has stopped."""
+    stream = stream if stream is not None else sys.stderr
+    if mode is None:
+        mode = bool(getattr(stream, "isatty", lambda: False)())
+        delay = 0.5
+    else:
+        delay = 0.0
+    progress = _fs.Progress()
+    result: Dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            result["value"] = work(progress)
+        except BaseException as e:  # handed to the caller's thread
+            result["error"] = e
+
+    worker = threading.Thread(target=target, name="flaskscale-simulate", daemon=True)
+    bar = ProgressBar(progress, label, stream, delay=delay, expected=expected) if mode else None
+    worker.start()
+    try:
+        while worker.is_alive():
+            worker.join(0.1)
+            if bar is not None and worker.is_alive():
+                bar.draw()
+    except KeyboardInterrupt:
+        progress.cancel()
+        worker.join()
+        if bar is not None and bar.drawn:
+            stream.write("\n")
+        raise
+    if bar is not None and "error" not in result:
+        bar.draw(final=True)
+    elif bar is not None and bar.drawn:
+        stream.write("\n")
+    if "error" in result:
+        raise result["error"]
+    return result["value"]
+
+
 def _sim_setup(args: argparse.Namespace) -> tuple:
     series = load_trace(args.trace, parse_duration(args.step) if args.step else None)
     rate_peak = series.stats()["max"] / series.step
@@ -214,9 +299,11 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         f"decisions every {interval:g} s"
     )
     t0 = time.perf_counter()
-    report = _fs.simulate(series, policies, capacity_per_replica=capacity,
-                          startup_seconds=startup, interval_seconds=interval,
-                          max_replicas=args.max_replicas)
+    report = run_with_progress(
+        lambda progress: _fs.simulate(series, policies, capacity_per_replica=capacity,
+                                      startup_seconds=startup, interval_seconds=interval,
+                                      max_replicas=args.max_replicas, progress=progress),
+        "simulate", args.progress)
     summary = report.summary()
     print(f"replayed {len(policies)} policies and the references in {time.perf_counter() - t0:.2f} s\n")
     _print_summary(summary)
@@ -267,20 +354,24 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     series, capacity, startup, interval = _sim_setup(args)
     grid = [(q, u) for q in args.quantiles for u in args.utilizations]
 
-    def run(point: tuple) -> dict:
+    def run(point: tuple, progress: Any) -> dict:
         q, u = point
         pol = _fs.PredictivePolicy(capacity, startup_seconds=startup, interval_seconds=interval,
                                    quantile=q, max_replicas=args.max_replicas,
                                    hpa=_fs.HpaPolicy(u * capacity, max_replicas=args.max_replicas))
         r = _fs.simulate(series, {"p": pol}, capacity_per_replica=capacity,
                          startup_seconds=startup, interval_seconds=interval,
-                         max_replicas=args.max_replicas, references=False)
+                         max_replicas=args.max_replicas, references=False, progress=progress)
         return r.summary()["p"]
 
+    def run_grid(progress: Any) -> List[dict]:
+        # simulate releases the GIL: the grid points run in parallel
+        with ThreadPoolExecutor() as pool:
+            return list(pool.map(lambda point: run(point, progress), grid))
+
     t0 = time.perf_counter()
-    # simulate releases the GIL: the grid points run in parallel
-    with ThreadPoolExecutor() as pool:
-        rows = list(pool.map(run, grid))
+    rows = run_with_progress(run_grid, "sweep", args.progress,
+                             expected=len(grid) * len(series))
     front = set(pareto([(r["replica_hours"], r["violation_minutes"]) for r in rows]))
     print(f"{len(grid)} points in {time.perf_counter() - t0:.2f} s; * = on the Pareto front "
           f"(no point has both fewer replica-hours and fewer violation minutes)\n")
@@ -301,6 +392,12 @@ def _sim_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-replicas", type=int, default=100, help="quota (default 100)")
     p.add_argument("--predictive-utilization", type=float, default=0.8,
                    help="target utilisation of the predictive policy's reactive path (default 0.8)")
+    bar = p.add_mutually_exclusive_group()
+    bar.add_argument("--progress", dest="progress", action="store_true", default=None,
+                     help="draw a progress bar on stderr (default: when stderr is a terminal "
+                          "and the run takes more than half a second)")
+    bar.add_argument("--no-progress", dest="progress", action="store_false",
+                     help="never draw the progress bar")
 
 
 def build_parser() -> argparse.ArgumentParser:
