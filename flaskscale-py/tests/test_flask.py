@@ -584,18 +584,26 @@ def test_shared_mode_leader_publishes_a_snapshot_followers_read(tmp_path):
     follower.stop()
 
 
-def test_fit_error_is_counted_once_and_model_kept():
-    # a Holt-Winters model needs two seasons: with a season of 10 steps the first refits fail
-    s = Settings.resolve(
-        {}, {"capacity": 1.0, "model": fs.HoltWinters(season_length=10), "refit_every": 1}
-    )
+def test_every_failed_fit_is_counted_and_the_last_fit_time_kept():
+    s = Settings.resolve({}, {"capacity": 1.0})
     eng = _Engine(s, [])
-    for i in range(8):
-        eng.close_step(1_700_000_000.0 + 60 * i, 60.0 + (i % 3))
+    a = _FailingAutoscaler(eng.autoscaler)
+    eng.autoscaler = a
+    t0 = 1_700_000_000.0
+    for i in range(5):
+        eng.close_step(t0 + 60 * i, 60.0)
+    assert eng.fit_errors == 0 and eng.last_fit_time is not None
+    fitted_at = eng.last_fit_time
+    # two refits fail with the same message, a third with another: three failed fits
+    for i, err in enumerate(["diverged", "diverged", "singular"]):
+        a.n_fits = a.inner.n_fits + 1 + i
+        a.last_fit_error = err
+        eng.close_step(t0 + 60 * (5 + i), 60.0)
     snap = eng.snapshot(0, 1.0)
-    assert snap["fits"] >= 1
-    assert snap["desired_replicas"] >= 1
-    assert math.isfinite(snap["forecast_rps"]["quantile"])
+    assert snap["fit_errors"] == 3
+    assert snap["last_fit_time"] == fitted_at
+    assert snap["last_fit_error"] == "singular"
+    assert snap["desired_replicas"] == 1 and snap["steps"] == 8
 
 
 def test_example_app_counts_traffic_but_not_probes():

@@ -304,6 +304,8 @@ class _Engine:
         self.restore_error: Optional[str] = None
         self.steps = 0
         self.desired = settings.min_replicas
+        self.decision: Optional[_fs.Decision] = None
+        self.decided_at: Optional[float] = None
         self.autoscaler = self._restore(restore_from)
         self._fits_seen = self.autoscaler.n_fits
         self._fit_error_seen: Optional[str] = None
@@ -311,53 +313,55 @@ class _Engine:
     def _restore(self, paths: List[str]) -> _fs.Autoscaler:
         fresh = self.settings.autoscaler()
         candidates = [p for p in paths if p and os.path.exists(p)]
+        if not candidates:
+            return fresh
         # the newest file wins (the shared hand-over file is usually newer than the state file)
-        candidates.sort(key=lambda p: os.path.getmtime(p), reverse=True)
-        for p in candidates[:1]:
-            try:
-                old = _fs.Autoscaler.load(p)
-            except (FlaskscaleError, OSError, ValueError) as e:
-                self.restore_error = f"{p}: {e}"
-                log.warning("flaskscale: state file %s is unusable (%s); starting fresh", p, e)
-                return fresh
-            if _config_of(old) == _config_of(fresh):
-                log.info("flaskscale: restored the autoscaler from %s", p)
-                return old
-            # settings changed: keep the history, not the model fitted under the old settings
-            start = old.history_start
-            if start is not None and old.history.size and _config_of(old)["step_seconds"] == (
-                self.settings.step_seconds
-            ):
-                for i, v in enumerate(old.history.tolist()):
-                    if not math.isnan(v):
-                        fresh.observe(start + i * self.settings.step_seconds, v)
-            log.info("flaskscale: settings changed since %s was saved; kept its history only", p)
+        p = max(candidates, key=os.path.getmtime)
+        try:
+            old = _fs.Autoscaler.load(p)
+        except (FlaskscaleError, OSError, ValueError) as e:
+            self.restore_error = f"{p}: {e}"
+            log.warning("flaskscale: state file %s is unusable (%s); starting fresh", p, e)
+            return fresh
+        if _config_of(old) == _config_of(fresh):
+            log.info("flaskscale: restored the autoscaler from %s", p)
+            return old
+        # settings changed: keep the history, not the model fitted under the old settings
+        step = self.settings.step_seconds
+        start = old.history_start
+        if start is not None and _config_of(old)["step_seconds"] == step:
+            for i, v in enumerate(old.history.tolist()):
+                if not math.isnan(v):
+                    fresh.observe(start + i * step, v)
+        log.info("flaskscale: settings changed since %s was saved; kept its history only", p)
         return fresh
 
-    def close_step(self, start: float, count: float, *, current: Optional[int] = None) -> None:
+    def close_step(self, start: float, count: float) -> None:
         """Observes ``count`` requests in the step starting at ``start`` and decides the replica
-        count at its end."""
+        count at its end, the last decision's count taken as the current one."""
         a = self.autoscaler
         a.observe(start, count)
         end = start + self.settings.step_seconds
-        d = a.recommend(end, current_replicas=current if current is not None else self.desired)
+        d = a.recommend(end, current_replicas=self.desired)
         self.steps += 1
         self.desired = d.replicas
         self.decision = d
         self.decided_at = end
-        if a.n_fits != self._fits_seen:
-            self._fits_seen = a.n_fits
+        fits = a.n_fits
+        if fits != self._fits_seen:
             err = a.last_fit_error
-            if err is not None and err != self._fit_error_seen:
-                self.fit_errors += 1
-                log.warning("flaskscale: refit failed, keeping the last model: %s", err)
-            elif err is None:
+            if err is None:
                 self.last_fit_time = time.time()
+            else:
+                self.fit_errors += fits - self._fits_seen
+                if err != self._fit_error_seen:  # log a new failure, not each repeat
+                    log.warning("flaskscale: refit failed, keeping the last model: %s", err)
+            self._fits_seen = fits
             self._fit_error_seen = err
 
     def snapshot(self, requests_total: int, observed: Optional[float]) -> Dict[str, Any]:
         s = self.settings
-        d = getattr(self, "decision", None)
+        d = self.decision
         exp: Dict[str, Any] = d.explain() if d is not None else {}
         load = exp.get("load")
         mean = exp.get("forecast_mean")
@@ -431,7 +435,7 @@ class _Clock:
         self.next_close += k * self.step
         # compare with the wall clock: a forward jump of a step or more moves the grid on (the
         # skipped steps stay missing); a backward one never moves it back
-        drift = self.wall() - (self.next_start)
+        drift = self.wall() - self.next_start
         if drift >= self.step or drift < -max(1.0, 0.5 * self.step):
             self.jumps += 1
             log.warning("flaskscale: the wall clock jumped by %.1f s", drift)
