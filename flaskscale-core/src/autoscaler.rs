@@ -16,7 +16,7 @@
 //! missing last observation gives [`Reason::FailSafe`]: the reactive path, or the count held.
 
 use crate::error::{Error, Result};
-use crate::forecast::{Fitted, FittedModel, ModelSpec, SeasonalNaive};
+use crate::forecast::{Fitted, FittedModel, Forecast, ModelSpec, SeasonalNaive};
 use crate::policy::{Decision, ForecastInput, PredictiveConfig, PredictivePolicy, Reason};
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
@@ -159,9 +159,9 @@ const CLEAN_SIGMAS: f64 = 4.0;
 struct CleanCache {
     /// Grid index of `values[0]`.
     first: u64,
+    /// The season the values were cleaned with.
+    season: usize,
     values: Vec<f64>,
-    /// Per value: the neighbours before and after it that lay in the history.
-    seen: Vec<(usize, usize)>,
 }
 
 impl PartialEq for CleanCache {
@@ -170,25 +170,59 @@ impl PartialEq for CleanCache {
     }
 }
 
+/// Seasonal neighbours (capped at [`CLEAN_SEASONS`]) before and after value `i` of `n` that
+/// lie inside the window, with season `m`.
+fn clean_signature(i: usize, n: usize, m: usize) -> (usize, usize) {
+    // `(i / m).min(CLEAN_SEASONS)` by comparisons: a division per value is what this path
+    // would otherwise spend its time on
+    let seasons = |d: usize| {
+        (1..=CLEAN_SEASONS)
+            .map(|k| usize::from(d >= k.saturating_mul(m)))
+            .sum::<usize>()
+    };
+    (seasons(i), seasons(n - 1 - i))
+}
+
 impl CleanCache {
     /// [`crate::series::clean_seasonal_outliers`] of `y` (whose first value has grid index
-    /// `first`) with season `m`, reusing what is still valid of the previous call.
-    fn clean(&mut self, y: &[f64], first: u64, m: usize) -> Vec<f64> {
+    /// `first`) with season `m`, reusing what is still valid of the previous call: a value
+    /// whose neighbour counts are the same in both windows is copied, and the stretch where
+    /// both windows hold all neighbours on both sides is copied in one piece.
+    fn clean(&mut self, y: &[f64], first: u64, m: usize) -> &[f64] {
         let n = y.len();
+        let old = std::mem::take(&mut self.values);
+        let (old_first, old_n) = if self.season == m {
+            (self.first, old.len())
+        } else {
+            (first, 0)
+        };
+        // grid indices [g0, g1) where both windows have every neighbour
+        let full = (CLEAN_SEASONS * m) as u64;
+        let inner = |start: u64, len: usize| {
+            let len = len as u64;
+            (start + full, (start + len).saturating_sub(full))
+        };
+        let (a0, a1) = inner(first, n);
+        let (b0, b1) = inner(old_first, old_n);
+        let (g0, g1) = (a0.max(b0), a1.min(b1));
         let mut values = Vec::with_capacity(n);
-        let mut seen = Vec::with_capacity(n);
         let mut scratch = crate::series::CleanScratch::default();
-        for (i, &x) in y.iter().enumerate() {
-            let sig = (
-                (i / m).min(CLEAN_SEASONS),
-                ((n - 1 - i) / m).min(CLEAN_SEASONS),
-            );
-            let cached = (first + i as u64)
-                .checked_sub(self.first)
+        let mut i = 0usize;
+        while i < n {
+            let g = first + i as u64;
+            if g == g0 && g0 < g1 {
+                let from = (g0 - old_first) as usize;
+                let len = (g1 - g0) as usize;
+                values.extend_from_slice(&old[from..from + len]);
+                i += len;
+                continue;
+            }
+            let cached = g
+                .checked_sub(old_first)
                 .and_then(|j| usize::try_from(j).ok())
-                .filter(|&j| j < self.values.len() && self.seen[j] == sig);
-            let v = match cached {
-                Some(j) => self.values[j],
+                .filter(|&j| j < old_n && clean_signature(j, old_n, m) == clean_signature(i, n, m));
+            values.push(match cached {
+                Some(j) => old[j],
                 None => crate::series::seasonal_outlier_at(
                     y,
                     i,
@@ -197,15 +231,30 @@ impl CleanCache {
                     CLEAN_SIGMAS,
                     &mut scratch,
                 )
-                .unwrap_or(x),
-            };
-            values.push(v);
-            seen.push(sig);
+                .unwrap_or(y[i]),
+            });
+            i += 1;
         }
         self.first = first;
-        self.values.clone_from(&values);
-        self.seen = seen;
-        values
+        self.season = m;
+        self.values = values;
+        &self.values
+    }
+}
+
+/// The last forecast and what it was made from: the grid index one past the newest step, the
+/// fit counter and the steps ahead. An online update or a refit changes the first or second,
+/// so a key that matches means the same model state. Not part of the state, like
+/// [`CleanCache`].
+#[derive(Debug, Clone, Default)]
+struct ForecastCache {
+    key: Option<(u64, u64, usize)>,
+    forecast: Option<Forecast>,
+}
+
+impl PartialEq for ForecastCache {
+    fn eq(&self, _: &Self) -> bool {
+        true
     }
 }
 
@@ -229,6 +278,8 @@ pub struct Autoscaler {
     n_fits: u64,
     #[serde(skip)]
     clean_cache: CleanCache,
+    #[serde(skip)]
+    forecast_cache: ForecastCache,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -259,6 +310,7 @@ impl Autoscaler {
             last_fit_error: None,
             n_fits: 0,
             clean_cache: CleanCache::default(),
+            forecast_cache: ForecastCache::default(),
         })
     }
 
@@ -435,14 +487,18 @@ impl Autoscaler {
             self.stage = ModelStage::Reactive;
             return Some((Reason::WarmUp, "warm-up: no history yet; reactive".into()));
         }
-        let mut y: Vec<f64> = self.history.iter().copied().collect();
-        if self.config.clean_outliers {
-            if let Some(m) = self.config.warmup_season() {
-                y = self.clean_cache.clean(&y, self.first_index, m);
-            }
-        }
+        let season = self
+            .config
+            .clean_outliers
+            .then(|| self.config.warmup_season())
+            .flatten();
+        let raw: &[f64] = self.history.make_contiguous();
+        let y: &[f64] = match season {
+            Some(m) => self.clean_cache.clean(raw, self.first_index, m),
+            None => raw,
+        };
         self.n_fits += 1;
-        match self.config.model.fit(&y) {
+        match self.config.model.fit(y) {
             Ok(f) => {
                 self.fitted = Some(f);
                 self.stage = ModelStage::Full;
@@ -454,7 +510,7 @@ impl Autoscaler {
                 let warm = self
                     .config
                     .warmup_season()
-                    .and_then(|m| ModelSpec::SeasonalNaive(SeasonalNaive::new(m)).fit(&y).ok());
+                    .and_then(|m| ModelSpec::SeasonalNaive(SeasonalNaive::new(m)).fit(y).ok());
                 let cause = if not_enough {
                     format!("warm-up: {full_err}")
                 } else {
@@ -507,18 +563,30 @@ impl Autoscaler {
                 let ahead = ((now + self.config.policy.lead_seconds() - end) / step)
                     .ceil()
                     .clamp(1.0, 1e6) as usize;
-                match f.predict(ahead, &[]) {
-                    Ok(fc) if fc.mean.iter().all(|v| v.is_finite()) => Some((fc, end)),
-                    _ => None,
+                // the forecast changes only with a new step or fit: decisions between steps
+                // (every sync interval within one step) reuse it
+                let key = (
+                    self.first_index + self.history.len() as u64,
+                    self.n_fits,
+                    ahead,
+                );
+                let cache = &mut self.forecast_cache;
+                if cache.key != Some(key) {
+                    cache.key = Some(key);
+                    cache.forecast = match f.predict(ahead, &[]) {
+                        Ok(fc) if fc.mean.iter().all(|v| v.is_finite()) => Some(fc),
+                        _ => None,
+                    };
                 }
+                cache.forecast.as_ref().map(|fc| (fc, end))
             }
             _ => None,
         };
         let name = self.fitted.as_ref().map(|f| f.name()).unwrap_or("none");
-        let input = forecast.as_ref().map(|(fc, start)| ForecastInput {
+        let input = forecast.map(|(fc, start)| ForecastInput {
             forecast: fc,
             step_seconds: step,
-            start: *start,
+            start,
             model: name,
         });
         let status = match (status, &forecast, &self.fitted) {

@@ -4,7 +4,7 @@
 //! deviation is σ̂·√h (naive), σ̂·√(⌊(h−1)/m⌋+1) (seasonal naive) and σ̂·√(h·(1+h/(T−1)))
 //! (drift, with T−1 the number of differences its slope is the mean of).
 
-use super::{check_update, prepare, FitInfo, Fitted, Forecaster};
+use super::{check_update, lagged_sum_sq, prepare, FitInfo, Fitted, Forecaster};
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
 
@@ -25,7 +25,7 @@ impl Forecaster for Naive {
     type Fitted = FittedNaive;
     fn fit(&self, y: &[f64]) -> Result<FittedNaive> {
         let (y, n_filled) = prepare(y, 2, "the naive model's residuals")?;
-        let sum_sq = y.windows(2).map(|w| (w[1] - w[0]).powi(2)).sum();
+        let sum_sq = lagged_sum_sq(&y, 1);
         let mut f = FittedNaive {
             last: y[y.len() - 1],
             sum_sq,
@@ -118,10 +118,19 @@ impl Forecaster for SeasonalNaive {
         let m = self.season_length;
         check_season(m, y.len())?;
         let (y, n_filled) = prepare(y, m + 1, "a seasonal naive model")?;
+        Ok(self.fit_prepared(&y, n_filled))
+    }
+}
+
+impl SeasonalNaive {
+    /// The fit on values already through [`prepare`] (gap-free, checked, longer than the
+    /// season), `n_filled` of them filled in.
+    pub(crate) fn fit_prepared(&self, y: &[f64], n_filled: usize) -> FittedSeasonalNaive {
+        let m = self.season_length;
         let n = y.len();
-        let sum_sq = (m..n).map(|t| (y[t] - y[t - m]).powi(2)).sum::<f64>();
+        let sum_sq = lagged_sum_sq(y, m);
         let n_res = n - m;
-        Ok(FittedSeasonalNaive {
+        FittedSeasonalNaive {
             m,
             season: y[n - m..].to_vec(),
             pos: 0,
@@ -132,7 +141,7 @@ impl Forecaster for SeasonalNaive {
                 n_filled,
                 sigma: (sum_sq / n_res as f64).sqrt(),
             },
-        })
+        }
     }
 }
 

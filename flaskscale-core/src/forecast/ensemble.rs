@@ -103,12 +103,19 @@ impl Forecaster for MultiSeasonalNaive {
                 what: format!("a seasonal naive model with season length {m}"),
             });
         }
-        let members = self
+        // gaps are filled once here, not once per member
+        let longest = self.periods.iter().copied().max().unwrap_or(0);
+        let (y, n_filled) = prepare(y, longest + 1, "a multi-seasonal naive model")?;
+        if let Some(&m) = self.periods.iter().find(|&&m| m < 2) {
+            return Err(Error::param(format!("season length must be >= 2, got {m}")));
+        }
+        let members: Vec<FittedSeasonalNaive> = self
             .periods
             .iter()
-            .map(|&m| SeasonalNaive::new(m).fit(y))
-            .collect::<Result<Vec<_>>>()?;
-        let info = combined_info(&members, Combine::Mean);
+            .map(|&m| SeasonalNaive::new(m).fit_prepared(&y, n_filled))
+            .collect();
+        let mut info = combined_info(&members, Combine::Mean);
+        info.n_filled = n_filled;
         Ok(FittedMultiSeasonalNaive { members, info })
     }
 }
@@ -142,7 +149,9 @@ impl Fitted for FittedMultiSeasonalNaive {
         for m in &mut self.members {
             m.update(y)?;
         }
+        let n_filled = self.info.n_filled;
         self.info = combined_info(&self.members, Combine::Mean);
+        self.info.n_filled = n_filled;
         Ok(())
     }
 }

@@ -245,6 +245,26 @@ pub fn prepare<'a>(y: &'a [f64], needed: usize, what: &str) -> Result<(Cow<'a, [
     Ok((Cow::Owned(owned), filled))
 }
 
+/// `Σ (y[t] − y[t − lag])²` over `t = lag..n`, summed in eight interleaved lanes so the adds
+/// do not wait on each other (a single running sum is bound by the add latency).
+pub(crate) fn lagged_sum_sq(y: &[f64], lag: usize) -> f64 {
+    if lag >= y.len() {
+        return 0.0;
+    }
+    let (later, earlier) = (&y[lag..], &y[..y.len() - lag]);
+    let mut lanes = [0.0f64; 8];
+    let (a, b) = (later.chunks_exact(8), earlier.chunks_exact(8));
+    let (ra, rb) = (a.remainder(), b.remainder());
+    for (ca, cb) in a.zip(b) {
+        for k in 0..8 {
+            let d = ca[k] - cb[k];
+            lanes[k] += d * d;
+        }
+    }
+    let tail: f64 = ra.iter().zip(rb).map(|(x, z)| (x - z) * (x - z)).sum();
+    lanes.iter().sum::<f64>() + tail
+}
+
 /// Checks the values given to [`Fitted::update`] (NaN allowed, meaning missing).
 pub(crate) fn check_update(y: &[f64]) -> Result<()> {
     for (i, &v) in y.iter().enumerate() {

@@ -370,6 +370,36 @@ fn multi_seasonal_naive_is_mean_of_single_period_forecasts() {
 }
 
 #[test]
+fn multi_seasonal_naive_with_gaps_fills_once_and_keeps_the_count() {
+    // the gaps are filled once for all members: the same forecast as each member fitted on
+    // the gappy series itself, and the filled count survives online updates
+    let mut y: Vec<f64> = (0..400).map(|t| ((t * 37) % 101) as f64).collect();
+    for t in [3, 50, 51, 52, 250, 399] {
+        y[t] = f64::NAN;
+    }
+    let a = SeasonalNaive::new(24).fit(&y).unwrap();
+    let b = SeasonalNaive::new(168).fit(&y).unwrap();
+    let mut m = MultiSeasonalNaive::new(vec![24, 168]).fit(&y).unwrap();
+    assert_eq!(m.fit_info().n_filled, 6);
+    let (fa, fb, fc) = (
+        a.predict(30, &[]).unwrap(),
+        b.predict(30, &[]).unwrap(),
+        m.predict(30, &[]).unwrap(),
+    );
+    for h in 0..30 {
+        assert_eq!(fc.mean[h], (fa.mean[h] + fb.mean[h]) / 2.0);
+        assert_eq!(fc.sd[h], (fa.sd[h] + fb.sd[h]) / 2.0);
+    }
+    // sigma by hand: root mean square of the season-24 differences of the filled series
+    let mut filled = y.clone();
+    flaskscale_core::series::interpolate_gaps(&mut filled).unwrap();
+    let ss: f64 = (24..400).map(|t| (filled[t] - filled[t - 24]).powi(2)).sum();
+    assert!((a.fit_info().sigma - (ss / 376.0).sqrt()).abs() < 1e-9);
+    m.update(&[7.0, f64::NAN]).unwrap();
+    assert_eq!(m.fit_info().n_filled, 6);
+}
+
+#[test]
 fn ensemble_mean_and_median_by_hand() {
     // naive: 10; drift: 10 + h·(10−1)/9 = 10 + h; seasonal naive m=2: y[8], y[9] alternating
     let y = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0];
