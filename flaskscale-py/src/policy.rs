@@ -8,7 +8,8 @@ use flaskscale_core::policy::{
     Combination, Decision, HpaBehavior, HpaConfig, HpaPolicy, Mode, PredictiveConfig,
 };
 use flaskscale_core::sim::{
-    self, AutoscalerSim, FixedFleet, HpaSim, Oracle, Progress, SimConfig, SimPolicy, SimReport,
+    self, AutoscalerSim, FixedFleet, HpaSim, Oracle, Progress, Schedule, SimConfig, SimPolicy,
+    SimReport,
 };
 use flaskscale_core::{Error, ModelSpec};
 use numpy::{IntoPyArray, PyArray1};
@@ -528,8 +529,10 @@ impl PyProgress {
 /// autoscalers, and the references (oracle, fixed fleet for the peak) unless
 /// `references=False`. Returns a `SimReport`. A bare `PredictivePolicy` runs in an autoscaler
 /// at the trace's step, refitted hourly, forecasting with the mean of the seasonal naive
-/// forecasts a day and a week ago (an `Autoscaler` brings its own model). A `Progress` given
-/// as `progress` counts the replayed steps while it runs.
+/// forecasts a day and a week ago (an `Autoscaler` brings its own model). A `Series` is a plan
+/// of replica counts replayed as it is (its step's count at each tick; held before its start
+/// and on missing steps, its last count after its end). A `Progress` given as `progress`
+/// counts the replayed steps while it runs.
 #[pyfunction]
 #[pyo3(signature = (series, policies, *, capacity_per_replica, startup_seconds = 120.0,
                     interval_seconds = 15.0, initial_replicas = 1, drain_seconds = 0.0,
@@ -589,10 +592,17 @@ pub fn simulate(
             ac.step_seconds = step;
             let fresh = Autoscaler::new(ac).map_err(|e| to_py(py, e))?;
             list.push(Box::new(AutoscalerSim::new(&name, fresh)));
+        } else if let Ok(plan) = v.extract::<PyRef<'_, PySeries>>() {
+            let s =
+                Schedule::new(&name, &plan.inner, interval_seconds).map_err(|e| to_py(py, e))?;
+            list.push(Box::new(s));
         } else {
             return Err(param_err(
                 py,
-                format!("policy {name:?} must be an HpaPolicy, PredictivePolicy or Autoscaler"),
+                format!(
+                    "policy {name:?} must be an HpaPolicy, PredictivePolicy, Autoscaler or a \
+                     Series of planned replica counts"
+                ),
             ));
         }
     }

@@ -150,3 +150,35 @@ def test_simulate_shop_trace_with_references() -> None:
         fs.simulate(s, {"x": 42}, capacity_per_replica=cap)  # type: ignore[dict-item]
     with pytest.raises(fs.InvalidParameterError, match="capacity"):
         fs.simulate(s, {}, capacity_per_replica=-1.0)
+
+
+def test_simulate_replays_a_planned_schedule() -> None:
+    """A Series of replica counts is a plan replayed as is: the fixed fleet's count as a plan
+    gives the fixed fleet's report; the oracle's per-minute peaks, looked up by hand, give no
+    violation minutes; a plan that is not whole counts is refused with its step."""
+    from pathlib import Path
+
+    shop = Path(__file__).resolve().parents[2] / "datasets" / "shop-2w" / "shop_2w_per_minute.csv"
+    s = fs.Series.from_csv(shop)
+    cap = s.stats()["max"] / 60 / 20
+    fleet = math.ceil(s.stats()["max"] / 60 / cap)
+    flat = fs.Series(np.array([float(fleet)]), start=s.start, step=60.0)
+    summ = fs.simulate(s, {"flat": flat}, capacity_per_replica=cap).summary()
+    assert summ["flat"] == summ["fixed-fleet"]
+    # a plan step of 15 s = the sync interval: replicas for the peak rate over the next
+    # startup + interval, as the oracle asks for
+    rate = np.nan_to_num(np.asarray(s.values) / 60.0)  # the oracle skips missing steps
+    ticks = len(s) * 4
+    plan = np.empty(ticks)
+    for k in range(ticks):
+        lo, hi = (k * 15) // 60, math.ceil((k * 15 + 135) / 60)
+        plan[k] = math.ceil(rate[lo:hi].max(initial=0.0) / cap)
+    report = fs.simulate(
+        s, {"plan": fs.Series(plan, start=s.start, step=15.0)}, capacity_per_replica=cap
+    )
+    summ = report.summary()
+    assert summ["plan"]["violation_minutes"] == 0.0
+    assert summ["plan"]["replica_hours"] == pytest.approx(summ["oracle"]["replica_hours"], rel=1e-12)
+    bad = fs.Series(np.array([1.0, 2.5]), start=s.start, step=60.0)
+    with pytest.raises(fs.InvalidDataError, match="step 1"):
+        fs.simulate(s, {"bad": bad}, capacity_per_replica=cap)

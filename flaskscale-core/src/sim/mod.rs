@@ -78,7 +78,7 @@ pub mod sweep;
 pub use adapters::{replay_model, AutoscalerSim, HpaSim};
 pub use cluster::run_policy;
 pub use progress::Progress;
-pub use reference::{FixedFleet, Oracle, TargetTracking};
+pub use reference::{FixedFleet, Oracle, Schedule, TargetTracking};
 pub use sweep::{pareto_front, sweep, sweep_configs, SweepReport, SweepRow};
 
 use crate::error::{Error, Result};

@@ -1,6 +1,6 @@
 //! Reference policies that every simulation can be compared with: the [`FixedFleet`] sized for
-//! the peak (the cost ceiling), the [`Oracle`] that knows the future (the lower bound), and a
-//! reactive [`TargetTracking`] policy.
+//! the peak (the cost ceiling), the [`Oracle`] that knows the future (the lower bound), a
+//! reactive [`TargetTracking`] policy, and a [`Schedule`] that replays planned replica counts.
 
 use super::{SimDecision, SimPolicy};
 use crate::error::{Error, Result};
@@ -243,6 +243,76 @@ impl SimPolicy for TargetTracking {
     }
 }
 
+/// Planned replica counts replayed as they are: at each tick, the count of the plan step that
+/// holds `now`. For a capacity plan, the replica counts a production cluster actually ran
+/// (`kube_deployment_spec_replicas`), or a bound computed outside the simulator. Before the
+/// plan starts, and on a missing step, the current count is held; after its end, its last
+/// count stays.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Schedule {
+    name: String,
+    replicas: Vec<f64>,
+    start: f64,
+    step: f64,
+    interval: f64,
+}
+
+impl Schedule {
+    /// A schedule named `name` from `plan` (replicas per step, `NaN` = hold), deciding every
+    /// `interval` seconds.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] for an interval that is not finite and > 0;
+    /// [`Error::InvalidData`] for a count that is negative, not a whole number or above
+    /// `u32::MAX`, naming its step.
+    pub fn new(name: &str, plan: &Series, interval: f64) -> Result<Self> {
+        check_pos("interval", interval)?;
+        if let Some((i, v)) = plan.values().iter().enumerate().find(|(_, v)| {
+            !v.is_nan() && !(**v >= 0.0 && v.fract() == 0.0 && **v <= u32::MAX as f64)
+        }) {
+            return Err(Error::data(format!(
+                "a schedule holds whole replica counts >= 0 (NaN = hold), got {v} at step {i}"
+            )));
+        }
+        Ok(Schedule {
+            name: name.to_string(),
+            replicas: plan.values().to_vec(),
+            start: plan.start(),
+            step: plan.step(),
+            interval,
+        })
+    }
+
+    /// The planned count at `now`, `None` where the current count is held.
+    pub fn planned_at(&self, now: f64) -> Option<u32> {
+        let k = ((now - self.start) / self.step).floor();
+        if !(k >= 0.0) {
+            return None;
+        }
+        let k = (k as usize).min(self.replicas.len().checked_sub(1)?);
+        let v = self.replicas[k];
+        (!v.is_nan()).then_some(v as u32)
+    }
+}
+
+impl SimPolicy for Schedule {
+    fn name(&self) -> String {
+        self.name.clone()
+    }
+    fn interval(&self) -> f64 {
+        self.interval
+    }
+    fn observe(&mut self, _t: f64, _requests: f64) -> Result<()> {
+        Ok(())
+    }
+    fn decide(&mut self, now: f64, current: u32) -> Result<SimDecision> {
+        Ok(SimDecision {
+            replicas: self.planned_at(now).unwrap_or(current),
+            forecast: None,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -268,5 +338,23 @@ mod tests {
         p.observe(60.0, f64::NAN).unwrap();
         assert_eq!(p.decide(120.0, 4).unwrap().replicas, 4);
         assert!(TargetTracking::new(10.0, 0.0, 60.0, 60.0).is_err());
+    }
+
+    #[test]
+    fn schedule_holds_before_on_gaps_and_after_the_end() {
+        let plan = Series::new(vec![2.0, f64::NAN, 5.0], 60.0, 60.0).unwrap();
+        let mut s = Schedule::new("plan", &plan, 15.0).unwrap();
+        assert_eq!(s.decide(0.0, 3).unwrap().replicas, 3); // before the plan
+        assert_eq!(s.decide(60.0, 3).unwrap().replicas, 2);
+        assert_eq!(s.decide(119.0, 3).unwrap().replicas, 2);
+        assert_eq!(s.decide(120.0, 7).unwrap().replicas, 7); // missing: held
+        assert_eq!(s.decide(180.0, 1).unwrap().replicas, 5);
+        assert_eq!(s.decide(10_000.0, 1).unwrap().replicas, 5); // after the end
+        for bad in [2.5, 1e10] {
+            let p = Series::new(vec![1.0, bad], 0.0, 60.0).unwrap();
+            let e = Schedule::new("p", &p, 15.0).unwrap_err().to_string();
+            assert!(e.contains("step 1"), "{e}");
+        }
+        assert!(Schedule::new("p", &plan, 0.0).is_err());
     }
 }

@@ -393,7 +393,9 @@ fn multi_seasonal_naive_with_gaps_fills_once_and_keeps_the_count() {
     // sigma by hand: root mean square of the season-24 differences of the filled series
     let mut filled = y.clone();
     flaskscale_core::series::interpolate_gaps(&mut filled).unwrap();
-    let ss: f64 = (24..400).map(|t| (filled[t] - filled[t - 24]).powi(2)).sum();
+    let ss: f64 = (24..400)
+        .map(|t| (filled[t] - filled[t - 24]).powi(2))
+        .sum();
     assert!((a.fit_info().sigma - (ss / 376.0).sqrt()).abs() < 1e-9);
     m.update(&[7.0, f64::NAN]).unwrap();
     assert_eq!(m.fit_info().n_filled, 6);

@@ -4,7 +4,7 @@
 use crate::common::{close, trace, NASA};
 use flaskscale_core::sim::{
     pareto_front, run_policy, simulate, simulate_with_progress, sweep_configs, FixedFleet, Oracle,
-    Progress, SimConfig, SimDecision, SimPolicy, SimReport, TargetTracking,
+    Progress, Schedule, SimConfig, SimDecision, SimPolicy, SimReport, TargetTracking,
 };
 use flaskscale_core::traffic::{generate, shop_two_weeks_spec};
 use flaskscale_core::{Error, Result, Series};
@@ -449,6 +449,37 @@ fn nasa_trace_through_reference_policies() {
     for s in [fixed, oracle, reactive] {
         close(s.served + s.dropped + s.queued_at_end, s.arrived, 1e-6);
     }
+}
+
+/// A schedule holding the oracle's own decisions, one per tick, replays to the oracle's report,
+/// and a constant schedule to the fixed fleet's: the schedule adds nothing of its own.
+#[test]
+fn schedules_replay_the_oracle_and_the_fixed_fleet_exactly() {
+    let trace = trace(NASA);
+    let (cap, startup, interval) = (0.5, 120.0, 15.0);
+    let cfg = SimConfig::new(cap, startup).unwrap();
+    let oracle = Oracle::new(&trace, cap, startup, interval).unwrap();
+    let fixed = FixedFleet::for_peak(&trace, cap, interval).unwrap();
+    let ticks = (trace.len() as f64 * trace.step() / interval) as usize;
+    let plan: Vec<f64> = (0..ticks)
+        .map(|k| oracle.need_at(trace.start() + k as f64 * interval) as f64)
+        .collect();
+    let plan = Series::new(plan, trace.start(), interval).unwrap();
+    let flat = Series::new(vec![fixed.replicas() as f64], trace.start(), 60.0).unwrap();
+    let policies: Vec<Box<dyn SimPolicy>> = vec![
+        Box::new(oracle),
+        Box::new(Schedule::new("oracle-plan", &plan, interval).unwrap()),
+        Box::new(fixed),
+        Box::new(Schedule::new("flat", &flat, interval).unwrap()),
+    ];
+    let rep = simulate(&trace, policies, &cfg).unwrap();
+    let s: Vec<_> = rep.policies.iter().map(|p| &p.summary).collect();
+    assert_eq!(s[0], s[1]);
+    assert_eq!(s[2], s[3]);
+    assert_eq!(
+        rep.policies[0].series.ready_capacity,
+        rep.policies[1].series.ready_capacity
+    );
 }
 
 /// A sweep over target utilisation × startup delay: the front is non-dominated (checked

@@ -359,7 +359,7 @@ class Progress:
 
 def simulate(
     series: Series,
-    policies: dict[str, Union[HpaPolicy, PredictivePolicy, Autoscaler]],
+    policies: dict[str, Union[HpaPolicy, PredictivePolicy, Autoscaler, Series]],
     *,
     capacity_per_replica: float,
     startup_seconds: float = 120.0,
