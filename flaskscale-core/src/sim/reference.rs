@@ -267,9 +267,8 @@ impl Schedule {
     /// `u32::MAX`, naming its step.
     pub fn new(name: &str, plan: &Series, interval: f64) -> Result<Self> {
         check_pos("interval", interval)?;
-        if let Some((i, v)) = plan.values().iter().enumerate().find(|(_, v)| {
-            !v.is_nan() && !(**v >= 0.0 && v.fract() == 0.0 && **v <= u32::MAX as f64)
-        }) {
+        let whole = |v: f64| v.is_nan() || (v >= 0.0 && v.fract() == 0.0 && v <= u32::MAX as f64);
+        if let Some((i, v)) = plan.values().iter().enumerate().find(|(_, v)| !whole(**v)) {
             return Err(Error::data(format!(
                 "a schedule holds whole replica counts >= 0 (NaN = hold), got {v} at step {i}"
             )));
@@ -286,7 +285,7 @@ impl Schedule {
     /// The planned count at `now`, `None` where the current count is held.
     pub fn planned_at(&self, now: f64) -> Option<u32> {
         let k = ((now - self.start) / self.step).floor();
-        if !(k >= 0.0) {
+        if k.is_nan() || k < 0.0 {
             return None;
         }
         let k = (k as usize).min(self.replicas.len().checked_sub(1)?);
