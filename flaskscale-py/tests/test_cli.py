@@ -129,3 +129,39 @@ def test_progress_counts_and_cancels_from_another_thread() -> None:
     with pytest.raises(fs.InvalidParameterError):
         run_with_progress(lambda prog: fs.simulate(s, {}, capacity_per_replica=10.0, references=False,
                                                    progress=prog), "x", False)
+
+
+def test_simulate_a_policy_file_with_a_schedule(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """--policy FILE: an autoscaling/v2 HPA, a predictive policy and a planned schedule (a CSV
+    beside the file) replayed side by side; a constant plan of the fixed fleet's size costs
+    what the fixed fleet costs; a bad entry is one clear error line."""
+    import json
+    from pathlib import Path
+
+    shop = Path(__file__).resolve().parents[2] / "datasets" / "shop-2w" / "shop_2w_per_minute.csv"
+    # two minutes of plan from the trace's start; the last count stays after the plan's end
+    t0, t1 = (line.split(",")[0] for line in shop.read_text().splitlines()[1:3])
+    (tmp_path / "plan.csv").write_text(f"timestamp,value\n{t0},20\n{t1},20\n")
+    spec = {
+        "hpa60": {"hpa": {"minReplicas": 1, "maxReplicas": 100,
+                          "target": {"type": "AverageValue", "averageValue": 3}}},
+        "pred": {"predictive": {"startup_seconds": 120, "quantile": 0.9}},
+        "plan": {"schedule": "plan.csv"},
+    }
+    pfile = tmp_path / "policies.json"
+    pfile.write_text(json.dumps(spec))
+    out_json = tmp_path / "r.json"
+    assert main(["simulate", str(shop), "--policy", str(pfile), "--json", str(out_json),
+                 "--no-progress"]) == 0
+    report = json.loads(out_json.read_text())
+    by_name = {p["name"]: p["summary"] for p in report["policies"]}
+    assert list(by_name) == ["hpa60", "pred", "plan", "oracle", "fixed-fleet"]
+    fleet = by_name["fixed-fleet"]["peak_replicas"]
+    assert fleet == 20  # capacity = peak / 20
+    assert by_name["plan"]["replica_hours"] == pytest.approx(by_name["fixed-fleet"]["replica_hours"])
+    assert by_name["plan"]["violation_minutes"] == 0.0
+    capsys.readouterr()
+    pfile.write_text(json.dumps({"x": {"cron": "* * * * *"}}))
+    assert main(["simulate", str(shop), "--policy", str(pfile), "--no-progress"]) != 0
+    err = capsys.readouterr().err
+    assert "'hpa', 'predictive' or 'schedule'" in err and len(err.strip().splitlines()) == 1

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import re
 import sys
 import threading
@@ -251,20 +252,30 @@ def _sim_setup(args: argparse.Namespace) -> tuple:
 def _policies(args: argparse.Namespace, capacity: float, startup: float, interval: float,
               quantile: float, utilization: float) -> dict:
     """The HPA at the given target utilisation and the predictive policy, or the policies of a
-    JSON file: {"name": {"hpa": {autoscaling/v2 config}} | {"predictive": {kwargs}}}."""
+    JSON file: {"name": {"hpa": {autoscaling/v2 config}} | {"predictive": {kwargs}} |
+    {"schedule": "plan.csv"}}, a schedule being a CSV of planned replica counts per step
+    (``timestamp,value``; a relative path is taken from the JSON file's folder)."""
     if args.policy:
         with open(args.policy) as fh:
             spec = json.load(fh)
-        out = {}
+        if not isinstance(spec, dict):
+            raise FlaskscaleError(f"{args.policy}: expected a JSON object of named policies")
+        out: Dict[str, Any] = {}
         for name, body in spec.items():
+            if not isinstance(body, dict):
+                raise FlaskscaleError(f"policy {name!r}: expected an object")
             if "hpa" in body:
                 out[name] = _fs.HpaPolicy.from_config(body["hpa"])
             elif "predictive" in body:
                 kw = dict(body["predictive"])
                 cap = kw.pop("capacity_per_replica", capacity)
                 out[name] = _fs.PredictivePolicy(cap, **kw)
+            elif "schedule" in body:
+                plan = os.path.join(os.path.dirname(os.path.abspath(args.policy)), body["schedule"])
+                out[name] = _fs.Series.from_csv(plan)
             else:
-                raise FlaskscaleError(f"policy {name!r}: expected an 'hpa' or 'predictive' entry")
+                raise FlaskscaleError(
+                    f"policy {name!r}: expected an 'hpa', 'predictive' or 'schedule' entry")
         return out
     max_r = args.max_replicas
     return {
@@ -433,7 +444,9 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _sim_arguments(sim)
-    sim.add_argument("--policy", help="JSON file of policies to compare instead of the defaults")
+    sim.add_argument("--policy", help="JSON file of policies to compare instead of the defaults: "
+                     "{\"name\": {\"hpa\": {...}} | {\"predictive\": {...}} | "
+                     "{\"schedule\": \"plan.csv\"}}")
     sim.add_argument("--target-utilization", type=float, default=0.7,
                      help="the HPA's target utilisation (default 0.7)")
     sim.add_argument("--quantile", type=float, default=0.9,
