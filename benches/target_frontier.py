@@ -53,6 +53,16 @@ def predictive(cap: float, q: float, util: float, window: int) -> fs.PredictiveP
         hpa=fs.HpaPolicy(util * cap, max_replicas=MAX_R, downscale_stabilization_seconds=window))
 
 
+def hold_in_gaps(series: fs.Series, plan: np.ndarray) -> np.ndarray:
+    """NaN (hold the current count) at the ticks whose last complete step is missing, as the
+    simulator's policies do when their metric is missing: the plans get no cheaper gaps."""
+    values = np.asarray(series.values, dtype=float)
+    ticks = np.arange(len(plan)) * INTERVAL
+    last = np.floor(ticks / series.step).astype(int) - 1
+    missing = (last >= 0) & np.isnan(values[np.clip(last, 0, len(values) - 1)])
+    return np.where(missing, np.nan, plan)
+
+
 def level_plan(series: fs.Series, cap: float, minutes: int, factor: float) -> fs.Series:
     """Replicas per 15-second tick for `factor` x the peak, over [tick, tick + startup +
     interval), of the demand rate averaged over a centred window of `minutes`."""
@@ -73,7 +83,7 @@ def level_plan(series: fs.Series, cap: float, minutes: int, factor: float) -> fs
         idx = np.minimum(lo + off, len(rate) - 1)
         peak = np.where(lo + off < hi, np.maximum(peak, level[idx]), peak)
     plan = np.maximum(1.0, np.ceil(factor * peak / cap))
-    return fs.Series(plan, start=series.start, step=INTERVAL)
+    return fs.Series(hold_in_gaps(series, plan), start=series.start, step=INTERVAL)
 
 
 def trailing_plan(series: fs.Series, cap: float, minutes: int, factor: float) -> fs.Series:
@@ -91,7 +101,7 @@ def trailing_plan(series: fs.Series, cap: float, minutes: int, factor: float) ->
     ticks = int(len(rate) * series.step / INTERVAL)
     step_of_tick = np.floor(np.arange(ticks) * INTERVAL / series.step).astype(int)
     plan = np.maximum(1.0, np.ceil(factor * mean[step_of_tick] / cap))
-    return fs.Series(plan, start=series.start, step=INTERVAL)
+    return fs.Series(hold_in_gaps(series, plan), start=series.start, step=INTERVAL)
 
 
 def at_budget(series: fs.Series, cap: float, budget: float, make) -> tuple:

@@ -258,6 +258,20 @@ impl PartialEq for ForecastCache {
     }
 }
 
+/// The recent load of the floor at the grid index one past the newest step (see
+/// `Autoscaler::recent_load`). Not part of the state, like [`CleanCache`].
+#[derive(Debug, Clone, Default)]
+struct RecentCache {
+    end: Option<u64>,
+    load: Option<f64>,
+}
+
+impl PartialEq for RecentCache {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
 /// The autoscaler; see the [module docs](self).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Autoscaler {
@@ -280,6 +294,8 @@ pub struct Autoscaler {
     clean_cache: CleanCache,
     #[serde(skip)]
     forecast_cache: ForecastCache,
+    #[serde(skip)]
+    recent_cache: RecentCache,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -311,6 +327,7 @@ impl Autoscaler {
             n_fits: 0,
             clean_cache: CleanCache::default(),
             forecast_cache: ForecastCache::default(),
+            recent_cache: RecentCache::default(),
         })
     }
 
@@ -538,6 +555,31 @@ impl Autoscaler {
         }
     }
 
+    /// The load (per second) the policy's [`crate::policy::RecentFloor`] asks for: its
+    /// quantile of the known steps among the last `ceil(window / step)` (at least one), cached
+    /// until the next step completes. `None` without a floor or without a known step there.
+    fn recent_load(&mut self) -> Option<f64> {
+        let floor = self.config.policy.recent_floor?;
+        let end = self.first_index + self.history.len() as u64;
+        if self.recent_cache.end != Some(end) {
+            let step = self.config.step_seconds;
+            let k = ((floor.window_seconds / step).ceil() as usize)
+                .max(1)
+                .min(self.history.len());
+            let mut window: Vec<f64> = self
+                .history
+                .iter()
+                .skip(self.history.len() - k)
+                .map(|v| v / step)
+                .collect();
+            self.recent_cache = RecentCache {
+                end: Some(end),
+                load: crate::policy::recent_quantile(&mut window, floor.quantile),
+            };
+        }
+        self.recent_cache.load
+    }
+
     /// Decides the replica count at `now` with `current` replicas; see the [module docs](self).
     ///
     /// # Errors
@@ -553,6 +595,7 @@ impl Autoscaler {
             self.close_before(k);
         }
         let status = self.maybe_refit();
+        let recent = self.recent_load();
         let step = self.config.step_seconds;
         let load = self.history.back().map_or(f64::NAN, |v| v / step);
         let end = self
@@ -597,7 +640,8 @@ impl Autoscaler {
             )),
             (s, _, _) => s,
         };
-        self.policy.decide(now, current, load, input, status)
+        self.policy
+            .decide(now, current, load, input, recent, status)
     }
 
     /// The whole state as versioned JSON text.

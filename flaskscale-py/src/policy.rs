@@ -5,7 +5,7 @@ use crate::series::PySeries;
 use flaskscale_core::autoscaler::{Autoscaler, AutoscalerConfig, EmptySteps};
 use flaskscale_core::forecast::AutoForecaster;
 use flaskscale_core::policy::{
-    Combination, Decision, HpaBehavior, HpaConfig, HpaPolicy, Mode, PredictiveConfig,
+    Combination, Decision, HpaBehavior, HpaConfig, HpaPolicy, Mode, PredictiveConfig, RecentFloor,
 };
 use flaskscale_core::sim::{
     self, AutoscalerSim, FixedFleet, HpaSim, Oracle, Progress, Schedule, SimConfig, SimPolicy,
@@ -175,7 +175,10 @@ impl PyHpaPolicy {
 }
 
 /// The predictive policy's settings: provision for the forecast quantile at the peak of the
-/// startup + interval lead window, combined with the reactive HPA and its limits.
+/// startup + interval lead window, combined with the reactive HPA and its limits. With
+/// `floor_window_seconds`, never below `floor_factor` × the `floor_quantile` of the per-step
+/// load over that much recent history (1 = its peak): cover for per-minute noise that no
+/// forecast foresees.
 #[pyclass(name = "PredictivePolicy", module = "flaskscale", frozen)]
 #[derive(Clone)]
 pub struct PyPredictivePolicy {
@@ -187,7 +190,8 @@ impl PyPredictivePolicy {
     #[new]
     #[pyo3(signature = (capacity_per_replica, *, startup_seconds = 0.0, interval_seconds = 15.0,
                         quantile = 0.95, headroom = 0.0, min_replicas = 1, max_replicas = 100,
-                        combination = "max", mode = "full", hpa = None))]
+                        combination = "max", mode = "full", hpa = None,
+                        floor_window_seconds = None, floor_quantile = 1.0, floor_factor = 1.2))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -201,6 +205,9 @@ impl PyPredictivePolicy {
         combination: &str,
         mode: &str,
         hpa: Option<PyRef<'_, PyHpaPolicy>>,
+        floor_window_seconds: Option<f64>,
+        floor_quantile: f64,
+        floor_factor: f64,
     ) -> PyResult<Self> {
         let combination = match combination {
             "max" => Combination::Max,
@@ -233,6 +240,11 @@ impl PyPredictivePolicy {
         config.headroom = headroom;
         config.combination = combination;
         config.mode = mode;
+        config.recent_floor = floor_window_seconds.map(|window_seconds| RecentFloor {
+            window_seconds,
+            quantile: floor_quantile,
+            factor: floor_factor,
+        });
         if let Some(h) = hpa {
             config.hpa = h.inner.config().clone();
         }

@@ -9,7 +9,10 @@ pub use hpa::{
     HpaBehavior, HpaConfig, HpaPolicy, HpaScalingPolicy, HpaScalingRules, HpaState, MetricTarget,
     ScalingPolicyType, SelectPolicy,
 };
-pub use predictive::{Combination, ForecastInput, Mode, PredictiveConfig, PredictivePolicy};
+pub use predictive::{
+    recent_quantile, Combination, ForecastInput, Mode, PredictiveConfig, PredictivePolicy,
+    RecentFloor,
+};
 
 use serde::{Deserialize, Serialize};
 
@@ -42,6 +45,9 @@ pub enum Reason {
     ForecastPeak,
     /// The reactive (current load) value set the target; the forecast did not ask for more.
     Reactive,
+    /// The recent-load floor ([`RecentFloor`]) set the target above the forecast and the
+    /// reactive value.
+    RecentPeak,
     /// Too little history for the full model: a simpler one (or the reactive path) decided.
     WarmUp,
     /// Observations are missing or the model failed: the count is held or decided reactively.
@@ -66,6 +72,7 @@ impl Reason {
             Reason::MissingMetric => "MissingMetric",
             Reason::ForecastPeak => "ForecastPeak",
             Reason::Reactive => "Reactive",
+            Reason::RecentPeak => "RecentPeak",
             Reason::WarmUp => "WarmUp",
             Reason::FailSafe => "FailSafe",
             Reason::ForecastOnly => "ForecastOnly",
@@ -96,6 +103,12 @@ pub struct Explain {
     pub forecast_quantile: Option<f64>,
     /// Replicas the forecast asks for (before combination).
     pub predictive: Option<u32>,
+    /// The recent load the floor is computed from (its quantile over the window, per second).
+    #[serde(default)]
+    pub recent_load: Option<f64>,
+    /// Replicas the recent-load floor asks for (before combination).
+    #[serde(default)]
+    pub floor: Option<u32>,
     /// The model that produced the forecast.
     pub model: Option<String>,
     /// The target before stabilization and limits (reactive and predictive combined).

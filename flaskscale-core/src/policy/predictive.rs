@@ -45,6 +45,73 @@ fn default_interval() -> f64 {
     15.0
 }
 
+fn default_floor_quantile() -> f64 {
+    1.0
+}
+
+/// A floor under the target from the load of the last few minutes: at least `factor` × the
+/// `quantile` of the per-step load over the complete steps of the last `window_seconds`.
+///
+/// For per-step noise that no forecast foresees: on per-minute request counts, demand often
+/// jumps well above the level any model predicts for one or two minutes, and a replica started
+/// then comes too late. Holding capacity for (a multiple of) the recent peak covers those
+/// minutes more cheaply than a uniform headroom does, because it holds only where the load has
+/// recently been that high. With `quantile` = 1 it is the HPA's scale-down stabilization
+/// applied to the load itself, without the tolerance band.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecentFloor {
+    /// Seconds of history looked back over (> 0; at least one step is used).
+    pub window_seconds: f64,
+    /// Quantile of the per-step load over the window, in (0, 1] (default 1: the peak).
+    #[serde(default = "default_floor_quantile")]
+    pub quantile: f64,
+    /// Factor on that load (> 0): 1.2 provisions 20% above it.
+    pub factor: f64,
+}
+
+impl RecentFloor {
+    /// Checks every field.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] naming the field.
+    pub fn validate(&self) -> Result<()> {
+        if !(self.window_seconds.is_finite() && self.window_seconds > 0.0) {
+            return Err(Error::param(format!(
+                "recent_floor.window_seconds must be finite and > 0, got {}",
+                self.window_seconds
+            )));
+        }
+        if !(self.quantile > 0.0 && self.quantile <= 1.0) {
+            return Err(Error::param(format!(
+                "recent_floor.quantile must be in (0, 1], got {}",
+                self.quantile
+            )));
+        }
+        if !(self.factor.is_finite() && self.factor > 0.0) {
+            return Err(Error::param(format!(
+                "recent_floor.factor must be finite and > 0, got {}",
+                self.factor
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// The `q`-quantile (linear interpolation between order statistics, `q` in (0, 1]) of the known
+/// values of `values` (NaN = missing), or `None` when none is known. Sorts `values` in place
+/// after moving the missing ones out.
+pub fn recent_quantile(values: &mut Vec<f64>, q: f64) -> Option<f64> {
+    values.retain(|v| !v.is_nan());
+    if values.is_empty() {
+        return None;
+    }
+    values.sort_by(f64::total_cmp);
+    let pos = q.clamp(0.0, 1.0) * (values.len() - 1) as f64;
+    let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
+    Some(values[lo] + (values[hi] - values[lo]) * (pos - lo as f64))
+}
+
 /// Settings of a [`PredictivePolicy`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -66,6 +133,10 @@ pub struct PredictiveConfig {
     /// How the predictive and reactive values combine.
     #[serde(default)]
     pub combination: Combination,
+    /// A floor from the recent load (off by default): the target is at least this, whatever
+    /// the combination.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recent_floor: Option<RecentFloor>,
     /// What the policy may do with the count.
     #[serde(default)]
     pub mode: Mode,
@@ -86,6 +157,7 @@ impl PredictiveConfig {
             startup_seconds: 0.0,
             interval_seconds: default_interval(),
             combination: Combination::Max,
+            recent_floor: None,
             mode: Mode::Full,
             hpa: HpaConfig::new(capacity_per_replica, min_replicas, max_replicas),
         }
@@ -127,6 +199,9 @@ impl PredictiveConfig {
                 "interval_seconds must be finite and > 0, got {}",
                 self.interval_seconds
             )));
+        }
+        if let Some(f) = &self.recent_floor {
+            f.validate()?;
         }
         self.hpa.validate()
     }
@@ -206,8 +281,10 @@ impl PredictivePolicy {
     }
 
     /// One decision at `now` with `current` replicas, the observed `load` (requests/s; NaN =
-    /// missing) and, when a model is ready, its forecast. `status` overrides the reason of an
-    /// unlimited decision (the autoscaler's warm-up and fail-safe, with a note).
+    /// missing), when a model is ready its forecast, and the recent load the
+    /// [`RecentFloor`] asks for (its quantile over the window, requests/s; ignored without a
+    /// floor). `status` overrides the reason of an unlimited decision (the autoscaler's warm-up
+    /// and fail-safe, with a note).
     ///
     /// # Errors
     /// [`Error::InvalidData`] for a non-finite `now`, time going backwards, or a negative or
@@ -218,6 +295,7 @@ impl PredictivePolicy {
         current: u32,
         load: f64,
         forecast: Option<ForecastInput<'_>>,
+        recent: Option<f64>,
         status: Option<(Reason, String)>,
     ) -> Result<Decision> {
         self.hpa.check_time(now)?;
@@ -278,11 +356,22 @@ impl PredictivePolicy {
                 to_replicas(need.ceil())
             });
         explain.predictive = predictive;
+        let floor = match (self.config.recent_floor, recent) {
+            (Some(f), Some(r)) if r.is_finite() && r >= 0.0 => {
+                explain.recent_load = Some(r);
+                Some(to_replicas(
+                    (r * f.factor / self.config.capacity_per_replica).ceil(),
+                ))
+            }
+            _ => None,
+        };
+        explain.floor = floor;
         let combined = match (self.config.combination, predictive) {
             (Combination::Max, Some(p)) => p.max(reactive),
             (Combination::PredictiveOnly, Some(p)) => p,
             _ => reactive,
         };
+        let combined = floor.map_or(combined, |f| combined.max(f));
         let raw = match (self.config.mode, predictive) {
             (Mode::ScaleOutOnly, Some(p)) if p > current => combined.max(reactive),
             (Mode::ScaleOutOnly, _) => reactive,
@@ -293,10 +382,12 @@ impl PredictivePolicy {
         explain.after_stabilization = n.after_stabilization;
         explain.after_rate_limit = n.after_rate_limit;
         let forecast_led = predictive.is_some_and(|p| p > reactive && raw == p);
+        let floor_led = floor.is_some_and(|f| f > reactive && raw == f && !forecast_led);
         let reason = match n.reason {
             Reason::DesiredWithinRange => match status {
                 Some((r, _)) => r,
                 None if forecast_led => Reason::ForecastPeak,
+                None if floor_led => Reason::RecentPeak,
                 None if within && n.replicas == current => Reason::WithinTolerance,
                 None => Reason::Reactive,
             },

@@ -5,9 +5,9 @@
 use flaskscale_core::autoscaler::{Autoscaler, AutoscalerConfig, EmptySteps, ModelStage};
 use flaskscale_core::forecast::{Fitted, ModelSpec, SeasonalNaive};
 use flaskscale_core::policy::{
-    Combination, ForecastInput, HpaBehavior, HpaConfig, HpaPolicy, HpaScalingPolicy,
-    HpaScalingRules, MetricTarget, Mode, PredictiveConfig, PredictivePolicy, Reason,
-    ScalingPolicyType, SelectPolicy,
+    recent_quantile, Combination, ForecastInput, HpaBehavior, HpaConfig, HpaPolicy,
+    HpaScalingPolicy, HpaScalingRules, MetricTarget, Mode, PredictiveConfig, PredictivePolicy,
+    Reason, RecentFloor, ScalingPolicyType, SelectPolicy,
 };
 use flaskscale_core::Error;
 use proptest::prelude::*;
@@ -388,7 +388,7 @@ fn predictive_provisions_for_the_lead_window_peak() {
     };
     let (mean, q) = p.lead_peak(0.0, &input).unwrap();
     assert!((mean - 611.25 / 60.0).abs() < 1e-9 && (q - mean).abs() < 1e-9);
-    let d = p.decide(0.0, 1, 5.0, Some(input), None).unwrap();
+    let d = p.decide(0.0, 1, 5.0, Some(input), None, None).unwrap();
     // reactive: ceil(5/10) = 1 (ratio 0.5); predictive ceil(10.1875/10) = 2 → ForecastPeak
     assert_eq!((d.replicas, d.reason), (2, Reason::ForecastPeak));
     assert_eq!(
@@ -411,12 +411,12 @@ fn modes_and_combinations() {
     let mut cfg = PredictiveConfig::new(10.0, 1, 1000);
     cfg.mode = Mode::ForecastOnly;
     let mut p = PredictivePolicy::new(cfg.clone()).unwrap();
-    let d = p.decide(0.0, 1, 5.0, Some(input), None).unwrap();
+    let d = p.decide(0.0, 1, 5.0, Some(input), None, None).unwrap();
     assert_eq!((d.replicas, d.reason), (1, Reason::ForecastOnly));
     assert_eq!(d.explain.after_rate_limit, 2);
     // combination max never goes below the reactive value
     let mut p = PredictivePolicy::new(PredictiveConfig::new(10.0, 1, 1000)).unwrap();
-    let d = p.decide(0.0, 5, 500.0, Some(input), None).unwrap();
+    let d = p.decide(0.0, 5, 500.0, Some(input), None, None).unwrap();
     assert_eq!((d.replicas, d.reason), (10, Reason::ScaleUpLimit)); // reactive 50, legacy limit 10
                                                                     // predictive-only follows the forecast down (after the stabilization window)
     let mut cfg = PredictiveConfig::new(10.0, 1, 1000);
@@ -424,7 +424,9 @@ fn modes_and_combinations() {
     cfg.hpa.downscale_stabilization_seconds = 0;
     let mut p = PredictivePolicy::new(cfg.clone()).unwrap();
     assert_eq!(
-        p.decide(0.0, 8, 80.0, Some(input), None).unwrap().replicas,
+        p.decide(0.0, 8, 80.0, Some(input), None, None)
+            .unwrap()
+            .replicas,
         2
     );
     // scale-out-only: the forecast (2) is below the current 8, so only the reactive path
@@ -432,12 +434,14 @@ fn modes_and_combinations() {
     cfg.mode = Mode::ScaleOutOnly;
     let mut p = PredictivePolicy::new(cfg).unwrap();
     assert_eq!(
-        p.decide(0.0, 8, 80.0, Some(input), None).unwrap().replicas,
+        p.decide(0.0, 8, 80.0, Some(input), None, None)
+            .unwrap()
+            .replicas,
         8
     );
     // a missing observation holds the count
     let mut p = PredictivePolicy::new(PredictiveConfig::new(10.0, 1, 1000)).unwrap();
-    let d = p.decide(0.0, 8, f64::NAN, Some(input), None).unwrap();
+    let d = p.decide(0.0, 8, f64::NAN, Some(input), None, None).unwrap();
     assert_eq!((d.replicas, d.reason), (8, Reason::FailSafe));
 }
 
@@ -716,8 +720,133 @@ proptest! {
         let mut p = PredictivePolicy::new(cfg).unwrap();
         for (i, &load) in loads.iter().enumerate() {
             let input = ForecastInput { forecast: &fc, step_seconds: 60.0, start: 0.0, model: "m" };
-            let d = p.decide(15.0 * i as f64, current, load, Some(input), None).unwrap();
+            let d = p.decide(15.0 * i as f64, current, load, Some(input), None, None).unwrap();
             prop_assert_eq!(d.replicas, current);
         }
     }
+}
+
+// ------------------------------------------------------------------ recent-load floor
+
+#[test]
+fn recent_quantile_by_hand() {
+    // sorted known values 1 2 4 10; q = 0.5 → position 1.5 → 2 + (4 − 2)·0.5 = 3
+    let mut v = vec![4.0, f64::NAN, 1.0, 10.0, 2.0];
+    assert_eq!(recent_quantile(&mut v, 0.5), Some(3.0));
+    let mut v = vec![4.0, 1.0, 10.0, 2.0];
+    assert_eq!(recent_quantile(&mut v, 1.0), Some(10.0));
+    let mut v = vec![4.0, 1.0, 10.0, 2.0];
+    let q = recent_quantile(&mut v, 0.9).unwrap(); // position 2.7: 4 + (10 − 4)·0.7
+    assert!((q - 8.2).abs() < 1e-12, "{q}");
+    assert_eq!(recent_quantile(&mut vec![f64::NAN], 1.0), None);
+    assert_eq!(recent_quantile(&mut Vec::new(), 1.0), None);
+}
+
+#[test]
+fn floor_joins_every_combination_and_explains_itself() {
+    let floor = RecentFloor {
+        window_seconds: 600.0,
+        quantile: 1.0,
+        factor: 1.2,
+    };
+    for comb in [
+        Combination::Max,
+        Combination::PredictiveOnly,
+        Combination::ReactiveOnly,
+    ] {
+        let mut cfg = PredictiveConfig::new(10.0, 1, 1000);
+        cfg.combination = comb;
+        cfg.recent_floor = Some(floor);
+        let mut p = PredictivePolicy::new(cfg).unwrap();
+        // 4 replicas, load 20 req/s → reactive ceil(20/10) = 2; recent peak 45 req/s × 1.2 =
+        // 54 → 6 (within the scale-up limit of max(2·4, 4 + 4) = 8)
+        let d = p.decide(0.0, 4, 20.0, None, Some(45.0), None).unwrap();
+        assert_eq!((d.replicas, d.reason), (6, Reason::RecentPeak), "{comb:?}");
+        assert_eq!(
+            (d.explain.floor, d.explain.recent_load),
+            (Some(6), Some(45.0))
+        );
+        // below the reactive value the floor does not lead
+        let d = p.decide(15.0, 6, 80.0, None, Some(45.0), None).unwrap();
+        assert_eq!((d.replicas, d.reason), (8, Reason::Reactive), "{comb:?}");
+    }
+    // without a floor configured the recent load is ignored
+    let mut p = PredictivePolicy::new(PredictiveConfig::new(10.0, 1, 1000)).unwrap();
+    let d = p.decide(0.0, 2, 20.0, None, Some(45.0), None).unwrap();
+    assert_eq!((d.replicas, d.explain.floor), (2, None));
+    // bad settings name their field
+    for (bad, field) in [
+        (
+            RecentFloor {
+                window_seconds: 0.0,
+                ..floor
+            },
+            "window_seconds",
+        ),
+        (
+            RecentFloor {
+                quantile: 0.0,
+                ..floor
+            },
+            "quantile",
+        ),
+        (
+            RecentFloor {
+                quantile: 1.5,
+                ..floor
+            },
+            "quantile",
+        ),
+        (
+            RecentFloor {
+                factor: f64::NAN,
+                ..floor
+            },
+            "factor",
+        ),
+    ] {
+        let mut cfg = PredictiveConfig::new(10.0, 1, 1000);
+        cfg.recent_floor = Some(bad);
+        let e = PredictivePolicy::new(cfg).unwrap_err().to_string();
+        assert!(e.contains(field), "{e}");
+    }
+}
+
+#[test]
+fn autoscaler_floor_reads_the_recent_history() {
+    // steps of 60 s, a 3-minute window at its peak: after steps 100, 900, 300, 200 (per
+    // minute) the window holds 900, 300, 200 → 15 req/s × 1.5 = 22.5 → 3 replicas of 10
+    let mut policy = PredictiveConfig::new(10.0, 1, 100);
+    policy.recent_floor = Some(RecentFloor {
+        window_seconds: 180.0,
+        quantile: 1.0,
+        factor: 1.5,
+    });
+    policy.hpa.downscale_stabilization_seconds = 0;
+    let cfg = AutoscalerConfig::new(
+        60.0,
+        ModelSpec::SeasonalNaive(SeasonalNaive::new(1440)),
+        policy,
+    );
+    let mut a = Autoscaler::new(cfg).unwrap();
+    assert_eq!(a.recommend(0.0, 1).unwrap().explain.floor, None); // no history yet
+    for (i, v) in [100.0, 900.0, 300.0, 200.0].into_iter().enumerate() {
+        a.observe(60.0 * i as f64, v).unwrap();
+    }
+    let d = a.recommend(240.0, 1).unwrap();
+    assert_eq!(d.explain.recent_load, Some(15.0));
+    assert_eq!((d.explain.floor, d.replicas), (Some(3), 3));
+    // a missing step inside the window is skipped; the peak leaves the window
+    a.observe(240.0, f64::NAN).unwrap();
+    a.observe(300.0, 120.0).unwrap();
+    let d = a.recommend(360.0, 3).unwrap();
+    assert_eq!(d.explain.recent_load, Some(200.0 / 60.0)); // window: 200, NaN, 120
+    assert_eq!(d.explain.floor, Some(1));
+    // the floor survives a save and restore, decisions bit-identical
+    let mut b = Autoscaler::from_json(&a.to_json().unwrap()).unwrap();
+    let (x, y) = (
+        a.recommend(375.0, 2).unwrap(),
+        b.recommend(375.0, 2).unwrap(),
+    );
+    assert_eq!(x, y);
 }

@@ -299,6 +299,9 @@ class PredictivePolicy:
         combination: str = "max",
         mode: str = "full",
         hpa: Optional[HpaPolicy] = None,
+        floor_window_seconds: Optional[float] = None,
+        floor_quantile: float = 1.0,
+        floor_factor: float = 1.2,
     ) -> PredictivePolicy: ...
     def config(self) -> dict[str, Any]: ...
 
