@@ -165,3 +165,25 @@ def test_simulate_a_policy_file_with_a_schedule(tmp_path, capsys) -> None:  # ty
     assert main(["simulate", str(shop), "--policy", str(pfile), "--no-progress"]) != 0
     err = capsys.readouterr().err
     assert "'hpa', 'predictive' or 'schedule'" in err and len(err.strip().splitlines()) == 1
+
+
+def test_simulate_with_a_recent_load_floor(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """--floor gives the predictive policy a floor from the recent load: its target only rises,
+    so it has no more violation minutes and no fewer replica-hours than without it; a bad
+    factor is a one-line error."""
+    import json
+    from pathlib import Path
+
+    shop = Path(__file__).resolve().parents[2] / "datasets" / "shop-2w" / "shop_2w_per_minute.csv"
+    runs = {}
+    for name, extra in [("plain", []), ("floor", ["--floor", "30m", "--floor-factor", "1.3"])]:
+        out = tmp_path / f"{name}.json"
+        assert main(["simulate", str(shop), "--json", str(out), "--no-progress", *extra]) == 0
+        report = json.loads(out.read_text())
+        runs[name] = {p["name"]: p["summary"] for p in report["policies"]}["predictive"]
+    assert runs["floor"]["violation_minutes"] <= runs["plain"]["violation_minutes"]
+    assert runs["floor"]["replica_hours"] > runs["plain"]["replica_hours"]
+    capsys.readouterr()
+    assert main(["simulate", str(shop), "--floor", "30m", "--floor-factor", "0", "--no-progress"]) != 0
+    err = capsys.readouterr().err
+    assert "recent_floor.factor" in err and len(err.strip().splitlines()) == 1

@@ -82,6 +82,9 @@ def test_unknown_keyword_option():
         ({"capacity": 5, "recommendation_path": "/flaskscale/metrics"}, "both"),
         ({"capacity": 5, "exclude_paths": ["healthz"]}, "EXCLUDE_PATHS entries"),
         ({"capacity": 5, "enabled": "perhaps"}, "ENABLED must be true or false"),
+        ({"capacity": 5, "floor_seconds": 0}, "FLOOR_SECONDS must be > 0"),
+        ({"capacity": 5, "floor_quantile": 0}, "FLOOR_QUANTILE must be in"),
+        ({"capacity": 5, "floor_factor": -1}, "FLOOR_FACTOR must be > 0"),
     ],
 )
 def test_impossible_settings_are_config_errors(options, match):
@@ -120,6 +123,15 @@ def test_environment_variables_sit_between_options_and_config(monkeypatch):
     ext.init_app(app2)
     assert FlaskScale.state(app2).settings.capacity == 12.5
     ext.shutdown(app2)
+
+
+def test_recent_load_floor_settings_reach_the_policy(monkeypatch):
+    monkeypatch.setenv("FLASKSCALE_FLOOR_SECONDS", "1800")
+    s = Settings.resolve({}, {"capacity": 5, "floor_factor": 1.3}, environ=dict(os.environ))
+    floor = json.loads(s.autoscaler().to_json())["autoscaler"]["config"]["policy"]["recent_floor"]
+    assert floor == {"window_seconds": 1800.0, "quantile": 1.0, "factor": 1.3}
+    off = json.loads(Settings.resolve({}, {"capacity": 5}).autoscaler().to_json())
+    assert "recent_floor" not in off["autoscaler"]["config"]["policy"]
 
 
 def test_disabled_registers_nothing():

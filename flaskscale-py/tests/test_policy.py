@@ -182,3 +182,24 @@ def test_simulate_replays_a_planned_schedule() -> None:
     bad = fs.Series(np.array([1.0, 2.5]), start=s.start, step=60.0)
     with pytest.raises(fs.InvalidDataError, match="step 1"):
         fs.simulate(s, {"bad": bad}, capacity_per_replica=cap)
+
+
+def test_recent_load_floor_through_the_autoscaler() -> None:
+    """A 3-minute window at its peak with factor 1.5, worked by hand: after 100, 900, 300, 200
+    requests per minute the window holds 900, 300, 200 -> 15 req/s x 1.5 = 22.5 -> 3 replicas
+    of 10 req/s. Four minutes are too few for any model, so the reason is the warm-up; the
+    explanation shows the floor that set the count."""
+    policy = fs.PredictivePolicy(10.0, max_replicas=100, floor_window_seconds=180.0,
+                                 floor_quantile=1.0, floor_factor=1.5)
+    assert policy.config()["recent_floor"] == {"window_seconds": 180.0, "quantile": 1.0,
+                                               "factor": 1.5}
+    auto = fs.Autoscaler(policy, model=fs.SeasonalNaive(1440), step_seconds=60.0)
+    for i, v in enumerate([100.0, 900.0, 300.0, 200.0]):
+        auto.observe(60.0 * i, v)
+    d = auto.recommend(240.0, current_replicas=1)
+    e = d.explain()
+    assert (d.replicas, d.reason) == (3, "WarmUp")
+    assert e["recent_load"] == pytest.approx(15.0) and e["floor"] == 3
+    assert "recent_floor" not in fs.PredictivePolicy(10.0).config()
+    with pytest.raises(fs.InvalidParameterError, match="recent_floor.quantile"):
+        fs.PredictivePolicy(10.0, floor_window_seconds=60.0, floor_quantile=0.0)

@@ -27,6 +27,7 @@ _UNITS = {"s": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0, "d": 86400.0, "w": 6048
 _EPILOG = """examples:
   flaskscale simulate datasets/shop-2w/shop_2w_per_minute.csv --plot sim.png
   flaskscale simulate ../shared/traces/nasa-http-1995/nasa_http_1995_per_minute.csv --startup 2m --json out.json
+  flaskscale simulate ../shared/traces/nasa-http-1995/nasa_http_1995_per_minute.csv --floor 30m --floor-factor 1.2
   flaskscale sweep datasets/shop-2w/shop_2w_per_minute.csv --quantiles 0.8 0.9 0.95 --utilizations 0.7 0.8
   flaskscale forecast ../shared/traces/wikipedia-en-2016-01/wikipedia_en_pagecounts_2016-01_hourly.csv --horizon 1d
   flaskscale forecast access.log --step 5m --horizon 2h --model seasonal_naive --season 1d
@@ -249,6 +250,14 @@ def _sim_setup(args: argparse.Namespace) -> tuple:
     return series, capacity, startup, interval
 
 
+def _floor(args: argparse.Namespace) -> Dict[str, Any]:
+    """The predictive policy's recent-load floor keywords from --floor and friends."""
+    if not args.floor:
+        return {}
+    return {"floor_window_seconds": parse_duration(args.floor),
+            "floor_factor": args.floor_factor, "floor_quantile": args.floor_quantile}
+
+
 def _policies(args: argparse.Namespace, capacity: float, startup: float, interval: float,
               quantile: float, utilization: float) -> dict:
     """The HPA at the given target utilisation and the predictive policy, or the policies of a
@@ -287,6 +296,7 @@ def _policies(args: argparse.Namespace, capacity: float, startup: float, interva
             quantile=quantile,
             max_replicas=max_r,
             hpa=_fs.HpaPolicy(args.predictive_utilization * capacity, max_replicas=max_r),
+            **_floor(args),
         ),
     }
 
@@ -369,7 +379,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         q, u = point
         pol = _fs.PredictivePolicy(capacity, startup_seconds=startup, interval_seconds=interval,
                                    quantile=q, max_replicas=args.max_replicas,
-                                   hpa=_fs.HpaPolicy(u * capacity, max_replicas=args.max_replicas))
+                                   hpa=_fs.HpaPolicy(u * capacity, max_replicas=args.max_replicas),
+                                   **_floor(args))
         r = _fs.simulate(series, {"p": pol}, capacity_per_replica=capacity,
                          startup_seconds=startup, interval_seconds=interval,
                          max_replicas=args.max_replicas, references=False, progress=progress)
@@ -403,6 +414,14 @@ def _sim_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-replicas", type=int, default=100, help="quota (default 100)")
     p.add_argument("--predictive-utilization", type=float, default=0.8,
                    help="target utilisation of the predictive policy's reactive path (default 0.8)")
+    p.add_argument("--floor", metavar="WINDOW",
+                   help="give the predictive policy a floor from the recent load: at least "
+                        "--floor-factor x the --floor-quantile of the per-step load over this "
+                        "window (e.g. 30m; default: no floor)")
+    p.add_argument("--floor-factor", type=float, default=1.2,
+                   help="factor of the recent-load floor (default 1.2)")
+    p.add_argument("--floor-quantile", type=float, default=1.0,
+                   help="quantile of the recent load the floor holds (default 1: the peak)")
     bar = p.add_mutually_exclusive_group()
     bar.add_argument("--progress", dest="progress", action="store_true", default=None,
                      help="draw a progress bar on stderr (default: when stderr is a terminal "

@@ -137,6 +137,13 @@ def _quantile(name: str, v: Any) -> float:
     return x
 
 
+def _share(name: str, v: Any) -> float:
+    x = _number(name, v)
+    if not 0.0 < x <= 1.0:
+        raise ConfigError(f"{_PREFIX}{name} must be in (0, 1], got {v!r}")
+    return x
+
+
 @dataclass(frozen=True)
 class Settings:
     """The extension's settings, validated. Keyword names are the ``FLASKSCALE_*`` keys in
@@ -157,6 +164,13 @@ class Settings:
     )
     quantile: float = field(default=0.95, metadata={"doc": "forecast quantile provisioned for"})
     headroom: float = field(default=0.0, metadata={"doc": "extra capacity share, e.g. 0.1"})
+    floor_seconds: Optional[float] = field(
+        default=None, metadata={"doc": "window of the recent-load floor; None: no floor"}
+    )
+    floor_factor: float = field(default=1.2, metadata={"doc": "factor of the recent-load floor"})
+    floor_quantile: float = field(
+        default=1.0, metadata={"doc": "quantile of the recent load held (1: its peak)"}
+    )
     min_replicas: int = field(default=1, metadata={"doc": "lower bound of the replica count"})
     max_replicas: int = field(default=100, metadata={"doc": "upper bound of the replica count"})
     refit_every: int = field(default=60, metadata={"doc": "steps between refits"})
@@ -232,6 +246,10 @@ class Settings:
             "startup_seconds": _non_negative("STARTUP_SECONDS", self.startup_seconds),
             "quantile": _quantile("QUANTILE", self.quantile),
             "headroom": _non_negative("HEADROOM", self.headroom),
+            "floor_seconds": (None if self.floor_seconds in (None, "")
+                              else _positive("FLOOR_SECONDS", self.floor_seconds)),
+            "floor_factor": _positive("FLOOR_FACTOR", self.floor_factor),
+            "floor_quantile": _share("FLOOR_QUANTILE", self.floor_quantile),
             "min_replicas": _count("MIN_REPLICAS", self.min_replicas, 1),
             "max_replicas": _count("MAX_REPLICAS", self.max_replicas, 1),
             "refit_every": _count("REFIT_EVERY", self.refit_every, 1),
@@ -270,6 +288,9 @@ class Settings:
             headroom=self.headroom,
             min_replicas=self.min_replicas,
             max_replicas=self.max_replicas,
+            floor_window_seconds=self.floor_seconds,
+            floor_factor=self.floor_factor,
+            floor_quantile=self.floor_quantile,
         )
         return _fs.Autoscaler(
             policy,
