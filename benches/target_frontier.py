@@ -56,14 +56,21 @@ def predictive(cap: float, q: float, util: float, window: int) -> fs.PredictiveP
         hpa=fs.HpaPolicy(util * cap, max_replicas=MAX_R, downscale_stabilization_seconds=window))
 
 
-def hold_in_gaps(series: fs.Series, plan: np.ndarray) -> np.ndarray:
-    """NaN (hold the current count) at the ticks whose last complete step is missing, as the
+def tick_steps(series: fs.Series) -> np.ndarray:
+    """The trace step each 15-second tick of the replay falls in."""
+    ticks = int(len(series) * series.step / INTERVAL)
+    return np.floor(np.arange(ticks) * INTERVAL / series.step).astype(int)
+
+
+def to_plan(series: fs.Series, rate: np.ndarray, cap: float, factor: float) -> fs.Series:
+    """A schedule of replicas for `factor` x `rate` (requests/s per tick), at least one, and
+    NaN (hold the current count) at the ticks whose last complete step is missing, as the
     simulator's policies do when their metric is missing: the plans get no cheaper gaps."""
     values = np.asarray(series.values, dtype=float)
-    ticks = np.arange(len(plan)) * INTERVAL
-    last = np.floor(ticks / series.step).astype(int) - 1
+    last = tick_steps(series) - 1
     missing = (last >= 0) & np.isnan(values[np.clip(last, 0, len(values) - 1)])
-    return np.where(missing, np.nan, plan)
+    plan = np.where(missing, np.nan, np.maximum(1.0, np.ceil(factor * rate / cap)))
+    return fs.Series(plan, start=series.start, step=INTERVAL)
 
 
 def level_plan(series: fs.Series, cap: float, minutes: int, factor: float) -> fs.Series:
@@ -76,17 +83,15 @@ def level_plan(series: fs.Series, cap: float, minutes: int, factor: float) -> fs
     num = np.convolve(np.where(known, rate, 0.0), kernel, mode="same")
     den = np.convolve(known.astype(float), kernel, mode="same")
     level = np.where(den > 0, num / np.maximum(den, 1), 0.0)
-    ticks = int(len(rate) * series.step / INTERVAL)
-    t = np.arange(ticks) * INTERVAL
-    lo = np.floor(t / series.step).astype(int)
+    lo = tick_steps(series)
+    t = np.arange(len(lo)) * INTERVAL
     hi = np.minimum(np.ceil((t + STARTUP + INTERVAL) / series.step).astype(int), len(rate))
     # peak over [lo, hi): hi - lo is at most a few steps, so a short loop over offsets
-    peak = np.zeros(ticks)
+    peak = np.zeros(len(lo))
     for off in range(int((hi - lo).max())):
         idx = np.minimum(lo + off, len(rate) - 1)
         peak = np.where(lo + off < hi, np.maximum(peak, level[idx]), peak)
-    plan = np.maximum(1.0, np.ceil(factor * peak / cap))
-    return fs.Series(hold_in_gaps(series, plan), start=series.start, step=INTERVAL)
+    return to_plan(series, peak, cap, factor)
 
 
 def trailing_plan(series: fs.Series, cap: float, minutes: int, factor: float) -> fs.Series:
@@ -101,10 +106,7 @@ def trailing_plan(series: fs.Series, cap: float, minutes: int, factor: float) ->
     lo = np.maximum(0, j - w)
     count = den[j] - den[lo]
     mean = np.where(count > 0, (num[j] - num[lo]) / np.maximum(count, 1), 0.0)
-    ticks = int(len(rate) * series.step / INTERVAL)
-    step_of_tick = np.floor(np.arange(ticks) * INTERVAL / series.step).astype(int)
-    plan = np.maximum(1.0, np.ceil(factor * mean[step_of_tick] / cap))
-    return fs.Series(hold_in_gaps(series, plan), start=series.start, step=INTERVAL)
+    return to_plan(series, mean[tick_steps(series)], cap, factor)
 
 
 def at_budget(series: fs.Series, cap: float, budget: float, make) -> tuple:

@@ -7,7 +7,7 @@
 //! correlated), so the mean rule never claims more certainty than the members have; it does not
 //! add the members' disagreement, which the backtest-calibrated intervals elsewhere can do.
 
-use super::baseline::{FittedSeasonalNaive, SeasonalNaive};
+use super::baseline::{check_season, FittedSeasonalNaive, SeasonalNaive};
 use super::{check_update, prepare, FitInfo, Fitted, FittedModel, Forecaster, ModelSpec};
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
@@ -106,8 +106,8 @@ impl Forecaster for MultiSeasonalNaive {
         // gaps are filled once here, not once per member
         let longest = self.periods.iter().copied().max().unwrap_or(0);
         let (y, n_filled) = prepare(y, longest + 1, "a multi-seasonal naive model")?;
-        if let Some(&m) = self.periods.iter().find(|&&m| m < 2) {
-            return Err(Error::param(format!("season length must be >= 2, got {m}")));
+        for &m in &self.periods {
+            check_season(m, y.len())?;
         }
         let members: Vec<FittedSeasonalNaive> = self
             .periods
