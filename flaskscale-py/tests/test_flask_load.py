@@ -115,6 +115,30 @@ class Server:
         assert m, "no flaskscale_requests_total in the metrics"
         return int(m.group(1))
 
+    def settled_total(self, quiet: float = 1.0, timeout: float = 15.0) -> int:
+        """The pod's count once it has not moved for `quiet` seconds. A request wrk had sent when
+        its time ran out may still reach a worker after wrk returns; until it has, two reads can
+        rightly differ by it."""
+        deadline = time.time() + timeout
+        last, since = self.requests_total(), time.time()
+        while time.time() - since < quiet:
+            assert time.time() < deadline, f"the count kept moving for {timeout} s after the load"
+            time.sleep(0.1)
+            now = self.requests_total()
+            if now != last:
+                last, since = now, time.time()
+        return last
+
+    def recommendation_when(self, ok, timeout: float = 15.0) -> dict:
+        """The first /flaskscale/recommendation that satisfies `ok`, asked every 0.1 s; the last one
+        seen if none does within `timeout` (the caller's asserts then say what was wrong)."""
+        deadline = time.time() + timeout
+        while True:
+            rec = json.loads(self.get("/flaskscale/recommendation"))
+            if ok(rec) or time.time() > deadline:
+                return rec
+            time.sleep(0.1)
+
     def stop(self) -> None:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
@@ -171,11 +195,13 @@ def test_multi_worker_pod_publishes_the_count_of_all_workers(tools, tmp_path):
     try:
         before = srv.requests_total()
         made = wrk(srv.url, connections=16, seconds=3)
+        settled = srv.settled_total()
         # every worker answers for the whole pod: ask often enough to reach each of them
-        totals = {srv.requests_total() for _ in range(40)}
+        totals = {settled} | {srv.requests_total() for _ in range(40)}
         recs = [json.loads(srv.get("/flaskscale/recommendation")) for _ in range(20)]
-        time.sleep(2.5)  # at least two more steps close
-        later = json.loads(srv.get("/flaskscale/recommendation"))
+        # steps close every second: wait for two more than the load saw
+        seen = max(r.get("steps", 0) for r in recs)
+        later = srv.recommendation_when(lambda r: r.get("steps", 0) >= seen + 2 and not r["stale"])
     finally:
         srv.stop()
     assert made > 500
@@ -184,7 +210,7 @@ def test_multi_worker_pod_publishes_the_count_of_all_workers(tools, tmp_path):
     assert made <= delta <= made + 16
     assert all(r["workers"] == 4 for r in recs)
     # one worker runs the autoscaler; every worker serves its snapshot
-    assert later["steps"] >= 2 and not later["stale"]
+    assert later.get("steps", 0) >= seen + 2 and not later["stale"], later
     assert later["desired_replicas"] >= 1
     assert isinstance(later["forecast_rps"]["quantile"], float)
     # the leader saved its state when gunicorn stopped it
@@ -200,8 +226,7 @@ def test_corrupt_state_file_does_not_stop_the_app(tools, tmp_path):
                                           "FLASKSCALE_STEP_SECONDS": "0.5"})
     try:
         made = wrk(srv.url, connections=4, seconds=1)
-        time.sleep(1.2)
-        rec = json.loads(srv.get("/flaskscale/recommendation"))
+        rec = srv.recommendation_when(lambda r: r.get("steps", 0) >= 1)
     finally:
         srv.stop()
     assert made > 100
