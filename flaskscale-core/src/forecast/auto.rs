@@ -13,10 +13,15 @@
 //! part (the in-sample MAE of the seasonal naive forecast), so it is comparable across series.
 //!
 //! # Short histories
-//! A backtest with horizon `h`, `n_origins` origins and stride `h` spans `h·n_origins` steps and
-//! needs training data before its earliest origin: two full seasons (`2·m`) of the longest
-//! season length kept, or `max(h, 3)` values when no season is kept. A season length `m` is kept
-//! when `2·m + h·n_origins <= n`; longer ones are dropped (and said so in [`FittedAuto::why`]).
+//! A backtest with horizon `h`, `n_origins` origins and stride `s` spans `h + s·(n_origins − 1)`
+//! steps and needs training data before its earliest origin: two full seasons (`2·m`) of the
+//! longest season length kept, or `max(h, 3)` values when no season is kept. The stride is `h`
+//! (test windows side by side) unless the longest season that would otherwise be dropped fits
+//! with origins closer together: then it is the largest `s < h` that keeps that season, as long
+//! as `s` is at least [`MIN_STRIDE_SHARE`] of `h` (the test windows then overlap; a weekly
+//! season on three weeks of hourly data is worth more than independent test windows). A season
+//! length `m` is kept when `2·m + span <= n`; longer ones are dropped (and said so in
+//! [`FittedAuto::why`], which also gives a shortened stride).
 //! When even `max(h, 3) + h·n_origins` values are not there, no backtest runs: the model is
 //! [`SeasonalNaive`] with the longest given season `m` that has `2·m` values, else [`Naive`],
 //! and [`FittedAuto::why`] gives the reason.
@@ -55,6 +60,10 @@ use serde::{Deserialize, Serialize};
 /// A candidate joins a [`Select::CombineTopK`] combination only if its backtest loss is at most
 /// this many times the best candidate's.
 pub const COMBINE_WITHIN: f64 = 1.5;
+
+/// Backtest origins may move closer together than the horizon, down to this share of it, when
+/// that lets a longer season be kept on a short history (overlapping test windows).
+pub const MIN_STRIDE_SHARE: f64 = 0.25;
 
 /// Fewest backtest errors a calibration is fitted on; with fewer the sd is left as the model
 /// gives it.
@@ -418,6 +427,29 @@ impl AutoForecaster {
         Ok(())
     }
 
+    /// Steps between backtest origins for a history of `n` values: the horizon (test windows side
+    /// by side), unless that leaves too little training data for the longest season that could
+    /// be kept with origins closer together, down to [`MIN_STRIDE_SHARE`] of the horizon; see
+    /// the [module docs](self).
+    fn stride_for(&self, n: usize, seasons: &[usize]) -> usize {
+        let h = self.horizon;
+        let gaps = self.n_origins.saturating_sub(1);
+        let floor = ((h as f64 * MIN_STRIDE_SHARE).ceil() as usize).clamp(1, h);
+        let mut longest_first = seasons.to_vec();
+        longest_first.sort_unstable_by(|a, b| b.cmp(a));
+        for m in longest_first {
+            // the training part (2 seasons) and the first test window must fit
+            let Some(room) = n.checked_sub(m.saturating_mul(2).saturating_add(h)) else {
+                continue;
+            };
+            let s = room.checked_div(gaps).map_or(h, |s| s.min(h));
+            if s >= floor {
+                return s;
+            }
+        }
+        h
+    }
+
     fn backtest_config(&self, mase_period: usize) -> BacktestConfig {
         BacktestConfig {
             horizon: self.horizon,
@@ -482,8 +514,11 @@ impl Forecaster for AutoForecaster {
         self.validate()?;
         prepare(y, 2, "the auto forecaster (its naive fallback)")?;
         let n = y.len();
-        let span = self.horizon.saturating_mul(self.n_origins);
         let given = self.seasons_for(y);
+        let stride = self.stride_for(n, &given);
+        let span = self
+            .horizon
+            .saturating_add(self.n_origins.saturating_sub(1).saturating_mul(stride));
         let (kept, dropped): (Vec<usize>, Vec<usize>) = given
             .iter()
             .partition(|&&m| m.saturating_mul(2).saturating_add(span) <= n);
@@ -493,7 +528,10 @@ impl Forecaster for AutoForecaster {
             return self.fallback(y, &given, needed);
         }
         let mase_period = kept.first().copied().unwrap_or(1);
-        let cfg = self.backtest_config(mase_period);
+        let cfg = BacktestConfig {
+            stride: Some(stride),
+            ..self.backtest_config(mase_period)
+        };
         let candidates = match &self.candidates {
             Some(c) => c.clone(),
             None => default_candidates(&kept, n),
@@ -796,6 +834,12 @@ fn explain(
         cfg.n_origins,
         cfg.horizon
     );
+    if cfg.stride() < cfg.horizon {
+        s += &format!(
+            " (origins {} steps apart, so that the seasons fit)",
+            cfg.stride()
+        );
+    }
     // the runner-up: the best candidate not chosen
     match ranked.get(chosen.len()) {
         Some((i, l, _)) => {
@@ -1020,6 +1064,37 @@ mod tests {
 
     fn close(a: f64, b: f64, tol: f64) -> bool {
         (a - b).abs() <= tol
+    }
+
+    /// Worked by hand: horizon 24, 5 origins (4 gaps), so the stride may fall to 6.
+    #[test]
+    fn stride_shrinks_only_to_keep_a_longer_season() {
+        let a = AutoForecaster::default();
+        // room for everything side by side: 2·168 + 5·24 = 456
+        assert_eq!(a.stride_for(456, &[24, 168]), 24);
+        assert_eq!(a.stride_for(10_000, &[24, 168]), 24);
+        // 455: (455 − 336 − 24) / 4 = 23
+        assert_eq!(a.stride_for(455, &[24, 168]), 23);
+        // 400: 40 / 4 = 10; 384: 24 / 4 = 6, the floor
+        assert_eq!(a.stride_for(400, &[168, 24]), 10);
+        assert_eq!(a.stride_for(384, &[24, 168]), 6);
+        // 383: 23 / 4 = 5 < 6, so 168 is given up and 24 fits side by side
+        assert_eq!(a.stride_for(383, &[24, 168]), 24);
+        // no season, or none with even one test window: side by side
+        assert_eq!(a.stride_for(100, &[]), 24);
+        assert_eq!(a.stride_for(60, &[24]), 24);
+        // a single origin has no gap to shrink
+        let one = AutoForecaster {
+            n_origins: 1,
+            ..AutoForecaster::default()
+        };
+        assert_eq!(one.stride_for(360, &[168]), 24);
+        // horizon 1: the floor is 1 step
+        let h1 = AutoForecaster {
+            horizon: 1,
+            ..AutoForecaster::default()
+        };
+        assert_eq!(h1.stride_for(2 * 168 + 1 + 4, &[168]), 1);
     }
 
     /// The hand-worked backtest of `backtest::tests::hand_worked_naive_backtest` (naive model,

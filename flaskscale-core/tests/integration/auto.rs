@@ -339,9 +339,10 @@ fn short_history_falls_back_with_a_reason() {
         "{}",
         f.why()
     );
-    // a season too long for a backtest is dropped, the others are still backtested
+    // a season too long for a backtest is dropped, the others are still backtested: 360 values
+    // leave no room for 2·168 training values and 5 origins even 6 steps (a quarter of 24) apart
     let long: Vec<f64> = (0..400).map(|t| (t % 24) as f64 + 5.0).collect();
-    let f = auto(&[24, 168]).fit(&long).unwrap();
+    let f = auto(&[24, 168]).fit(&long[..360]).unwrap();
     assert!(!f.is_fallback());
     assert_eq!(
         names(&f),
@@ -359,6 +360,24 @@ fn short_history_falls_back_with_a_reason() {
         "{}",
         f.why()
     );
+    assert!(!f.why().contains("steps apart"), "{}", f.why());
+    // with 400 values it is kept by moving the origins closer: 400 − 2·168 − 24 = 40 steps for
+    // the 4 gaps between 5 origins, 10 apart (at least 6, a quarter of the horizon)
+    let f = auto(&[24, 168]).fit(&long).unwrap();
+    assert!(!f.is_fallback());
+    assert_eq!(f.scores().len(), 9, "{:?}", names(&f));
+    assert!(names(&f).contains(&"seasonal_naive(season_length=168)".to_string()));
+    assert!(
+        f.why()
+            .contains("(origins 10 steps apart, so that the seasons fit)"),
+        "{}",
+        f.why()
+    );
+    assert!(!f.why().contains("dropped"), "{}", f.why());
+    // the stride is the backtest's: every candidate scored 5 origins × 24 steps
+    for c in f.scores() {
+        assert_eq!(c.scores.as_ref().unwrap().n_scored, 120, "{}", c.name);
+    }
 }
 
 #[test]
