@@ -369,7 +369,9 @@ impl Autoscaler {
 
     fn index_of(&self, t: f64) -> Result<u64> {
         let step = self.config.step_seconds;
-        let origin = self.origin.unwrap_or((t / step).floor() * step);
+        let origin = self
+            .origin
+            .unwrap_or_else(|| crate::time::slot_start(t, step));
         let k = ((t - origin) / step).floor();
         if !(0.0..=9.0e15).contains(&k) {
             return Err(Error::data(format!(
@@ -408,7 +410,7 @@ impl Autoscaler {
         }
         if self.origin.is_none() {
             let step = self.config.step_seconds;
-            self.origin = Some((t / step).floor() * step);
+            self.origin = Some(crate::time::slot_start(t, step));
         }
         self.close_before(k);
         let (known, add) = if value.is_nan() {

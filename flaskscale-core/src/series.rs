@@ -489,7 +489,7 @@ impl Series {
                 )))
             }
             Some(s) => s,
-            None => (lo / step).floor() * step,
+            None => time::slot_start(lo, step),
         };
         let span = ((hi - start) / step).floor() + 1.0;
         check_span(span, "the events")?;

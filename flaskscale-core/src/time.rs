@@ -2,6 +2,27 @@
 //! seconds since the Unix epoch. Hand-written because ingestion is a hot path (access logs of
 //! millions of lines) and the formats are narrow.
 
+/// The start of the grid slot of width `step` that holds `t`: `⌊t/step⌋·step`, one step lower
+/// when rounding put that product above `t` (e.g. `t = 1490668223`, `step = 1.1`, where
+/// `t/step` is a whole number but its product with `step` rounds up). So `t − slot_start(t, step)`
+/// is never negative and every `t` lands in a slot at or after the grid's start. A step finer
+/// than the float spacing at `t` cannot move the start below `t`; then the start is `t` itself.
+///
+/// ```
+/// use flaskscale_core::time::slot_start;
+/// assert_eq!(slot_start(125.0, 60.0), 120.0);
+/// let t = 1_490_668_223.0;
+/// assert!(slot_start(t, 1.1) <= t && t - slot_start(t, 1.1) < 1.1);
+/// ```
+pub fn slot_start(t: f64, step: f64) -> f64 {
+    let s = (t / step).floor() * step;
+    if s > t {
+        (s - step).min(t)
+    } else {
+        s
+    }
+}
+
 /// Days since 1970-01-01 of a proleptic Gregorian date (the "days from civil" algorithm).
 pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };

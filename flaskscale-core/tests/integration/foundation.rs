@@ -3,7 +3,9 @@
 
 use crate::common::{close, trace, NASA, TWITTER, WIKIPEDIA};
 use flaskscale_core::access_log::{count_access_log, AccessLogOptions, OnMalformed};
+use flaskscale_core::autoscaler::{Autoscaler, AutoscalerConfig};
 use flaskscale_core::forecast::dist::normal_quantile;
+use flaskscale_core::policy::PredictiveConfig;
 use flaskscale_core::{
     metrics, Aggregation, CsvOptions, Drift, Error, Fitted, Forecaster, ModelSpec, Naive,
     SeasonalNaive, Series, SkippedRows,
@@ -252,6 +254,28 @@ fn access_log_with_nothing_countable_is_an_error() {
 
 const Z975: f64 = 1.959_963_984_540_054;
 
+/// Times on the grid whose slot start `⌊t/step⌋·step` rounds to just above them: one event is
+/// one step holding 1, starting at (or an ulp-sized rounding below) the event.
+#[test]
+fn events_exactly_on_a_fractional_grid_point() {
+    for (t, step) in [(1_490_668_223.0, 1.1), (1_023_383_418.4, 0.1), (1e9, 1e-9)] {
+        let s = Series::from_events(&[t], step, None).unwrap();
+        assert_eq!(s.values(), [1.0], "t = {t}, step = {step}");
+        assert!(
+            s.start() <= t && t - s.start() < step,
+            "t = {t}, step = {step}"
+        );
+        // an autoscaler on the same grid takes the first observation into its first step
+        let mut a = Autoscaler::new(AutoscalerConfig::new(
+            step,
+            ModelSpec::Naive(Naive),
+            PredictiveConfig::new(10.0, 1, 100),
+        ))
+        .unwrap();
+        a.observe(t, 5.0).unwrap();
+    }
+}
+
 #[test]
 fn naive_hand_worked() {
     // y = 1 3 2 5 4: residuals 2 -1 3 -1, Σe² = 15 over 4 → σ = √3.75
@@ -466,6 +490,20 @@ proptest! {
     fn events_are_all_counted(times in prop::collection::vec(0.0f64..1e6, 1..500)) {
         let s = Series::from_events(&times, 60.0, None).unwrap();
         prop_assert_eq!(s.stats().sum, times.len() as f64);
+    }
+
+    /// Epoch-sized times on fractional steps, where `⌊t/step⌋·step` can round above `t`.
+    #[test]
+    fn events_on_fractional_steps_start_at_or_before_the_first(
+        base in 1.0e9f64..1.7e9,
+        offsets in prop::collection::vec(0.0f64..1000.0, 1..20),
+        step in prop_oneof![Just(0.1), Just(1.1), Just(0.3), 0.001f64..10.0],
+    ) {
+        let times: Vec<f64> = offsets.iter().map(|o| base + o).collect();
+        let s = Series::from_events(&times, step, None).unwrap();
+        prop_assert_eq!(s.stats().sum, times.len() as f64);
+        let lo = times.iter().copied().fold(f64::INFINITY, f64::min);
+        prop_assert!(s.start() <= lo && lo - s.start() < step);
     }
 
     #[test]
