@@ -663,8 +663,9 @@ impl Autoscaler {
     ///
     /// # Errors
     /// [`Error::Parse`] for text that is not a saved autoscaler (corrupt, truncated, another
-    /// format) or a newer version than this build reads; [`Error::InvalidParameter`] if the
-    /// saved settings do not validate.
+    /// format), a newer version than this build reads, or a fitted model that fails
+    /// [`FittedModel::check_state`]; [`Error::InvalidParameter`] if the saved settings do not
+    /// validate.
     pub fn from_json(text: &str) -> Result<Self> {
         let v: serde_json::Value = serde_json::from_str(text).map_err(|e| Error::Parse {
             line: e.line(),
@@ -693,6 +694,9 @@ impl Autoscaler {
             )
         })?;
         saved.autoscaler.config.validate()?;
+        if let Some(f) = &saved.autoscaler.fitted {
+            f.check_state()?;
+        }
         Ok(saved.autoscaler)
     }
 

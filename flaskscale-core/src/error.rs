@@ -33,7 +33,7 @@ pub enum Error {
 
     /// Text input (CSV, access log, saved state) could not be parsed. `line` is 1-based; 0 when
     /// the problem is not tied to one line.
-    #[error("parse error at line {line}: {message}")]
+    #[error("{}", parse_message(*.line, .message))]
     Parse {
         /// 1-based line number, 0 when not tied to a line.
         line: usize,
@@ -75,5 +75,14 @@ impl Error {
     }
     pub(crate) fn io(path: &std::path::Path, err: &std::io::Error) -> Self {
         Error::Io(format!("{}: {err}", path.display()))
+    }
+}
+
+/// "parse error at line N: …", or without the line when it is 0 (not tied to one line).
+fn parse_message(line: usize, message: &str) -> String {
+    if line == 0 {
+        format!("parse error: {message}")
+    } else {
+        format!("parse error at line {line}: {message}")
     }
 }

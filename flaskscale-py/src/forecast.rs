@@ -79,15 +79,7 @@ impl PyFitted {
     /// Restores a fitted model saved by `to_json`.
     #[staticmethod]
     fn from_json(py: Python<'_>, text: &str) -> PyResult<Self> {
-        let inner = serde_json::from_str(text).map_err(|e| {
-            to_py(
-                py,
-                Error::Parse {
-                    line: e.line(),
-                    message: format!("not a saved flaskscale model: {e}"),
-                },
-            )
-        })?;
+        let inner = FittedModel::from_json(text).map_err(|e| to_py(py, e))?;
         Ok(PyFitted { inner })
     }
 

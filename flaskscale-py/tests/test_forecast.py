@@ -68,6 +68,28 @@ def test_update_matches_refit_and_json_round_trip() -> None:
         part.update([1.0, -5.0])
 
 
+def test_an_edited_fitted_state_is_refused_not_a_panic(tmp_path) -> None:
+    y = np.sin(np.arange(120) / 24 * 2 * np.pi) * 10 + 50
+    state = json.loads(fs.SeasonalNaive(24).fit(y).to_json())
+    for field, value in [("m", 0), ("pos", 10**9), ("season", [])]:
+        edited = dict(state, **{field: value})
+        with pytest.raises(fs.ParseError, match="seasonal_naive model does not match its format"):
+            fs.FittedModel.from_json(json.dumps(edited))
+    # the same check guards a restored autoscaler
+    auto = fs.Autoscaler(fs.PredictivePolicy(10.0), model=fs.SeasonalNaive(24), step_seconds=60)
+    for i, v in enumerate(y):
+        auto.observe(i * 60.0, float(v))
+    auto.recommend(120 * 60.0, current_replicas=2)
+    path = tmp_path / "state.json"
+    auto.save(str(path))
+    saved = json.loads(path.read_text())
+    assert saved["autoscaler"]["fitted"]["model"] == "seasonal_naive"
+    saved["autoscaler"]["fitted"]["m"] = 0
+    path.write_text(json.dumps(saved))
+    with pytest.raises(fs.ParseError, match="does not match its format"):
+        fs.Autoscaler.load(str(path))
+
+
 def test_gaps_are_filled_and_reported() -> None:
     f = fs.Naive().fit([1.0, np.nan, np.nan, 4.0])
     info = f.fit_info()

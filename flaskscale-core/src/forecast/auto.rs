@@ -45,8 +45,8 @@
 
 use super::backtest::{normal_bounds, score, BacktestConfig, BacktestResult, OriginForecast};
 use super::{
-    backtest::backtest, check_horizon, check_update, dist, prepare, FitInfo, Fitted, FittedModel,
-    Forecast, Forecaster, ModelSpec,
+    backtest::backtest, check_horizon, check_update, dist, prepare, state_ensure, FitInfo, Fitted,
+    FittedModel, Forecast, Forecaster, ModelSpec, StateCheck,
 };
 use super::{
     Drift, FourierRegression, HoltWinters, LinearTrend, MultiSeasonalNaive, Naive, Seasonal,
@@ -999,6 +999,24 @@ impl FittedAuto {
     /// True when the history was too short for a backtest and a baseline was taken directly.
     pub fn is_fallback(&self) -> bool {
         self.fallback
+    }
+}
+
+impl FittedAuto {
+    /// See [`FittedModel::check_state`](super::FittedModel::check_state).
+    pub(crate) fn check_state(&self) -> StateCheck {
+        state_ensure(!self.members.is_empty(), || "no member".into())?;
+        state_ensure(self.members.len() == self.chosen.len(), || {
+            format!(
+                "{} fitted members for {} chosen models",
+                self.members.len(),
+                self.chosen.len()
+            )
+        })?;
+        state_ensure(self.sd_scale.is_finite() && self.sd_scale >= 0.0, || {
+            format!("sd scale {}", self.sd_scale)
+        })?;
+        self.members.iter().try_for_each(|m| m.state())
     }
 }
 

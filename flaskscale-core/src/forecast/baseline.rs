@@ -4,7 +4,10 @@
 //! deviation is σ̂·√h (naive), σ̂·√(⌊(h−1)/m⌋+1) (seasonal naive) and σ̂·√(h·(1+h/(T−1)))
 //! (drift, with T−1 the number of differences its slope is the mean of).
 
-use super::{check_update, lagged_sum_sq, prepare, FitInfo, Fitted, Forecaster};
+use super::{
+    check_ring, check_update, lagged_sum_sq, prepare, state_ensure, FitInfo, Fitted, Forecaster,
+    StateCheck,
+};
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
 
@@ -38,6 +41,13 @@ impl Forecaster for Naive {
         };
         f.info.sigma = (f.sum_sq / f.n_res as f64).sqrt();
         Ok(f)
+    }
+}
+
+impl FittedNaive {
+    /// See [`FittedModel::check_state`](super::FittedModel::check_state).
+    pub(crate) fn check_state(&self) -> StateCheck {
+        state_ensure(self.n_res >= 1, || "no residual behind the scale".into())
     }
 }
 
@@ -145,6 +155,14 @@ impl SeasonalNaive {
     }
 }
 
+impl FittedSeasonalNaive {
+    /// See [`FittedModel::check_state`](super::FittedModel::check_state).
+    pub(crate) fn check_state(&self) -> StateCheck {
+        check_ring("seasonal naive", self.m, self.season.len(), self.pos, 2)?;
+        state_ensure(self.n_res >= 1, || "no residual behind the scale".into())
+    }
+}
+
 impl Fitted for FittedSeasonalNaive {
     fn name(&self) -> &'static str {
         "seasonal_naive"
@@ -227,6 +245,15 @@ impl Forecaster for Drift {
         };
         f.refresh_sigma();
         Ok(f)
+    }
+}
+
+impl FittedDrift {
+    /// See [`FittedModel::check_state`](super::FittedModel::check_state).
+    pub(crate) fn check_state(&self) -> StateCheck {
+        state_ensure(self.n_d >= 2, || {
+            format!("{} differences, the drift needs 2", self.n_d)
+        })
     }
 }
 

@@ -8,7 +8,10 @@
 //! add the members' disagreement, which the backtest-calibrated intervals elsewhere can do.
 
 use super::baseline::{check_season, FittedSeasonalNaive, SeasonalNaive};
-use super::{check_update, prepare, FitInfo, Fitted, FittedModel, Forecaster, ModelSpec};
+use super::{
+    check_update, prepare, state_ensure, FitInfo, Fitted, FittedModel, Forecaster, ModelSpec,
+    StateCheck,
+};
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
 
@@ -134,6 +137,14 @@ fn combined_info<F: Fitted>(members: &[F], how: Combine) -> FitInfo {
     }
 }
 
+impl FittedMultiSeasonalNaive {
+    /// See [`FittedModel::check_state`](super::FittedModel::check_state).
+    pub(crate) fn check_state(&self) -> StateCheck {
+        state_ensure(!self.members.is_empty(), || "no member".into())?;
+        self.members.iter().try_for_each(|m| m.check_state())
+    }
+}
+
 impl Fitted for FittedMultiSeasonalNaive {
     fn name(&self) -> &'static str {
         "multi_seasonal_naive"
@@ -241,6 +252,14 @@ impl Forecaster for Ensemble {
             combine: self.combine,
             info,
         })
+    }
+}
+
+impl FittedEnsemble {
+    /// See [`FittedModel::check_state`](super::FittedModel::check_state).
+    pub(crate) fn check_state(&self) -> StateCheck {
+        state_ensure(!self.members.is_empty(), || "no member".into())?;
+        self.members.iter().try_for_each(|m| m.state())
     }
 }
 

@@ -53,7 +53,9 @@
 //! which stays admissible on positive data. [`HoltWintersParams::converged`] is then `false`.
 //! Forecasts are never NaN or infinite.
 
-use super::{check_update, prepare, FitInfo, Fitted, Forecaster};
+use super::{
+    check_ring, check_update, prepare, state_ensure, FitInfo, Fitted, Forecaster, StateCheck,
+};
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
 use std::str::FromStr;
@@ -1389,6 +1391,32 @@ impl FittedHoltWinters {
             let var = (sum2[h] / np - mean * mean).max(0.0) * np / (np - 1.0);
             sd[h] = var.sqrt();
         }
+    }
+}
+
+impl FittedHoltWinters {
+    /// See [`FittedModel::check_state`](super::FittedModel::check_state).
+    pub(crate) fn check_state(&self) -> StateCheck {
+        let min_m = if self.seasonal == Seasonal::None {
+            1
+        } else {
+            2
+        };
+        check_ring("Holt-Winters", self.m, self.season.len(), self.pos, min_m)?;
+        for (name, v) in [
+            ("alpha", self.alpha),
+            ("beta", self.beta),
+            ("gamma", self.gamma),
+            ("phi", self.phi),
+        ] {
+            state_ensure((0.0..=1.0).contains(&v), || {
+                format!("{name} = {v} outside [0, 1]")
+            })?;
+        }
+        state_ensure(self.scale.is_finite() && self.scale > 0.0, || {
+            format!("scale {}", self.scale)
+        })?;
+        state_ensure(self.n_res >= 1, || "no residual behind the scale".into())
     }
 }
 

@@ -31,7 +31,7 @@
 //! new values) and folds each new one-step residual into the residual scale; it does **not**
 //! re-estimate the coefficients: refit for that.
 
-use super::{check_update, prepare, FitInfo, Fitted, Forecaster};
+use super::{check_update, prepare, state_ensure, FitInfo, Fitted, Forecaster, StateCheck};
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
 use std::f64::consts::TAU;
@@ -388,6 +388,35 @@ impl FittedFourierRegression {
         }
         let s = self.info.sigma * (1.0 + 1.0 / self.n_fit as f64 + quad.max(0.0)).sqrt();
         (mu, s)
+    }
+}
+
+impl FittedFourierRegression {
+    /// See [`FittedModel::check_state`](super::FittedModel::check_state).
+    pub(crate) fn check_state(&self) -> StateCheck {
+        state_ensure(!self.periods.is_empty(), || "no period".into())?;
+        for &(p, k) in &self.periods {
+            state_ensure(p.is_finite() && p >= 2.0, || format!("period {p}"))?;
+            state_ensure((1..=MAX_HARMONICS).contains(&k), || {
+                format!("{k} harmonics for period {p}")
+            })?;
+        }
+        let cols = n_columns(&self.periods);
+        let want = [
+            ("coefficients", self.coef.len(), cols),
+            ("column means", self.xbar.len(), cols - 1),
+            (
+                "covariance entries",
+                self.cov.len(),
+                (cols - 1) * (cols - 1),
+            ),
+        ];
+        for (what, got, want) in want {
+            state_ensure(got == want, || {
+                format!("{got} {what} for a design of {cols} columns (want {want})")
+            })?;
+        }
+        Ok(())
     }
 }
 

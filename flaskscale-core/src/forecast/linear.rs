@@ -22,7 +22,7 @@
 //! time of the forecast step. The mean is not clamped at 0: a falling trend can forecast a
 //! negative load, which the scaling policy clamps.
 
-use super::{check_update, prepare, FitInfo, Fitted, Forecaster};
+use super::{check_update, prepare, state_ensure, FitInfo, Fitted, Forecaster, StateCheck};
 use crate::error::{Error, Result};
 use linfa::prelude::*;
 use linfa_linear::LinearRegression;
@@ -236,6 +236,23 @@ impl FittedLinearTrend {
             self.intercept = self.y0 + my - self.slope * mx;
             let sse = (syy - self.slope * sxy).max(0.0);
             self.info.sigma = (sse / (n - 2.0)).sqrt();
+        }
+    }
+}
+
+impl FittedLinearTrend {
+    /// See [`FittedModel::check_state`](super::FittedModel::check_state).
+    pub(crate) fn check_state(&self) -> StateCheck {
+        match self.window {
+            Some(w) => {
+                state_ensure(w >= 3, || format!("window {w} < 3"))?;
+                state_ensure(self.buf.len() <= w, || {
+                    format!("{} values kept for a window of {w}", self.buf.len())
+                })
+            }
+            None => state_ensure(self.buf.is_empty(), || {
+                "values kept without a window".into()
+            }),
         }
     }
 }

@@ -347,6 +347,29 @@ impl ModelSpec {
     }
 }
 
+/// A broken invariant of a fitted state, in words; see [`FittedModel::check_state`].
+pub(crate) type StateCheck = std::result::Result<(), String>;
+
+/// `Ok` when `ok`, else the words `what` gives.
+pub(crate) fn state_ensure(ok: bool, what: impl FnOnce() -> String) -> StateCheck {
+    if ok {
+        Ok(())
+    } else {
+        Err(what())
+    }
+}
+
+/// A season ring: `m >= min_m` values, the next position inside it.
+pub(crate) fn check_ring(name: &str, m: usize, len: usize, pos: usize, min_m: usize) -> StateCheck {
+    state_ensure(m >= min_m, || format!("{name} season length {m} < {min_m}"))?;
+    state_ensure(len == m, || {
+        format!("{name} holds {len} seasonal values for season length {m}")
+    })?;
+    state_ensure(pos < m, || {
+        format!("{name} season position {pos} outside 0..{m}")
+    })
+}
+
 macro_rules! delegate {
     ($self:ident, $m:ident => $e:expr) => {
         match $self {
@@ -361,6 +384,56 @@ macro_rules! delegate {
             FittedModel::HoltWinters($m) => $e,
         }
     };
+}
+
+impl FittedModel {
+    /// Checks a fitted state that did not come from fitting (a saved file, a restored
+    /// autoscaler): the shapes, positions and parameter ranges that fitting establishes and
+    /// forecasting relies on — a season ring as long as its season, coefficient vectors as
+    /// long as the design, smoothing parameters in [0, 1], members present. A state that fails
+    /// is refused as a whole, so a corrupted or edited file cannot panic or forecast garbage
+    /// later. Values themselves are not judged: a fitted state may hold very large numbers.
+    ///
+    /// # Errors
+    /// [`Error::Parse`] naming the model and what is wrong.
+    pub fn check_state(&self) -> Result<()> {
+        self.state().map_err(|what| {
+            Error::parse(
+                0,
+                format!(
+                    "saved {} model does not match its format: {what}",
+                    self.name()
+                ),
+            )
+        })
+    }
+
+    pub(crate) fn state(&self) -> StateCheck {
+        delegate!(self, m => m.check_state())
+    }
+
+    /// Reads a fitted model from JSON (as `serde_json` writes it) and checks it with
+    /// [`FittedModel::check_state`].
+    ///
+    /// # Errors
+    /// [`Error::Parse`] for text that is not a fitted model or a state that fails the check.
+    ///
+    /// ```
+    /// use flaskscale_core::forecast::{Fitted, FittedModel, ModelSpec, SeasonalNaive};
+    /// let f = ModelSpec::SeasonalNaive(SeasonalNaive::new(3)).fit(&[1.0, 2.0, 3.0, 1.0]).unwrap();
+    /// let text = serde_json::to_string(&f).unwrap();
+    /// assert_eq!(FittedModel::from_json(&text).unwrap(), f);
+    /// let edited = text.replace("\"m\":3", "\"m\":0");
+    /// assert!(FittedModel::from_json(&edited).is_err());
+    /// ```
+    pub fn from_json(text: &str) -> Result<Self> {
+        let f: FittedModel = serde_json::from_str(text).map_err(|e| Error::Parse {
+            line: e.line(),
+            message: format!("not a fitted model: {e}"),
+        })?;
+        f.check_state()?;
+        Ok(f)
+    }
 }
 
 impl Fitted for FittedModel {

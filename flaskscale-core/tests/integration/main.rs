@@ -10,3 +10,4 @@ mod foundation;
 mod policy;
 mod seasonal;
 mod sim;
+mod state;
