@@ -178,7 +178,8 @@ impl PyHpaPolicy {
 /// startup + interval lead window, combined with the reactive HPA and its limits. With
 /// `floor_window_seconds`, never below `floor_factor` × the `floor_quantile` of the per-step
 /// load over that much recent history (1 = its peak): cover for per-minute noise that no
-/// forecast foresees.
+/// forecast foresees. The replica limits are `min_replicas`/`max_replicas` (default 1 and
+/// 100), or the `hpa` policy's when one is given; a limit given both ways must agree.
 #[pyclass(name = "PredictivePolicy", module = "flaskscale", frozen)]
 #[derive(Clone)]
 pub struct PyPredictivePolicy {
@@ -189,7 +190,7 @@ pub struct PyPredictivePolicy {
 impl PyPredictivePolicy {
     #[new]
     #[pyo3(signature = (capacity_per_replica, *, startup_seconds = 0.0, interval_seconds = 15.0,
-                        quantile = 0.95, headroom = 0.0, min_replicas = 1, max_replicas = 100,
+                        quantile = 0.95, headroom = 0.0, min_replicas = None, max_replicas = None,
                         combination = "max", mode = "full", hpa = None,
                         floor_window_seconds = None, floor_quantile = 1.0, floor_factor = 1.2))]
     #[allow(clippy::too_many_arguments)]
@@ -200,8 +201,8 @@ impl PyPredictivePolicy {
         interval_seconds: f64,
         quantile: f64,
         headroom: f64,
-        min_replicas: u32,
-        max_replicas: u32,
+        min_replicas: Option<u32>,
+        max_replicas: Option<u32>,
         combination: &str,
         mode: &str,
         hpa: Option<PyRef<'_, PyHpaPolicy>>,
@@ -233,7 +234,11 @@ impl PyPredictivePolicy {
                 ))
             }
         };
-        let mut config = PredictiveConfig::new(capacity_per_replica, min_replicas, max_replicas);
+        let mut config = PredictiveConfig::new(
+            capacity_per_replica,
+            min_replicas.unwrap_or(1),
+            max_replicas.unwrap_or(100),
+        );
         config.startup_seconds = startup_seconds;
         config.interval_seconds = interval_seconds;
         config.quantile = quantile;
@@ -246,7 +251,23 @@ impl PyPredictivePolicy {
             factor: floor_factor,
         });
         if let Some(h) = hpa {
-            config.hpa = h.inner.config().clone();
+            let hc = h.inner.config();
+            // the replica limits live in the HPA settings: one given here must agree with them
+            for (name, given, theirs) in [
+                ("min_replicas", min_replicas, hc.min_replicas),
+                ("max_replicas", max_replicas, hc.max_replicas),
+            ] {
+                if let Some(v) = given.filter(|&v| v != theirs) {
+                    return Err(param_err(
+                        py,
+                        format!(
+                            "{name}={v} disagrees with the hpa policy's {name}={theirs}: \
+                             give the limits in one place"
+                        ),
+                    ));
+                }
+            }
+            config.hpa = hc.clone();
         }
         config.validate().map_err(|e| to_py(py, e))?;
         Ok(PyPredictivePolicy { config })

@@ -68,6 +68,27 @@ def test_impossible_settings_raise(call) -> None:  # type: ignore[no-untyped-def
         call()
 
 
+def test_replica_limits_come_from_one_place() -> None:
+    # the hpa policy's limits are the predictive policy's when none are given here
+    p = fs.PredictivePolicy(1.0, hpa=fs.HpaPolicy(1.0, min_replicas=3, max_replicas=500))
+    assert (p.config()["hpa"]["minReplicas"], p.config()["hpa"]["maxReplicas"]) == (3, 500)
+    # the same limits given both ways agree; without an hpa policy they are taken as given
+    fs.PredictivePolicy(1.0, max_replicas=500, hpa=fs.HpaPolicy(1.0, max_replicas=500))
+    p = fs.PredictivePolicy(1.0, min_replicas=2, max_replicas=7)
+    assert (p.config()["hpa"]["minReplicas"], p.config()["hpa"]["maxReplicas"]) == (2, 7)
+    # a limit that disagrees with the hpa policy's was silently dropped before: now an error
+    with pytest.raises(fs.InvalidParameterError, match="max_replicas=500 disagrees"):
+        fs.PredictivePolicy(1.0, max_replicas=500, hpa=fs.HpaPolicy(1.0))
+    with pytest.raises(fs.InvalidParameterError, match="min_replicas=3 disagrees"):
+        fs.PredictivePolicy(1.0, min_replicas=3, hpa=fs.HpaPolicy(1.0))
+    # the limit reaches the decision: 18000 req/s at 1 per replica is capped at 500 (was 100)
+    p = fs.PredictivePolicy(1.0, hpa=fs.HpaPolicy(1.0, max_replicas=500))
+    a = fs.Autoscaler(p, model=fs.Naive(), step_seconds=60)
+    for i in range(10):
+        a.observe(i * 60.0, 18000.0 * 60)
+    assert a.recommend(600.0, current_replicas=400).replicas == 500
+
+
 def test_hpa_bad_input() -> None:
     hpa = fs.HpaPolicy(10.0)
     hpa.recommend(now=100.0, current_replicas=2, load=10.0)
