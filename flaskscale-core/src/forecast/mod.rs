@@ -193,10 +193,20 @@ pub(crate) fn normal_bounds(mean: &[f64], sd: &[f64], level: f64) -> (Vec<f64>, 
     )
 }
 
-/// Checks a forecast horizon.
+/// The longest forecast, in steps: a million (two years of minutes, eleven days of seconds).
+/// Longer ones are refused rather than attempted: each step of a forecast holds a mean, an sd
+/// and two bounds per level, and a horizon of a billion would exhaust memory.
+pub const MAX_HORIZON: usize = 1_000_000;
+
+/// Checks a forecast horizon: 1 to [`MAX_HORIZON`] steps.
 pub(crate) fn check_horizon(horizon: usize) -> Result<()> {
     if horizon == 0 {
         return Err(Error::param("horizon must be >= 1, got 0"));
+    }
+    if horizon > MAX_HORIZON {
+        return Err(Error::param(format!(
+            "horizon must be at most {MAX_HORIZON} steps, got {horizon}"
+        )));
     }
     Ok(())
 }

@@ -547,3 +547,18 @@ fn absurd_spans_are_errors_not_allocations() {
         Err(Error::InvalidData(_))
     ));
 }
+
+/// A horizon past the cap is refused before any memory is taken; the cap itself forecasts.
+#[test]
+fn horizons_are_capped() {
+    use flaskscale_core::forecast::MAX_HORIZON;
+    let f = ModelSpec::Naive(Naive).fit(&[1.0, 2.0, 4.0]).unwrap();
+    assert_eq!(f.predict(MAX_HORIZON, &[]).unwrap().mean.len(), MAX_HORIZON);
+    for h in [MAX_HORIZON + 1, 1_000_000_000, usize::MAX] {
+        let e = f.predict(h, &[0.8]).unwrap_err();
+        assert!(
+            matches!(&e, Error::InvalidParameter(m) if m.contains("at most 1000000 steps")),
+            "{e}"
+        );
+    }
+}
