@@ -185,8 +185,10 @@ pub(crate) fn predict_normal<F: Fitted + ?Sized>(
 }
 
 /// `mean ∓ Φ⁻¹((1 + level)/2)·sd` per step: the lower and upper bounds of a normal interval.
+/// `z` comes from the tail, `−Φ⁻¹((1 − level)/2)`: for a level within an ulp of 1, `(1 +
+/// level)/2` rounds to 1 and would give an infinite band.
 pub(crate) fn normal_bounds(mean: &[f64], sd: &[f64], level: f64) -> (Vec<f64>, Vec<f64>) {
-    let z = dist::normal_quantile(0.5 + level / 2.0);
+    let z = -dist::normal_quantile((1.0 - level) / 2.0);
     (
         mean.iter().zip(sd).map(|(m, s)| m - z * s).collect(),
         mean.iter().zip(sd).map(|(m, s)| m + z * s).collect(),

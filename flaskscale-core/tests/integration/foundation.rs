@@ -562,3 +562,21 @@ fn horizons_are_capped() {
         );
     }
 }
+
+/// Levels next to 1 give wide but finite bands: z = Φ⁻¹(1 − 5.55e-17) ≈ 8.29 for level 1 − 1e-16
+/// (which is 1 − 2⁻⁵³ as a float), where (1 + level)/2 would round to 1 and z to infinity.
+#[test]
+fn a_level_next_to_one_has_a_finite_band() {
+    let f = ModelSpec::Naive(Naive).fit(&[1.0, 2.0, 4.0, 3.0]).unwrap();
+    let fc = f.predict(2, &[0.8, 1.0 - 1e-16]).unwrap();
+    let sigma = f.fit_info().sigma;
+    let z = (fc.intervals[1].upper[0] - fc.mean[0]) / sigma;
+    close(z, -normal_quantile((1.0 - (1.0 - 1e-16)) / 2.0), 1e-9);
+    assert!(z > 8.2 && z < 8.4, "{z}");
+    // the usual levels are unchanged: 80% is ±1.2816 σ
+    close(
+        (fc.intervals[0].upper[0] - fc.mean[0]) / sigma,
+        1.281_551_565_545,
+        1e-9,
+    );
+}
