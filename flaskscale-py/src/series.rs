@@ -144,7 +144,15 @@ impl PySeries {
         let np = py.import("numpy")?;
         let secs = np.getattr("divide")?.call1((ns, 1e9))?;
         let times = values(&secs)?;
-        let vals = values(&series.call_method1("to_numpy", ("float64",))?)?;
+        let vals = series.call_method1("to_numpy", ("float64",)).map_err(|e| {
+            to_py(
+                py,
+                flaskscale_core::Error::InvalidData(format!(
+                    "from_pandas needs numeric values: {e}"
+                )),
+            )
+        })?;
+        let vals = values(&vals)?;
         let options = CsvOptions {
             step: None,
             skipped_rows: self::skipped_rows(py, skipped_rows)?,
@@ -163,7 +171,15 @@ impl PySeries {
         kwargs.set_item("utc", true)?;
         let index = pd
             .getattr("to_datetime")?
-            .call((self.timestamps(py),), Some(&kwargs))?;
+            .call((self.timestamps(py),), Some(&kwargs))
+            .map_err(|e| {
+                to_py(
+                    py,
+                    flaskscale_core::Error::InvalidData(format!(
+                        "the series' times cannot be a pandas DatetimeIndex: {e}"
+                    )),
+                )
+            })?;
         let kwargs = PyDict::new(py);
         kwargs.set_item("index", index)?;
         kwargs.set_item("name", "value")?;

@@ -163,3 +163,8 @@ def test_pandas_round_trip() -> None:
     assert len(filled) == 5 and filled.missing == 1 and filled.values[3] == 4.0
     with pytest.raises(fs.InvalidDataError, match="DatetimeIndex"):
         fs.Series.from_pandas(pd.Series([1.0, 2.0]))
+    # values that are not numbers, and times pandas cannot index, are typed errors too
+    with pytest.raises(fs.InvalidDataError, match="numeric values"):
+        fs.Series.from_pandas(pd.Series(["a", "b"], index=idx[:2]))
+    with pytest.raises(fs.InvalidDataError, match="DatetimeIndex"):
+        fs.Series([1.0], start=1e300).to_pandas()
