@@ -87,6 +87,11 @@ pub struct CsvOptions {
 /// surely a wrong step or a stray timestamp, and would exhaust memory instead of failing.
 pub const MAX_STEPS: usize = 100_000_000;
 
+/// 0000-01-01T00:00:00Z in UTC seconds: the earliest time a series may hold.
+pub const FIRST_TIME: f64 = -62_167_219_200.0;
+/// 10000-01-01T00:00:00Z in UTC seconds: every step of a series ends by then.
+pub const END_TIME: f64 = 253_402_300_800.0;
+
 fn check_span(steps: f64, what: &str) -> Result<()> {
     if steps.is_nan() || steps >= MAX_STEPS as f64 {
         return Err(Error::data(format!(
@@ -119,8 +124,9 @@ impl Series {
     /// Builds a series from values on the grid `start + i·step`.
     ///
     /// # Errors
-    /// [`Error::InvalidParameter`] for a non-finite `start` or a `step` that is not finite and
-    /// positive; [`Error::InvalidData`] for an empty `values` or a negative or infinite value
+    /// [`Error::InvalidParameter`] for a non-finite `start`, a `step` that is not finite and
+    /// positive, or times outside the years 0000–9999 (the dates ISO 8601 writes with four
+    /// digits); [`Error::InvalidData`] for an empty `values` or a negative or infinite value
     /// (the message gives its index).
     ///
     /// ```
@@ -137,6 +143,13 @@ impl Series {
         }
         if values.is_empty() {
             return Err(Error::data("a series needs at least one value, got none"));
+        }
+        let end = start + values.len() as f64 * step;
+        if start < FIRST_TIME || end > END_TIME {
+            return Err(Error::param(format!(
+                "a series must lie between 0000-01-01 and 9999-12-31 (UTC seconds {FIRST_TIME} to \
+                 {END_TIME}), got {start} to {end}"
+            )));
         }
         for (i, &v) in values.iter().enumerate() {
             check_value(i, v)?;
@@ -432,13 +445,22 @@ impl Series {
         Self::from_csv_str_with(&text, options)
     }
 
-    /// Writes the series as `timestamp,value` CSV (ISO 8601 UTC timestamps, empty = missing),
-    /// the format [`Series::from_csv_str`] reads.
+    /// Writes the series as `timestamp,value` CSV (ISO 8601 UTC timestamps to the millisecond,
+    /// or Unix seconds in full when the start or step is not a whole millisecond; empty =
+    /// missing), the format [`Series::from_csv_str`] reads back.
     pub fn to_csv_string(&self) -> String {
         let mut out = String::with_capacity(32 * self.len() + 16);
         out.push_str("timestamp,value\n");
+        // ISO 8601 is written to the millisecond: finer grids are written as Unix seconds
+        let whole_ms = |t: f64| (t * 1000.0).fract() == 0.0;
+        let iso = whole_ms(self.start) && whole_ms(self.step);
         for (i, v) in self.values.iter().enumerate() {
-            out.push_str(&time::format_iso8601(self.time_at(i)));
+            let t = self.time_at(i);
+            if iso {
+                out.push_str(&time::format_iso8601(t));
+            } else {
+                out.push_str(&format!("{t}"));
+            }
             out.push(',');
             if !v.is_nan() {
                 out.push_str(&format!("{v}"));

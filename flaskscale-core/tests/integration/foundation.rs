@@ -580,3 +580,36 @@ fn a_level_next_to_one_has_a_finite_band() {
         1e-9,
     );
 }
+
+/// A grid finer than a millisecond is written as Unix seconds and reads back exactly; times
+/// outside the years 0000–9999 are refused when the series is made.
+#[test]
+fn csv_round_trip_of_fine_grids_and_the_date_range() {
+    for (start, step) in [
+        (1_700_000_000.0, 0.0001),
+        (1_700_000_000.00005, 1.0),
+        (0.5, 0.25),
+    ] {
+        let s = Series::new(vec![1.0, f64::NAN, 3.0, 4.0], start, step).unwrap();
+        let text = s.to_csv_string();
+        let back = Series::from_csv_str(&text).unwrap();
+        assert_eq!((back.start(), back.len()), (s.start(), 4), "{text}");
+        // the step is read from the times' differences; float seconds near 1.7e9 are spaced
+        // 2.4e-7 s apart, so a 0.1 ms step comes back to within a microsecond
+        close(back.step(), step, 1e-6);
+        assert!(back.values()[1].is_nan() && back.values()[3] == 4.0);
+    }
+    // whole milliseconds stay ISO 8601
+    let s = Series::new(vec![1.0, 2.0], 1_700_000_000.5, 0.25).unwrap();
+    assert!(s.to_csv_string().contains("2023-11-14T22:13:20.500Z"));
+    for start in [-1e12, 1e300, 253_402_300_799.0] {
+        let e = Series::new(vec![1.0, 2.0], start, 60.0).unwrap_err();
+        assert!(
+            matches!(&e, Error::InvalidParameter(m) if m.contains("between 0000-01-01 and 9999-12-31")),
+            "{e}"
+        );
+    }
+    // the ends of the range themselves
+    Series::new(vec![1.0], -62_167_219_200.0, 60.0).unwrap();
+    Series::new(vec![1.0], 253_402_300_740.0, 60.0).unwrap();
+}
