@@ -61,6 +61,7 @@ def test_hpa_from_manifest_behavior() -> None:
         lambda: fs.PredictivePolicy(10.0, quantile=1.5),
         lambda: fs.PredictivePolicy(10.0, mode="yolo"),
         lambda: fs.PredictivePolicy(10.0, combination="sum"),
+        lambda: fs.PredictivePolicy(10.0, startup_seconds=1e300),
     ],
 )
 def test_impossible_settings_raise(call) -> None:  # type: ignore[no-untyped-def]

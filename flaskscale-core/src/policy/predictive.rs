@@ -112,6 +112,10 @@ pub fn recent_quantile(values: &mut Vec<f64>, q: f64) -> Option<f64> {
     Some(values[lo] + (values[hi] - values[lo]) * (pos - lo as f64))
 }
 
+/// The longest lead a decision may look ahead (startup plus interval): a week. Longer leads
+/// are refused; they would ask every decision for a forecast of that many steps.
+pub const MAX_LEAD_SECONDS: f64 = 604_800.0;
+
 /// Settings of a [`PredictivePolicy`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -198,6 +202,13 @@ impl PredictiveConfig {
             return Err(Error::param(format!(
                 "interval_seconds must be finite and > 0, got {}",
                 self.interval_seconds
+            )));
+        }
+        if self.lead_seconds() > MAX_LEAD_SECONDS {
+            return Err(Error::param(format!(
+                "startup_seconds + interval_seconds must be at most {MAX_LEAD_SECONDS} (a week), \
+                 got {}",
+                self.lead_seconds()
             )));
         }
         if let Some(f) = &self.recent_floor {

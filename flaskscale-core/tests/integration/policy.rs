@@ -812,6 +812,22 @@ fn floor_joins_every_combination_and_explains_itself() {
     }
 }
 
+/// A lead past a week is refused; a week exactly is fine.
+#[test]
+fn the_lead_is_at_most_a_week() {
+    let mut cfg = PredictiveConfig::new(10.0, 1, 100);
+    cfg.startup_seconds = 604_800.0 - cfg.interval_seconds;
+    PredictivePolicy::new(cfg.clone()).unwrap();
+    for startup in [604_800.0, 1e300] {
+        cfg.startup_seconds = startup;
+        let e = PredictivePolicy::new(cfg.clone()).unwrap_err();
+        assert!(
+            matches!(&e, Error::InvalidParameter(m) if m.contains("at most 604800 (a week)")),
+            "{e}"
+        );
+    }
+}
+
 #[test]
 fn autoscaler_floor_reads_the_recent_history() {
     // steps of 60 s, a 3-minute window at its peak: after steps 100, 900, 300, 200 (per
