@@ -146,6 +146,10 @@ def test_simulate_a_policy_file_with_a_schedule(tmp_path, capsys) -> None:  # ty
         "hpa60": {"hpa": {"minReplicas": 1, "maxReplicas": 100,
                           "target": {"type": "AverageValue", "averageValue": 3}}},
         "pred": {"predictive": {"startup_seconds": 120, "quantile": 0.9}},
+        # the predictive policy's reactive side given as an autoscaling/v2 config
+        "pred60": {"predictive": {"startup_seconds": 120, "hpa": {
+            "minReplicas": 2, "maxReplicas": 100,
+            "target": {"type": "AverageValue", "averageValue": 2}}}},
         "plan": {"schedule": "plan.csv"},
     }
     pfile = tmp_path / "policies.json"
@@ -155,7 +159,9 @@ def test_simulate_a_policy_file_with_a_schedule(tmp_path, capsys) -> None:  # ty
                  "--no-progress"]) == 0
     report = json.loads(out_json.read_text())
     by_name = {p["name"]: p["summary"] for p in report["policies"]}
-    assert list(by_name) == ["hpa60", "pred", "plan", "oracle", "fixed-fleet"]
+    assert list(by_name) == ["hpa60", "pred", "pred60", "plan", "oracle", "fixed-fleet"]
+    # its HPA's minimum of 2 holds the fleet at 2 or more: more replica-hours than "pred"
+    assert by_name["pred60"]["replica_hours"] > by_name["pred"]["replica_hours"]
     fleet = by_name["fixed-fleet"]["peak_replicas"]
     assert fleet == 20  # capacity = peak / 20
     assert by_name["plan"]["replica_hours"] == pytest.approx(by_name["fixed-fleet"]["replica_hours"])
@@ -187,3 +193,159 @@ def test_simulate_with_a_recent_load_floor(tmp_path, capsys) -> None:  # type: i
     assert main(["simulate", str(shop), "--floor", "30m", "--floor-factor", "0", "--no-progress"]) != 0
     err = capsys.readouterr().err
     assert "recent_floor.factor" in err and len(err.strip().splitlines()) == 1
+
+
+# Bad option values and bad files: one line on stderr naming the problem, exit code 2.
+
+
+def _trace(path, values, step: float = 60.0) -> str:  # type: ignore[no-untyped-def]
+    """A timestamp,value CSV of ``values`` every ``step`` seconds from the epoch."""
+    rows = "".join(f"{i * step!r},{float(v)!r}\n" for i, v in enumerate(values))
+    path.write_text("timestamp,value\n" + rows)
+    return str(path)
+
+
+def _daily(tmp_path, n: int = 300) -> str:  # type: ignore[no-untyped-def]
+    import numpy as np
+
+    return _trace(tmp_path / "load.csv", list(500 + 100 * np.sin(np.arange(n) / 20.0)))
+
+
+def _fails(capsys, argv, *words: str) -> str:  # type: ignore[no-untyped-def]
+    """``main(argv)`` exits with 2 and one error line holding ``words``; returns the line."""
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    err = captured.err
+    assert "Traceback" not in err
+    assert err.startswith("flaskscale: error: ") and err.count("\n") == 1, err
+    for word in words:
+        assert word in err, err
+    return err
+
+
+@pytest.mark.parametrize(
+    "argv, words",
+    [
+        pytest.param(["forecast", "--horizon", "9" * 400], ["--horizon", "too large"], id="horizon-huge"),
+        pytest.param(["forecast", "--rows", "-1"], ["--rows", "-1"], id="rows-negative"),
+        pytest.param(["forecast", "--season", "1"], ["--season 1", "at least 2"], id="season-1"),
+        pytest.param(["forecast", "--season", "1.5"], ["--season 1.5", "whole number of steps"],
+                     id="season-fraction"),
+        pytest.param(["forecast", "--season", "90s"], ["--season 90s", "whole number of steps"],
+                     id="season-not-whole-steps"),
+        pytest.param(["forecast", "--season", "0"], ["--season 0", "at least 2"], id="season-0"),
+        pytest.param(["simulate", "--max-replicas", "-1"], ["--max-replicas", "-1"],
+                     id="max-replicas-negative"),
+        pytest.param(["simulate", "--max-replicas", "99999999999"], ["--max-replicas", "99999999999"],
+                     id="max-replicas-huge"),
+        pytest.param(["sweep", "--max-replicas", "-1"], ["--max-replicas"], id="sweep-max-replicas"),
+        pytest.param(["simulate", "--capacity", "0"], ["--capacity", "> 0"], id="capacity-0"),
+        pytest.param(["simulate", "--capacity", "-1"], ["--capacity", "> 0"], id="capacity-negative"),
+        pytest.param(["simulate", "--startup", "soon"], ["--startup", "bad duration"], id="startup-bad"),
+    ],
+)
+def test_bad_option_values_are_one_line_errors(tmp_path, capsys, argv, words) -> None:  # type: ignore[no-untyped-def]
+    _fails(capsys, [argv[0], _daily(tmp_path), *argv[1:]], *words)
+
+
+def test_seasons_that_remain_valid(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    csv = _daily(tmp_path, n=3000)
+    for season, shown in [("1d", "season 1440 steps"), ("2", "season 2 steps"), ("none", "season none")]:
+        assert main(["forecast", csv, "--horizon", "10", "--season", season, "--rows", "1"]) == 0
+        assert shown in capsys.readouterr().out
+    # no --season: a day, or no season when a day is no whole number of steps
+    assert main(["forecast", csv, "--horizon", "1", "--resample", "7m", "--rows", "1"]) == 0
+    assert "season none" in capsys.readouterr().out
+
+
+def test_zero_step_of_an_access_log_is_an_error(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    log = tmp_path / "access.log"
+    log.write_text("".join(f'1.2.3.4 - - [01/Jul/1995:00:0{i}:01 -0400] "GET / HTTP/1.0" 200 6245\n'
+                           for i in range(5)))
+    for command in ("forecast", "simulate"):
+        _fails(capsys, [command, str(log), "--step", "0"], "--step", "> 0")
+
+
+def test_a_step_too_small_for_the_horizon(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    tiny = tmp_path / "tiny.csv"
+    tiny.write_text("timestamp,value\n0,1\n1e-300,2\n")
+    _fails(capsys, ["forecast", str(tiny)], "--horizon 1d", "too many")
+
+
+def test_unsupported_picture_format_is_refused_up_front(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    pytest.importorskip("matplotlib")
+    csv = _daily(tmp_path)
+    for command in ("forecast", "simulate"):
+        out = tmp_path / f"{command}.xyz"
+        _fails(capsys, [command, csv, "--plot", str(out)], "--plot", "'.xyz'", ".png")
+        assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    "content, words",
+    [
+        pytest.param(b"{bad json", ["not a JSON file"], id="not-json"),
+        pytest.param(b"\xff\xfe{}", ["not a JSON file"], id="not-utf8"),
+        pytest.param(b'{"a": {"predictive": {"bogus": 1}}}', ["'a'", "'bogus'"], id="unknown-keyword"),
+        pytest.param(b'{"a": {"predictive": 5}}', ["'a'", "'predictive'"], id="predictive-number"),
+        pytest.param(b'{"a": {"predictive": {"capacity_per_replica": "x"}}}',
+                     ["'a'", "capacity_per_replica"], id="capacity-string"),
+        pytest.param(b'{"a": {"predictive": {"max_replicas": -1}}}', ["'a'", "max_replicas"],
+                     id="max-replicas-negative"),
+        pytest.param(b'{"a": {"predictive": {"hpa": {"maxReplicas": 5}}}}',
+                     ["'a'", "hpa config", "target"], id="predictive-hpa-without-target"),
+        pytest.param(b'{"a": {"schedule": 5}}', ["'a'", "'schedule'"], id="schedule-number"),
+        pytest.param(b'{"a": {"schedule": "missing.csv"}}', ["'a'", "missing.csv"],
+                     id="schedule-missing"),
+        pytest.param(b'{"a": {"hpa": 5}}', ["'a'", "hpa config"], id="hpa-number"),
+        pytest.param(b'{"ok": {"predictive": {}}, "a": {"predictive": {"quantile": 2}}}',
+                     ["'a'", "quantile"], id="quantile-out-of-range"),
+    ],
+)
+def test_policy_file_faults_name_the_file_and_entry(tmp_path, capsys, content, words) -> None:  # type: ignore[no-untyped-def]
+    pfile = tmp_path / "policies.json"
+    pfile.write_bytes(content)
+    _fails(capsys, ["simulate", _daily(tmp_path), "--policy", str(pfile), "--no-progress"],
+           "policies.json", *words)
+
+
+def test_figures_the_core_cannot_give_print_as_a_dash(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """Loads near the largest float overflow some sums: the report has None for them."""
+    csv = _trace(tmp_path / "huge.csv", [1e308, 1e308])
+    assert main(["simulate", csv, "--no-progress"]) == 0
+    table = capsys.readouterr().out.split("peak\n", 1)[1]
+    assert " - " in table and "None" not in table
+    assert main(["sweep", csv, "--quantiles", "0.9", "--utilizations", "0.8", "0.7"]) == 0
+    out = capsys.readouterr().out
+    assert " - " in out and "None" not in out and "*" in out
+
+
+@pytest.mark.parametrize(
+    "values, argv, reason",
+    [
+        # a day of season is longer than the 940 training points
+        pytest.param(list(range(1000)), ["--horizon", "1h"], "need 1441 points", id="short-trace"),
+        pytest.param([5.0] * 300, ["--horizon", "10", "--season", "none"], "the MASE scale is 0",
+                     id="constant-trace"),
+    ],
+)
+def test_forecast_is_printed_when_the_holdout_has_no_mase(tmp_path, capsys, values, argv, reason) -> None:  # type: ignore[no-untyped-def]
+    assert main(["forecast", _trace(tmp_path / "t.csv", values), *argv, "--rows", "3"]) == 0
+    out = capsys.readouterr().out
+    notes = [line for line in out.splitlines() if line.startswith("MASE not scored:")]
+    assert len(notes) == 1 and reason in notes[0]
+    assert "naive                  -" in out  # the other scores stay
+    assert "model: " in out and "lo 95%" in out
+    assert len(out.split("hi 95%\n", 1)[1].splitlines()) == 3
+
+
+def test_python_dash_m_runs_the_command(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import subprocess
+    import sys
+
+    run = subprocess.run([sys.executable, "-m", "flaskscale", "--help"], capture_output=True, text=True)
+    assert run.returncode == 0 and run.stdout.startswith("usage: flaskscale")
+    run = subprocess.run([sys.executable, "-m", "flaskscale", "simulate", _daily(tmp_path),
+                          "--max-replicas", "-1"], capture_output=True, text=True)
+    assert run.returncode == 2 and "Traceback" not in run.stderr
+    assert run.stderr.startswith("flaskscale: error: --max-replicas") and run.stderr.count("\n") == 1

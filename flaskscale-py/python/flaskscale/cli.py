@@ -8,6 +8,7 @@ with prediction bands. Errors are one line on stderr and a non-zero exit code.
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import math
 import os
@@ -23,6 +24,7 @@ from . import _flaskscale as _fs
 from .exceptions import FlaskscaleError
 
 _UNITS = {"s": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
+_MAX_REPLICAS = 2**32 - 1  # the core counts replicas in 32 bits
 
 _EPILOG = """examples:
   flaskscale simulate datasets/shop-2w/shop_2w_per_minute.csv --plot sim.png
@@ -43,33 +45,101 @@ def parse_duration(text: str, step: Optional[float] = None) -> float:
     (7200.0, 172800.0, 129600.0)
     """
     m = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([a-z]*)\s*", text)
+    shown = repr(text if len(text) <= 24 else text[:20] + "...")
     if not m or (m.group(2) and m.group(2) not in _UNITS):
         raise argparse.ArgumentTypeError(
-            f"bad duration {text!r}: use a number with s, m, h, d or w (e.g. 2h)"
+            f"bad duration {shown}: use a number with s, m, h, d or w (e.g. 2h)"
         )
     value = float(m.group(1))
     unit = m.group(2)
-    if unit:
-        return value * _UNITS[unit]
-    return value * step if step is not None else value
+    seconds = value * _UNITS[unit] if unit else value * step if step is not None else value
+    if not math.isfinite(seconds):
+        raise argparse.ArgumentTypeError(f"bad duration {shown}: too large")
+    return seconds
 
 
 def load_trace(path: str, step: Optional[float]) -> _fs.Series:
-    """A CSV (``timestamp,value``) or, for anything else, an access log counted per step."""
+    """A CSV (``timestamp,value``) or, for anything else, an access log counted per step
+    (``step`` seconds, 1 minute when None)."""
     with open(path, "rb") as fh:
         head = fh.read(64).lstrip(b"\xef\xbb\xbf").lower()
     if head.startswith(b"timestamp"):
         return _fs.Series.from_csv(path)
-    return _fs.Series.from_access_log(path, step=step or 60.0)
+    return _fs.Series.from_access_log(path, step=60.0 if step is None else step)
 
 
-def _steps(seconds: float, step: float, what: str) -> int:
+# The checks of option values: each raises a FlaskscaleError naming the option, which main()
+# prints as one line (exit code 2).
+
+
+def _duration(option: str, text: str, step: Optional[float] = None) -> float:
+    """:func:`parse_duration` of an option's value, its error naming the option."""
+    try:
+        return parse_duration(text, step)
+    except argparse.ArgumentTypeError as e:
+        raise FlaskscaleError(f"{option}: {e}") from None
+
+
+def _positive(option: str, value: float) -> float:
+    """A finite number > 0."""
+    if not (math.isfinite(value) and value > 0):
+        raise FlaskscaleError(f"{option} must be a finite number > 0, got {value:g}")
+    return value
+
+
+def _count(option: str, value: int, minimum: int, maximum: Optional[int] = None) -> int:
+    """A whole number from ``minimum`` to ``maximum`` (no upper bound when None)."""
+    if value < minimum or (maximum is not None and value > maximum):
+        bounds = f">= {minimum}" if maximum is None else f"from {minimum} to {maximum}"
+        raise FlaskscaleError(f"{option} must be a whole number {bounds}, got {value}")
+    return value
+
+
+def _steps(seconds: float, step: float, what: str, minimum: int = 1) -> int:
+    """``seconds`` as a whole number (at least ``minimum``) of ``step``-second steps; ``what``
+    names the length in the error."""
     n = seconds / step
-    if n < 1 or abs(n - round(n)) > 1e-9:
+    if n > sys.maxsize:
+        raise FlaskscaleError(f"{what} is {n:.3g} steps of {step:g} s: too many")
+    if n < minimum or abs(n - round(n)) > 1e-9:
         raise FlaskscaleError(
-            f"{what} of {seconds:g} s is not a whole number (>= 1) of {step:g} s steps"
+            f"{what} must be a whole number of steps, at least {minimum}: "
+            f"it is {seconds:g} s, {n:.6g} steps of {step:g} s"
         )
     return int(round(n))
+
+
+def _picture(option: str, path: Optional[str]) -> None:
+    """A picture file's ending names a format matplotlib writes (checked before any work; without
+    matplotlib, plotting itself says that it is missing). No ending means PNG."""
+    ending = os.path.splitext(path or "")[1]
+    if not ending:
+        return
+    try:
+        from matplotlib.backend_bases import FigureCanvasBase
+    except ImportError:
+        return
+    formats = FigureCanvasBase.get_supported_filetypes()
+    if ending[1:].lower() not in formats:
+        raise FlaskscaleError(
+            f"{option} {path}: matplotlib cannot write {ending!r} files; "
+            f"use one of {', '.join('.' + f for f in sorted(formats))}"
+        )
+
+
+def _season(args: argparse.Namespace, step: float) -> Optional[int]:
+    """The season in steps: ``--season`` (a duration or a count of steps, at least 2 and whole),
+    none for ``--season none``, and by default a day when that is a whole number (>= 2) of
+    steps."""
+    if args.season == "none":
+        return None
+    if args.season is None:
+        try:
+            return _steps(86400.0, step, "a day", minimum=2)
+        except FlaskscaleError:
+            return None
+    season_s = _duration("--season", args.season, step)
+    return _steps(season_s, step, f"the season (--season {args.season})", minimum=2)
 
 
 def _models(season: Optional[int]) -> Dict[str, Callable[[], object]]:
@@ -83,17 +153,24 @@ def _fmt_time(t: float) -> str:
     return time.strftime("%Y-%m-%d %H:%M", time.gmtime(t))
 
 
+def _step_option(args: argparse.Namespace) -> Optional[float]:
+    """--step, the step of access logs (None when not given)."""
+    if args.step is None:
+        return None
+    return _positive("--step", _duration("--step", args.step))
+
+
 def cmd_forecast(args: argparse.Namespace) -> int:
-    series = load_trace(args.trace, parse_duration(args.step) if args.step else None)
-    if args.resample:
-        series = series.resample(parse_duration(args.resample), how="sum")
+    _count("--rows", args.rows, minimum=0)
+    _picture("--plot", args.plot)
+    series = load_trace(args.trace, _step_option(args))
+    if args.resample is not None:
+        series = series.resample(_positive("--resample", _duration("--resample", args.resample)),
+                                 how="sum")
     step = series.step
-    horizon = _steps(parse_duration(args.horizon, step), step, "the horizon")
-    season = None
-    if args.season != "none":
-        season_s = parse_duration(args.season, step) if args.season else 86400.0
-        if season_s >= 2 * step and abs(season_s / step - round(season_s / step)) < 1e-9:
-            season = int(round(season_s / step))
+    horizon_s = _duration("--horizon", args.horizon, step)
+    horizon = _steps(horizon_s, step, f"the horizon (--horizon {args.horizon})")
+    season = _season(args, step)
     models = _models(season)
     if args.model != "auto" and args.model not in models:
         raise FlaskscaleError(
@@ -113,23 +190,29 @@ def cmd_forecast(args: argparse.Namespace) -> int:
         print(f"\nholdout: last {horizon} steps ({int(known.sum())} known)")
         print(f"{'model':<16}{'MASE':>8}{'sMAPE %':>9}{'pinball q=.9':>14}{'cover 80%':>11}")
         filled = _fs.Series(train, start=series.start, step=step).fill_gaps().values
+        mase_error = None
         for name, make in models.items():
             try:
                 fc = make().fit(train).predict(horizon, levels=[0.8])  # type: ignore[attr-defined]
+                y, f = test[known], fc.mean[known]
+                row = (
+                    _fs.smape(y, f),
+                    _fs.pinball(y, fc.quantile(0.9)[known], q=0.9),
+                    _fs.coverage(y, fc.lower(0.8)[known], fc.upper(0.8)[known]),
+                )
             except FlaskscaleError as e:
                 print(f"{name:<16}  not scored: {e}")
                 continue
-            y, f = test[known], fc.mean[known]
-            row = (
-                _fs.mase(y, f, filled, m=season or 1),
-                _fs.smape(y, f),
-                _fs.pinball(y, fc.quantile(0.9)[known], q=0.9),
-                _fs.coverage(y, fc.lower(0.8)[known], fc.upper(0.8)[known]),
-            )
+            try:  # the MASE scale comes from the training data alone: the same for every model
+                mase = f"{_fs.mase(y, f, filled, m=season or 1):>8.3f}"
+            except FlaskscaleError as e:
+                mase, mase_error = f"{'-':>8}", str(e)
             scores.append((name, row))
-            print(f"{name:<16}{row[0]:>8.3f}{row[1]:>9.2f}{row[2]:>14.4g}{row[3]:>11.0%}")
+            print(f"{name:<16}{mase}{row[0]:>9.2f}{row[1]:>14.4g}{row[2]:>11.0%}")
+        if mase_error is not None:
+            print(f"MASE not scored: {mase_error}")
     if args.model == "auto":
-        chosen = min(scores, key=lambda s: s[1][2])[0] if scores else next(iter(models))
+        chosen = min(scores, key=lambda s: s[1][1])[0] if scores else next(iter(models))
         print(f"\nmodel: {chosen} (lowest pinball loss at q=0.9 on the holdout)")
     else:
         chosen = args.model
@@ -240,13 +323,16 @@ def run_with_progress(work: Callable[[Any], Any], label: str, mode: Optional[boo
 
 
 def _sim_setup(args: argparse.Namespace) -> tuple:
-    series = load_trace(args.trace, parse_duration(args.step) if args.step else None)
+    if args.capacity is not None:
+        _positive("--capacity", args.capacity)
+    _count("--max-replicas", args.max_replicas, minimum=1, maximum=_MAX_REPLICAS)
+    startup = _duration("--startup", args.startup)
+    interval = _duration("--interval", args.interval)
+    series = load_trace(args.trace, _step_option(args))
     rate_peak = series.stats()["max"] / series.step
     if not math.isfinite(rate_peak) or rate_peak <= 0:
         raise FlaskscaleError("the trace has no positive load to scale for")
-    capacity = args.capacity if args.capacity else rate_peak / 20.0
-    startup = parse_duration(args.startup)
-    interval = parse_duration(args.interval)
+    capacity = rate_peak / 20.0 if args.capacity is None else args.capacity
     return series, capacity, startup, interval
 
 
@@ -254,38 +340,64 @@ def _floor(args: argparse.Namespace) -> Dict[str, Any]:
     """The predictive policy's recent-load floor keywords from --floor and friends."""
     if not args.floor:
         return {}
-    return {"floor_window_seconds": parse_duration(args.floor),
+    return {"floor_window_seconds": _duration("--floor", args.floor),
             "floor_factor": args.floor_factor, "floor_quantile": args.floor_quantile}
+
+
+def _policy_file(path: str, capacity: float) -> Dict[str, Any]:
+    """The policies of a JSON file (see :func:`_policies`); any fault is a FlaskscaleError that
+    names the file and the entry."""
+    try:
+        with open(path, encoding="utf-8-sig") as fh:
+            spec = json.load(fh)
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise FlaskscaleError(f"{path}: not a JSON file of policies: {e}") from None
+    if not isinstance(spec, dict):
+        raise FlaskscaleError(f"{path}: expected a JSON object of named policies")
+    out: Dict[str, Any] = {}
+    for name, body in spec.items():
+        try:
+            out[name] = _policy_entry(body, os.path.dirname(os.path.abspath(path)), capacity)
+        except (FlaskscaleError, OSError, TypeError, ValueError, OverflowError) as e:
+            # argument conversions name the keyword at fault in a note
+            notes = "".join(f" ({note})" for note in getattr(e, "__notes__", []))
+            raise FlaskscaleError(f"{path}: policy {name!r}: {e}{notes}") from None
+    return out
+
+
+def _policy_entry(body: Any, folder: str, capacity: float) -> Any:
+    """One entry of a policy file: an HpaPolicy, a PredictivePolicy or a schedule (a Series)."""
+    if not isinstance(body, dict):
+        raise FlaskscaleError("expected an object")
+    if "hpa" in body:
+        return _fs.HpaPolicy.from_config(body["hpa"])
+    if "predictive" in body:
+        kw = body["predictive"]
+        if not isinstance(kw, dict):
+            raise FlaskscaleError("expected 'predictive' to be an object of PredictivePolicy keywords")
+        known = inspect.signature(_fs.PredictivePolicy).parameters
+        for key in kw:
+            if key not in known:
+                raise FlaskscaleError(f"{key!r} is not a PredictivePolicy keyword")
+        kw = dict(kw)
+        if "hpa" in kw:  # its reactive side, as an autoscaling/v2 config like an 'hpa' entry's
+            kw["hpa"] = _fs.HpaPolicy.from_config(kw["hpa"])
+        return _fs.PredictivePolicy(kw.pop("capacity_per_replica", capacity), **kw)
+    if "schedule" in body:
+        if not isinstance(body["schedule"], str):
+            raise FlaskscaleError("expected 'schedule' to be the path of a CSV of replica counts")
+        return _fs.Series.from_csv(os.path.join(folder, body["schedule"]))
+    raise FlaskscaleError("expected an 'hpa', 'predictive' or 'schedule' entry")
 
 
 def _policies(args: argparse.Namespace, capacity: float, startup: float, interval: float,
               quantile: float, utilization: float) -> dict:
     """The HPA at the given target utilisation and the predictive policy, or the policies of a
-    JSON file: {"name": {"hpa": {autoscaling/v2 config}} | {"predictive": {kwargs}} |
-    {"schedule": "plan.csv"}}, a schedule being a CSV of planned replica counts per step
+    JSON file: {"name": {"hpa": {autoscaling/v2 config}} | {"predictive": {kwargs, "hpa" an
+    autoscaling/v2 config}} | {"schedule": "plan.csv"}}, a schedule being a CSV of planned replica counts per step
     (``timestamp,value``; a relative path is taken from the JSON file's folder)."""
     if args.policy:
-        with open(args.policy) as fh:
-            spec = json.load(fh)
-        if not isinstance(spec, dict):
-            raise FlaskscaleError(f"{args.policy}: expected a JSON object of named policies")
-        out: Dict[str, Any] = {}
-        for name, body in spec.items():
-            if not isinstance(body, dict):
-                raise FlaskscaleError(f"policy {name!r}: expected an object")
-            if "hpa" in body:
-                out[name] = _fs.HpaPolicy.from_config(body["hpa"])
-            elif "predictive" in body:
-                kw = dict(body["predictive"])
-                cap = kw.pop("capacity_per_replica", capacity)
-                out[name] = _fs.PredictivePolicy(cap, **kw)
-            elif "schedule" in body:
-                plan = os.path.join(os.path.dirname(os.path.abspath(args.policy)), body["schedule"])
-                out[name] = _fs.Series.from_csv(plan)
-            else:
-                raise FlaskscaleError(
-                    f"policy {name!r}: expected an 'hpa', 'predictive' or 'schedule' entry")
-        return out
+        return _policy_file(args.policy, capacity)
     max_r = args.max_replicas
     return {
         "hpa": _fs.HpaPolicy(utilization * capacity, max_replicas=max_r),
@@ -301,17 +413,34 @@ def _policies(args: argparse.Namespace, capacity: float, startup: float, interva
     }
 
 
+def _figure(value: Optional[float], width: int, fmt: str = "", scale: float = 1) -> str:
+    """A figure of a report, right-aligned in ``width`` columns; a figure the core could not
+    give (None, for a non-finite one) is a "-".
+
+    >>> _figure(0.25, 6, ".1f", 100), _figure(None, 6, ".1f")
+    ('  25.0', '     -')
+    """
+    if value is None:
+        return f"{'-':>{width}}"
+    return f"{scale * value:>{width}{fmt}}"
+
+
 def _print_summary(summary: dict) -> None:
     print(f"{'policy':<14}{'violation min':>14}{'dropped %':>10}{'delayed %':>10}"
           f"{'replica-h':>11}{'util %':>8}{'over-prov h':>12}{'ups':>6}{'downs':>6}{'peak':>6}")
     for name, v in summary.items():
-        print(f"{name:<14}{v['violation_minutes']:>14.1f}{100 * v['dropped_share']:>10.3f}"
-              f"{100 * v['delayed_share']:>10.2f}{v['replica_hours']:>11.1f}"
-              f"{100 * v['mean_utilisation']:>8.1f}{v['over_provisioned_replica_hours']:>12.1f}"
-              f"{v['scale_ups']:>6}{v['scale_downs']:>6}{v['peak_replicas']:>6}")
+        print(f"{name:<14}{_figure(v['violation_minutes'], 14, '.1f')}"
+              f"{_figure(v['dropped_share'], 10, '.3f', 100)}"
+              f"{_figure(v['delayed_share'], 10, '.2f', 100)}"
+              f"{_figure(v['replica_hours'], 11, '.1f')}"
+              f"{_figure(v['mean_utilisation'], 8, '.1f', 100)}"
+              f"{_figure(v['over_provisioned_replica_hours'], 12, '.1f')}"
+              f"{_figure(v['scale_ups'], 6)}{_figure(v['scale_downs'], 6)}"
+              f"{_figure(v['peak_replicas'], 6)}")
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
+    _picture("--plot", args.plot)
     series, capacity, startup, interval = _sim_setup(args)
     policies = _policies(args, capacity, startup, interval, args.quantile, args.target_utilization)
     print(
@@ -330,7 +459,9 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     _print_summary(summary)
     if "hpa" in summary and "predictive" in summary:
         h, p = summary["hpa"], summary["predictive"]
-        if h["violation_minutes"] > 0:
+        figures = (h["violation_minutes"], h["replica_hours"], p["violation_minutes"],
+                   p["replica_hours"])
+        if None not in figures and h["violation_minutes"] > 0 and h["replica_hours"] > 0:
             change = p["violation_minutes"] / h["violation_minutes"] - 1
             print(f"\npredictive vs hpa: violation minutes {change:+.0%}, "
                   f"replica-hours {p['replica_hours'] / h['replica_hours'] - 1:+.1%}")
@@ -394,14 +525,17 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     rows = run_with_progress(run_grid, "sweep", args.progress,
                              expected=len(grid) * len(series))
-    front = set(pareto([(r["replica_hours"], r["violation_minutes"]) for r in rows]))
+    # a point without a figure (None: not finite) is beaten by any point with one
+    front = set(pareto([tuple(math.inf if r[k] is None else r[k]
+                              for k in ("replica_hours", "violation_minutes")) for r in rows]))
     print(f"{len(grid)} points in {time.perf_counter() - t0:.2f} s; * = on the Pareto front "
           f"(no point has both fewer replica-hours and fewer violation minutes)\n")
     print(f"{'quantile':>9}{'reactive util':>14}{'replica-h':>11}{'violation min':>14}{'dropped %':>10}")
     for (q, u), r, i in zip(grid, rows, range(len(rows))):
         mark = "*" if i in front else " "
-        print(f"{q:>9.3f}{u:>14.2f}{r['replica_hours']:>11.1f}{r['violation_minutes']:>14.1f}"
-              f"{100 * r['dropped_share']:>10.3f} {mark}")
+        print(f"{q:>9.3f}{u:>14.2f}{_figure(r['replica_hours'], 11, '.1f')}"
+              f"{_figure(r['violation_minutes'], 14, '.1f')}"
+              f"{_figure(r['dropped_share'], 10, '.3f', 100)} {mark}")
     return 0
 
 
@@ -448,7 +582,8 @@ def build_parser() -> argparse.ArgumentParser:
     fc.add_argument("trace", help="timestamp,value CSV or a Common/Combined Log Format access log")
     fc.add_argument("--horizon", default="1d", help="how far ahead: 2h, 1d, or a count of steps")
     fc.add_argument("--model", default="auto", help="auto (default), naive, drift, seasonal_naive")
-    fc.add_argument("--season", help="season length: 1d (default), 1w, 24 (steps), or none")
+    fc.add_argument("--season", help="season length, a whole number (>= 2) of steps: 1d (default; "
+                    "none when a day is not such a length), 1w, 24 (steps), or none")
     fc.add_argument("--step", help="step for access logs (default 1m)")
     fc.add_argument("--resample", help="aggregate to a coarser step first (sum), e.g. 1h")
     fc.add_argument("--levels", type=float, nargs="+", default=[0.8, 0.95], help="band levels")

@@ -1,0 +1,8 @@
+"""``python -m flaskscale``: the ``flaskscale`` command."""
+
+import sys
+
+from .cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())
