@@ -587,7 +587,7 @@ fn a_level_next_to_one_has_a_finite_band() {
 fn csv_round_trip_of_fine_grids_and_the_date_range() {
     for (start, step) in [
         (1_700_000_000.0, 0.0001),
-        (1_700_000_000.00005, 1.0),
+        (1_700_000_000.000_05, 1.0),
         (0.5, 0.25),
     ] {
         let s = Series::new(vec![1.0, f64::NAN, 3.0, 4.0], start, step).unwrap();
