@@ -16,7 +16,7 @@
 //! missing last observation gives [`Reason::FailSafe`]: the reactive path, or the count held.
 
 use crate::error::{Error, Result};
-use crate::forecast::{Fitted, FittedModel, Forecast, ModelSpec, SeasonalNaive};
+use crate::forecast::{Fitted, FittedModel, Forecast, ModelSpec, SeasonalNaive, MAX_HORIZON};
 use crate::policy::{Decision, ForecastInput, PredictiveConfig, PredictivePolicy, Reason};
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
@@ -607,7 +607,7 @@ impl Autoscaler {
             (Some(f), Some(end)) => {
                 let ahead = ((now + self.config.policy.lead_seconds() - end) / step)
                     .ceil()
-                    .clamp(1.0, 1e6) as usize;
+                    .clamp(1.0, MAX_HORIZON as f64) as usize;
                 // the forecast changes only with a new step or fit: decisions between steps
                 // (every sync interval within one step) reuse it
                 let key = (
