@@ -3,7 +3,7 @@
 
 use flaskscale_core::Error;
 use numpy::PyReadonlyArray1;
-use pyo3::exceptions::PyRuntimeError;
+use pyo3::exceptions::{PyOverflowError, PyRuntimeError};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
@@ -48,6 +48,81 @@ where
 /// Raises `InvalidParameterError` with `msg`.
 pub fn param_err(py: Python<'_>, msg: impl Into<String>) -> PyErr {
     to_py(py, Error::InvalidParameter(msg.into()))
+}
+
+/// A whole-number argument (steps, replicas, seconds) that must fit `T`. A Python int out of
+/// range (negative, or too large) is an `InvalidParameterError` giving the range, instead of
+/// the `OverflowError` of the plain conversion; pyo3 adds a note naming the argument. Anything
+/// but an int stays the plain conversion's `TypeError`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Count<T>(pub T);
+
+macro_rules! count_from_py {
+    ($($t:ty),*) => {$(
+        impl<'a, 'py> FromPyObject<'a, 'py> for Count<$t> {
+            type Error = PyErr;
+            fn extract(obj: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+                let py = obj.py();
+                match obj.extract::<$t>() {
+                    Ok(v) => Ok(Count(v)),
+                    Err(e) if e.is_instance_of::<PyOverflowError>(py) => {
+                        let text = obj.repr().map(|r| r.to_string()).unwrap_or_default();
+                        let shown = if text.chars().count() > 30 {
+                            format!("{}... ({} digits)", text.chars().take(20).collect::<String>(), text.len())
+                        } else {
+                            text
+                        };
+                        Err(param_err(
+                            py,
+                            format!("expected a whole number from 0 to {}, got {shown}", <$t>::MAX),
+                        ))
+                    }
+                    Err(e) => Err(e),
+                }
+            }
+        }
+    )*};
+}
+
+count_from_py!(u32, usize);
+
+/// `#[pyo3(from_py_with = count)]`: a whole-number argument, out-of-range ints refused as
+/// [`Count`] says.
+pub fn count<'py, T>(obj: &Bound<'py, PyAny>) -> PyResult<T>
+where
+    Count<T>: for<'a> FromPyObject<'a, 'py, Error = PyErr>,
+{
+    Ok(obj.extract::<Count<T>>()?.0)
+}
+
+/// As [`count`], for an optional argument (None stays None).
+pub fn opt_count<'py, T>(obj: &Bound<'py, PyAny>) -> PyResult<Option<T>>
+where
+    Count<T>: for<'a> FromPyObject<'a, 'py, Error = PyErr>,
+{
+    Ok(obj.extract::<Option<Count<T>>>()?.map(|c| c.0))
+}
+
+/// As [`count`], for a sequence of them.
+pub fn counts<'py, T>(obj: &Bound<'py, PyAny>) -> PyResult<Vec<T>>
+where
+    Count<T>: for<'a> FromPyObject<'a, 'py, Error = PyErr>,
+{
+    Ok(obj
+        .extract::<Vec<Count<T>>>()?
+        .into_iter()
+        .map(|c| c.0)
+        .collect())
+}
+
+/// As [`counts`], for an optional argument (None stays None).
+pub fn opt_counts<'py, T>(obj: &Bound<'py, PyAny>) -> PyResult<Option<Vec<T>>>
+where
+    Count<T>: for<'a> FromPyObject<'a, 'py, Error = PyErr>,
+{
+    Ok(obj
+        .extract::<Option<Vec<Count<T>>>>()?
+        .map(|v| v.into_iter().map(|c| c.0).collect()))
 }
 
 /// A 1-D float64 view of a Python array-like: borrowed from a contiguous float64 numpy array,

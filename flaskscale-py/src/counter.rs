@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use flaskscale_core::Error;
 use pyo3::prelude::*;
 
-use crate::convert::to_py;
+use crate::convert::{count, to_py};
 
 const SLOT_BYTES: usize = 64;
 const HEADER_BYTES: usize = 64;
@@ -52,7 +52,11 @@ impl RequestCounter {
     /// A counter shared by the worker processes that open the same ``path``.
     #[staticmethod]
     #[pyo3(signature = (path, slots = 64))]
-    fn shared(py: Python<'_>, path: std::path::PathBuf, slots: usize) -> PyResult<Self> {
+    fn shared(
+        py: Python<'_>,
+        path: std::path::PathBuf,
+        #[pyo3(from_py_with = count)] slots: usize,
+    ) -> PyResult<Self> {
         #[cfg(unix)]
         {
             let s = py

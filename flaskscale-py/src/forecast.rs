@@ -1,6 +1,9 @@
 //! Forecaster classes, the fitted model, the forecast, and the accuracy metrics.
 
-use crate::convert::{compute, param_err, spec_of, to_plain, to_py, values, Values};
+use crate::convert::{
+    compute, count, counts, opt_count, opt_counts, param_err, spec_of, to_plain, to_py, values,
+    Values,
+};
 use crate::series::PySeries;
 use flaskscale_core::forecast::{
     AutoForecaster, Combine, Drift, Ensemble, FourierRegression, HoltWinters, LinearTrend, Loss,
@@ -37,7 +40,12 @@ pub struct PyFitted {
 impl PyFitted {
     /// Forecasts `horizon` steps with a prediction interval for each of `levels` (in (0, 1)).
     #[pyo3(signature = (horizon, *, levels = Vec::new()))]
-    fn predict(&self, py: Python<'_>, horizon: usize, levels: Vec<f64>) -> PyResult<PyForecast> {
+    fn predict(
+        &self,
+        py: Python<'_>,
+        #[pyo3(from_py_with = count)] horizon: usize,
+        levels: Vec<f64>,
+    ) -> PyResult<PyForecast> {
         let inner = compute(py, || self.inner.predict(horizon, &levels))?;
         Ok(PyForecast { inner })
     }
@@ -359,7 +367,10 @@ model_class!(
     {
         #[new]
         #[pyo3(signature = (*, window = None))]
-        fn new(py: Python<'_>, window: Option<usize>) -> PyResult<Self> {
+        fn new(
+            py: Python<'_>,
+            #[pyo3(from_py_with = opt_count)] window: Option<usize>,
+        ) -> PyResult<Self> {
             if window.is_some_and(|w| w < 2) {
                 return Err(param_err(
                     py,
@@ -420,7 +431,7 @@ model_class!(
     "The mean of the seasonal naive forecasts for several periods (e.g. a day and a week ago).",
     {
         #[new]
-        fn new(periods: Vec<usize>) -> Self {
+        fn new(#[pyo3(from_py_with = counts)] periods: Vec<usize>) -> Self {
             PyMultiSeasonalNaive {
                 spec: ModelSpec::MultiSeasonalNaive(MultiSeasonalNaive { periods }),
             }
@@ -464,7 +475,7 @@ model_class!(
 fn detect_periods<'py>(
     py: Python<'py>,
     data: &Bound<'py, PyAny>,
-    max_period: Option<usize>,
+    #[pyo3(from_py_with = opt_count)] max_period: Option<usize>,
     min_strength: f64,
 ) -> PyResult<Bound<'py, PyAny>> {
     let v = fit_input(data)?;
@@ -489,16 +500,16 @@ model_class!(
         #[allow(clippy::too_many_arguments)]
         fn new(
             py: Python<'_>,
-            season_lengths: Option<Vec<usize>>,
+            #[pyo3(from_py_with = opt_counts)] season_lengths: Option<Vec<usize>>,
             candidates: Option<Vec<Bound<'_, PyAny>>>,
-            horizon: usize,
-            n_origins: usize,
-            max_train: Option<usize>,
+            #[pyo3(from_py_with = count)] horizon: usize,
+            #[pyo3(from_py_with = count)] n_origins: usize,
+            #[pyo3(from_py_with = opt_count)] max_train: Option<usize>,
             loss: &str,
             quantile: f64,
             weights: Option<(f64, f64)>,
             select: &str,
-            top_k: usize,
+            #[pyo3(from_py_with = count)] top_k: usize,
             calibrate: bool,
         ) -> PyResult<Self> {
             let loss = match (loss, weights) {
@@ -566,11 +577,11 @@ fn backtest<'py>(
     py: Python<'py>,
     model: &Bound<'py, PyAny>,
     data: &Bound<'py, PyAny>,
-    horizon: usize,
-    n_origins: usize,
-    stride: Option<usize>,
-    max_train: Option<usize>,
-    season_length: usize,
+    #[pyo3(from_py_with = count)] horizon: usize,
+    #[pyo3(from_py_with = count)] n_origins: usize,
+    #[pyo3(from_py_with = opt_count)] stride: Option<usize>,
+    #[pyo3(from_py_with = opt_count)] max_train: Option<usize>,
+    #[pyo3(from_py_with = count)] season_length: usize,
     quantile: f64,
 ) -> PyResult<Bound<'py, PyAny>> {
     let spec = spec_of(model)?;
@@ -626,7 +637,7 @@ fn mase(
     y: &Bound<'_, PyAny>,
     forecast: &Bound<'_, PyAny>,
     train: &Bound<'_, PyAny>,
-    m: usize,
+    #[pyo3(from_py_with = count)] m: usize,
 ) -> PyResult<f64> {
     let (a, b) = pair(y, forecast)?;
     let t = values(train)?;

@@ -1,6 +1,6 @@
 //! `HpaPolicy`, `PredictivePolicy`, `Autoscaler`, `Decision`, and `simulate`.
 
-use crate::convert::{compute, param_err, spec_of, to_plain, to_py};
+use crate::convert::{compute, count, opt_count, param_err, spec_of, to_plain, to_py};
 use crate::series::PySeries;
 use flaskscale_core::autoscaler::{Autoscaler, AutoscalerConfig, EmptySteps};
 use flaskscale_core::forecast::AutoForecaster;
@@ -109,11 +109,11 @@ impl PyHpaPolicy {
     fn new(
         py: Python<'_>,
         target_per_replica: f64,
-        min_replicas: u32,
-        max_replicas: u32,
+        #[pyo3(from_py_with = count)] min_replicas: u32,
+        #[pyo3(from_py_with = count)] max_replicas: u32,
         tolerance: f64,
         behavior: Option<Bound<'_, PyAny>>,
-        downscale_stabilization_seconds: u32,
+        #[pyo3(from_py_with = count)] downscale_stabilization_seconds: u32,
     ) -> PyResult<Self> {
         let behavior: Option<HpaBehavior> = match behavior {
             Some(b) => Some(from_value(py, json_of(py, &b)?, "behavior")?),
@@ -147,7 +147,7 @@ impl PyHpaPolicy {
         &mut self,
         py: Python<'_>,
         now: f64,
-        current_replicas: u32,
+        #[pyo3(from_py_with = count)] current_replicas: u32,
         load: f64,
     ) -> PyResult<PyDecision> {
         let inner = self
@@ -201,8 +201,8 @@ impl PyPredictivePolicy {
         interval_seconds: f64,
         quantile: f64,
         headroom: f64,
-        min_replicas: Option<u32>,
-        max_replicas: Option<u32>,
+        #[pyo3(from_py_with = opt_count)] min_replicas: Option<u32>,
+        #[pyo3(from_py_with = opt_count)] max_replicas: Option<u32>,
         combination: &str,
         mode: &str,
         hpa: Option<PyRef<'_, PyHpaPolicy>>,
@@ -325,9 +325,9 @@ impl PyAutoscaler {
         policy: PyRef<'_, PyPredictivePolicy>,
         model: Option<Bound<'_, PyAny>>,
         step_seconds: f64,
-        max_history: usize,
-        refit_every: usize,
-        warmup_season: Option<usize>,
+        #[pyo3(from_py_with = count)] max_history: usize,
+        #[pyo3(from_py_with = count)] refit_every: usize,
+        #[pyo3(from_py_with = opt_count)] warmup_season: Option<usize>,
         empty_steps: &str,
         clean_outliers: bool,
     ) -> PyResult<Self> {
@@ -363,7 +363,7 @@ impl PyAutoscaler {
         &mut self,
         py: Python<'_>,
         now: f64,
-        current_replicas: u32,
+        #[pyo3(from_py_with = count)] current_replicas: u32,
     ) -> PyResult<PyDecision> {
         let inner = &mut self.inner;
         let d = compute(py, || inner.recommend(now, current_replicas))?;
@@ -579,12 +579,12 @@ pub fn simulate(
     capacity_per_replica: f64,
     startup_seconds: f64,
     interval_seconds: f64,
-    initial_replicas: u32,
+    #[pyo3(from_py_with = count)] initial_replicas: u32,
     drain_seconds: f64,
     max_queue: Option<f64>,
     queue_timeout_seconds: Option<f64>,
     slo_wait_seconds: f64,
-    max_replicas: u32,
+    #[pyo3(from_py_with = count)] max_replicas: u32,
     references: bool,
     progress: Option<PyRef<'_, PyProgress>>,
 ) -> PyResult<PySimReport> {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 import threading
 
 import numpy as np
@@ -109,7 +110,7 @@ def test_gaps_are_filled_and_reported() -> None:
          fs.InvalidParameterError),
         (lambda: fs.Naive().fit([1.0, 2.0]).predict(3, levels=[1.0]), fs.InvalidParameterError),
         (lambda: fs.Naive().fit([1.0, 2.0]).predict(3, levels=[0.0]), fs.InvalidParameterError),
-        (lambda: fs.Naive().fit([1.0, 2.0]).predict(-1), OverflowError),
+        (lambda: fs.Naive().fit([1.0, 2.0]).predict(-1), fs.InvalidParameterError),
     ],
 )
 def test_bad_model_input(call, exc) -> None:  # type: ignore[no-untyped-def]
@@ -152,3 +153,31 @@ def test_fits_run_concurrently_from_threads() -> None:
     for t in threads:
         t.join()
     assert len(results) == 80 and all((r == expected).all() for r in results)
+
+
+@pytest.mark.parametrize(
+    "call, argument",
+    [
+        (lambda: fs.Naive().fit([1.0, 2.0]).predict(-1), "horizon"),
+        (lambda: fs.Naive().fit([1.0, 2.0]).predict(10**400), "horizon"),
+        (lambda: fs.backtest(fs.Naive(), [1.0, 2.0, 3.0], horizon=1, stride=-1), "stride"),
+        (lambda: fs.LinearTrend(window=-1), "window"),
+        (lambda: fs.MultiSeasonalNaive([24, -1]), "periods"),
+        (lambda: fs.AutoForecaster(season_lengths=[-1]), "season_lengths"),
+        (lambda: fs.detect_periods([1.0, 2.0, 3.0], max_period=-1), "max_period"),
+        (lambda: fs.HpaPolicy(10.0, min_replicas=-1), "min_replicas"),
+        (lambda: fs.HpaPolicy(10.0, max_replicas=2**32), "max_replicas"),
+        (lambda: fs.HpaPolicy(10.0).recommend(now=0.0, current_replicas=-1, load=1.0),
+         "current_replicas"),
+        (lambda: fs.PredictivePolicy(10.0, max_replicas=-5), "max_replicas"),
+    ],
+)
+def test_out_of_range_counts_are_typed_errors_naming_the_argument(call, argument) -> None:  # type: ignore[no-untyped-def]
+    """Negative or too-large ints for counts were the argument conversion's OverflowError."""
+    with pytest.raises(fs.InvalidParameterError, match="expected a whole number from 0 to") as e:
+        call()
+    if sys.version_info >= (3, 11):  # exception notes are new in 3.11
+        assert f"while processing '{argument}'" in e.value.__notes__
+    # anything but an int stays a TypeError
+    with pytest.raises(TypeError):
+        fs.Naive().fit([1.0, 2.0]).predict("3")  # type: ignore[arg-type]
