@@ -1,6 +1,7 @@
 //! Web-server access logs (Common and Combined Log Format, the nginx and Apache defaults)
 //! counted into a request-rate [`Series`].
 
+use crate::check;
 use crate::error::{Error, Result};
 use crate::series::Series;
 use crate::time::parse_clf_time;
@@ -148,12 +149,7 @@ pub fn parse_line(line: &[u8]) -> Option<LogRecord<'_>> {
 /// assert_eq!((c.counted, c.malformed), (2, 1));
 /// ```
 pub fn count_access_log(text: &[u8], options: &AccessLogOptions) -> Result<AccessLogCounts> {
-    if !(options.step.is_finite() && options.step > 0.0) {
-        return Err(Error::param(format!(
-            "step must be a finite number of seconds > 0, got {}",
-            options.step
-        )));
-    }
+    check::positive("step (seconds)", options.step)?;
     let mut times = Vec::with_capacity(text.len() / 100);
     let (mut lines, mut excluded, mut malformed) = (0usize, 0usize, 0usize);
     let mut first_malformed = None;

@@ -15,6 +15,7 @@
 //! it can, else the reactive HPA alone — with reason [`Reason::WarmUp`]. A failed fit or a
 //! missing last observation gives [`Reason::FailSafe`]: the reactive path, or the count held.
 
+use crate::check;
 use crate::error::{Error, Result};
 use crate::forecast::{Fitted, FittedModel, Forecast, ModelSpec, SeasonalNaive, MAX_HORIZON};
 use crate::policy::{Decision, ForecastInput, PredictiveConfig, PredictivePolicy, Reason};
@@ -99,12 +100,7 @@ impl AutoscalerConfig {
     /// # Errors
     /// [`Error::InvalidParameter`] naming the field, and as [`PredictiveConfig::validate`].
     pub fn validate(&self) -> Result<()> {
-        if !(self.step_seconds.is_finite() && self.step_seconds > 0.0) {
-            return Err(Error::param(format!(
-                "step_seconds must be finite and > 0, got {}",
-                self.step_seconds
-            )));
-        }
+        check::positive("step_seconds", self.step_seconds)?;
         if self.max_history < 2 {
             return Err(Error::param(format!(
                 "max_history must be >= 2 steps, got {}",
@@ -125,10 +121,8 @@ impl AutoscalerConfig {
     }
 
     fn warmup_season(&self) -> Option<usize> {
-        self.warmup_season.or_else(|| {
-            let day = (86_400.0 / self.step_seconds).round();
-            (2.0..=1e7).contains(&day).then_some(day as usize)
-        })
+        self.warmup_season
+            .or_else(|| check::steps_per_day(self.step_seconds))
     }
 }
 
@@ -154,7 +148,8 @@ const CLEAN_SIGMAS: f64 = 4.0;
 /// appended or dropped) instead of the whole history. A cleaned value depends only on the
 /// kept values at the same phase of the seasons around it, and a kept value never changes, so
 /// a value whose count of neighbours before and after it is unchanged is still right.
-/// Not part of the state: never saved, ignored by `==`, rebuilt by the first fit.
+/// Not part of the state: never saved, not compared by the autoscaler's `==`, rebuilt by the
+/// first fit.
 #[derive(Debug, Clone, Default)]
 struct CleanCache {
     /// Grid index of `values[0]`.
@@ -162,12 +157,6 @@ struct CleanCache {
     /// The season the values were cleaned with.
     season: usize,
     values: Vec<f64>,
-}
-
-impl PartialEq for CleanCache {
-    fn eq(&self, _: &Self) -> bool {
-        true
-    }
 }
 
 /// Seasonal neighbours (capped at [`CLEAN_SEASONS`]) before and after value `i` of `n` that
@@ -252,12 +241,6 @@ struct ForecastCache {
     forecast: Option<Forecast>,
 }
 
-impl PartialEq for ForecastCache {
-    fn eq(&self, _: &Self) -> bool {
-        true
-    }
-}
-
 /// The recent load of the floor at the grid index one past the newest step (see
 /// `Autoscaler::recent_load`). Not part of the state, like [`CleanCache`].
 #[derive(Debug, Clone, Default)]
@@ -266,14 +249,9 @@ struct RecentCache {
     load: Option<f64>,
 }
 
-impl PartialEq for RecentCache {
-    fn eq(&self, _: &Self) -> bool {
-        true
-    }
-}
-
-/// The autoscaler; see the [module docs](self).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// The autoscaler; see the [module docs](self). Two autoscalers are `==` when their saved
+/// states are (the caches, rebuilt on demand, are not compared).
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Autoscaler {
     config: AutoscalerConfig,
     policy: PredictivePolicy,
@@ -296,6 +274,39 @@ pub struct Autoscaler {
     forecast_cache: ForecastCache,
     #[serde(skip)]
     recent_cache: RecentCache,
+}
+
+impl PartialEq for Autoscaler {
+    fn eq(&self, other: &Self) -> bool {
+        // every saved field, by name, so a new field cannot be forgotten here
+        let Autoscaler {
+            config,
+            policy,
+            origin,
+            first_index,
+            history,
+            open,
+            fitted,
+            stage,
+            steps_since_fit,
+            last_fit_error,
+            n_fits,
+            clean_cache: _,
+            forecast_cache: _,
+            recent_cache: _,
+        } = self;
+        *config == other.config
+            && *policy == other.policy
+            && *origin == other.origin
+            && *first_index == other.first_index
+            && *history == other.history
+            && *open == other.open
+            && *fitted == other.fitted
+            && *stage == other.stage
+            && *steps_since_fit == other.steps_since_fit
+            && *last_fit_error == other.last_fit_error
+            && *n_fits == other.n_fits
+    }
 }
 
 #[derive(Serialize, Deserialize)]
@@ -388,14 +399,8 @@ impl Autoscaler {
     /// [`Error::InvalidData`] for a non-finite `t`, a negative or infinite value, or time going
     /// backwards (an observation for a step already complete). Nothing changes on error.
     pub fn observe(&mut self, t: f64, value: f64) -> Result<()> {
-        if !t.is_finite() {
-            return Err(Error::data(format!("time must be finite, got {t}")));
-        }
-        if !(value.is_nan() || (value.is_finite() && value >= 0.0)) {
-            return Err(Error::data(format!(
-                "observations must be finite and >= 0 (NaN = missing), got {value}"
-            )));
-        }
+        check::timestamp("time", t)?;
+        check::observation("observations", value)?;
         let k = self.index_of(t)?;
         if let Some((open, _, _)) = self.open {
             if k < open {
@@ -664,8 +669,9 @@ impl Autoscaler {
     /// # Errors
     /// [`Error::Parse`] for text that is not a saved autoscaler (corrupt, truncated, another
     /// format), a newer version than this build reads, or a fitted model that fails
-    /// [`FittedModel::check_state`]; [`Error::InvalidParameter`] if the saved settings do not
-    /// validate.
+    /// [`FittedModel::check_state`], settings that do not validate, or a state observing could
+    /// not have produced (a negative history value, more history than `max_history`, an open
+    /// step before the end of the history, a policy that differs from its settings).
     pub fn from_json(text: &str) -> Result<Self> {
         let v: serde_json::Value = serde_json::from_str(text).map_err(|e| Error::Parse {
             line: e.line(),
@@ -693,11 +699,74 @@ impl Autoscaler {
                 format!("saved autoscaler does not match its format: {e}"),
             )
         })?;
-        saved.autoscaler.config.validate()?;
-        if let Some(f) = &saved.autoscaler.fitted {
+        saved.autoscaler.check_loaded()?;
+        Ok(saved.autoscaler)
+    }
+
+    /// The checks of a state that did not come from this build's own calls (a saved file):
+    /// the settings validate as a new autoscaler's would, the policy inside is the one the
+    /// settings build, and the history, the open step and the fitted model are what
+    /// observing could have produced. Any fault is an [`Error::Parse`] naming it.
+    fn check_loaded(&self) -> Result<()> {
+        let bad = |what: String| Error::parse(0, format!("saved autoscaler: {what}"));
+        let settings = |e: Error| match e {
+            Error::InvalidParameter(m) | Error::InvalidData(m) => bad(format!("settings: {m}")),
+            other => other,
+        };
+        self.config.validate().map_err(settings)?;
+        if *self.policy.config() != self.config.policy
+            || *self.policy.hpa().config() != self.config.policy.hpa
+        {
+            return Err(bad(
+                "the policy does not match the policy settings it was built from".into(),
+            ));
+        }
+        if self.history.len() > self.config.max_history {
+            return Err(bad(format!(
+                "{} steps of history, more than max_history {}",
+                self.history.len(),
+                self.config.max_history
+            )));
+        }
+        if let Some((i, v)) = self
+            .history
+            .iter()
+            .enumerate()
+            .find(|(_, v)| check::observation("a value", **v).is_err())
+        {
+            return Err(bad(format!(
+                "history value {v} at step {i} (values are finite and >= 0, NaN = missing)"
+            )));
+        }
+        let end = self
+            .first_index
+            .checked_add(self.history.len() as u64)
+            .ok_or_else(|| bad(format!("first step index {} too large", self.first_index)))?;
+        match self.origin {
+            Some(o) => {
+                check::timestamp("the grid origin", o).map_err(settings)?;
+                let last = o + end as f64 * self.config.step_seconds;
+                check::timestamp("the end of the history", last).map_err(settings)?;
+            }
+            None if !self.history.is_empty() || self.open.is_some() => {
+                return Err(bad("history without a grid origin".into()));
+            }
+            None => {}
+        }
+        if let Some((k, sum, _)) = self.open {
+            if k < end {
+                return Err(bad(format!(
+                    "the open step {k} is before the end of the history (step {end})"
+                )));
+            }
+            if !(sum.is_finite() && sum >= 0.0) {
+                return Err(bad(format!("the open step holds {sum}")));
+            }
+        }
+        if let Some(f) = &self.fitted {
             f.check_state()?;
         }
-        Ok(saved.autoscaler)
+        Ok(())
     }
 
     /// Writes [`Autoscaler::to_json`] to `path` (through a temporary file and a rename, so a

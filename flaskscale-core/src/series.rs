@@ -1,5 +1,6 @@
 //! [`Series`]: load on a regular time grid, the input of every forecaster, policy and simulation.
 
+use crate::check;
 use crate::error::{Error, Result};
 use crate::time;
 use serde::{Deserialize, Serialize};
@@ -87,10 +88,7 @@ pub struct CsvOptions {
 /// surely a wrong step or a stray timestamp, and would exhaust memory instead of failing.
 pub const MAX_STEPS: usize = 100_000_000;
 
-/// 0000-01-01T00:00:00Z in UTC seconds: the earliest time a series may hold.
-pub const FIRST_TIME: f64 = -62_167_219_200.0;
-/// 10000-01-01T00:00:00Z in UTC seconds: every step of a series ends by then.
-pub const END_TIME: f64 = 253_402_300_800.0;
+pub use crate::check::{END_TIME, FIRST_TIME};
 
 fn check_span(steps: f64, what: &str) -> Result<()> {
     if steps.is_nan() || steps >= MAX_STEPS as f64 {
@@ -102,12 +100,7 @@ fn check_span(steps: f64, what: &str) -> Result<()> {
 }
 
 fn check_step(step: f64) -> Result<()> {
-    if !(step.is_finite() && step > 0.0) {
-        return Err(Error::param(format!(
-            "step must be a finite number of seconds > 0, got {step}"
-        )));
-    }
-    Ok(())
+    check::positive("step (seconds)", step).map(|_| ())
 }
 
 fn check_value(i: usize, v: f64) -> Result<()> {

@@ -47,6 +47,13 @@ impl Forecaster for Naive {
 impl FittedNaive {
     /// See [`FittedModel::check_state`](super::FittedModel::check_state).
     pub(crate) fn check_state(&self) -> StateCheck {
+        // the last value is an observation: finite and >= 0
+        state_ensure(self.last.is_finite() && self.last >= 0.0, || {
+            format!("last value {}", self.last)
+        })?;
+        state_ensure(self.sum_sq.is_finite() && self.sum_sq >= 0.0, || {
+            format!("sum of squares {}", self.sum_sq)
+        })?;
         state_ensure(self.n_res >= 1, || "no residual behind the scale".into())
     }
 }
@@ -159,6 +166,13 @@ impl FittedSeasonalNaive {
     /// See [`FittedModel::check_state`](super::FittedModel::check_state).
     pub(crate) fn check_state(&self) -> StateCheck {
         check_ring("seasonal naive", self.m, self.season.len(), self.pos, 2)?;
+        // the season holds observations: finite and >= 0
+        if let Some(v) = self.season.iter().find(|v| !(v.is_finite() && **v >= 0.0)) {
+            return Err(format!("seasonal value {v}"));
+        }
+        state_ensure(self.sum_sq.is_finite() && self.sum_sq >= 0.0, || {
+            format!("sum of squares {}", self.sum_sq)
+        })?;
         state_ensure(self.n_res >= 1, || "no residual behind the scale".into())
     }
 }
@@ -253,6 +267,15 @@ impl FittedDrift {
     pub(crate) fn check_state(&self) -> StateCheck {
         state_ensure(self.n_d >= 2, || {
             format!("{} differences, the drift needs 2", self.n_d)
+        })?;
+        let finite = [self.last, self.sum_d, self.sum_d2]
+            .iter()
+            .all(|v| v.is_finite());
+        state_ensure(finite && self.sum_d2 >= 0.0, || {
+            format!(
+                "last value {}, sums of differences {} and {}",
+                self.last, self.sum_d, self.sum_d2
+            )
         })
     }
 }

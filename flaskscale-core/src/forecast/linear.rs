@@ -243,6 +243,26 @@ impl FittedLinearTrend {
 impl FittedLinearTrend {
     /// See [`FittedModel::check_state`](super::FittedModel::check_state).
     pub(crate) fn check_state(&self) -> StateCheck {
+        // the line must stay finite over the longest forecast
+        let reach = (self.n as f64 + super::MAX_HORIZON as f64) * self.slope.abs();
+        state_ensure(
+            self.intercept.is_finite() && (self.intercept.abs() + reach).is_finite(),
+            || {
+                format!(
+                    "line (intercept {}, slope {}) not finite over {} steps ahead",
+                    self.intercept,
+                    self.slope,
+                    super::MAX_HORIZON
+                )
+            },
+        )?;
+        let sums = [self.y0, self.sx, self.sy, self.sxx, self.sxy, self.syy];
+        state_ensure(sums.iter().all(|v| v.is_finite()), || {
+            format!("sums {sums:?}")
+        })?;
+        state_ensure(self.buf.iter().all(|v| v.is_finite() && *v >= 0.0), || {
+            "a kept value that is not finite and >= 0".into()
+        })?;
         match self.window {
             Some(w) => {
                 state_ensure(w >= 3, || format!("window {w} < 3"))?;

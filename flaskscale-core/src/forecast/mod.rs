@@ -166,7 +166,7 @@ pub(crate) fn predict_normal<F: Fitted + ?Sized>(
     out: &mut Forecast,
 ) -> Result<()> {
     check_horizon(horizon)?;
-    check_levels(levels)?;
+    crate::check::levels(levels, horizon)?;
     out.mean.clear();
     out.mean.resize(horizon, 0.0);
     out.sd.clear();
@@ -209,18 +209,6 @@ pub(crate) fn check_horizon(horizon: usize) -> Result<()> {
         return Err(Error::param(format!(
             "horizon must be at most {MAX_HORIZON} steps, got {horizon}"
         )));
-    }
-    Ok(())
-}
-
-/// Checks interval levels: each in the open interval (0, 1).
-pub(crate) fn check_levels(levels: &[f64]) -> Result<()> {
-    for &l in levels {
-        if !(l > 0.0 && l < 1.0) {
-            return Err(Error::param(format!(
-                "interval levels must be in (0, 1), got {l}"
-            )));
-        }
     }
     Ok(())
 }

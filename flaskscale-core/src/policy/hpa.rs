@@ -24,6 +24,7 @@
 //! it is recorded as a scale event for the rate policies.
 
 use super::{Decision, Explain, Reason};
+use crate::check;
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
 
@@ -196,11 +197,7 @@ impl HpaConfig {
             MetricTarget::AverageValue { average_value } => average_value,
             MetricTarget::Value { value } => value,
         };
-        if !(t.is_finite() && t > 0.0) {
-            return Err(Error::param(format!(
-                "the metric target must be finite and > 0, got {t}"
-            )));
-        }
+        check::positive("the metric target", t)?;
         check_tolerance("tolerance", self.tolerance)?;
         check_window(
             "downscaleStabilizationSeconds",
@@ -251,10 +248,7 @@ fn check_window(name: &str, w: u32) -> Result<()> {
 }
 
 fn check_tolerance(name: &str, t: f64) -> Result<()> {
-    if !(t.is_finite() && (0.0..1.0).contains(&t)) {
-        return Err(Error::param(format!("{name} must be in [0, 1), got {t}")));
-    }
-    Ok(())
+    check::unit_right_open(name, t).map(|_| ())
 }
 
 /// Scaling rules with Kubernetes' defaults filled in.
@@ -429,11 +423,7 @@ impl HpaPolicy {
     /// ```
     pub fn recommend(&mut self, now: f64, current: u32, load: f64) -> Result<Decision> {
         self.check_time(now)?;
-        if !(load.is_nan() || (load.is_finite() && load >= 0.0)) {
-            return Err(Error::data(format!(
-                "load must be finite and >= 0 (NaN = missing), got {load}"
-            )));
-        }
+        check::observation("load", load)?;
         let mut explain = Explain {
             load,
             current_replicas: current,

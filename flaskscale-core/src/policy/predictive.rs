@@ -8,6 +8,7 @@
 
 use super::hpa::{to_replicas, HpaConfig, HpaPolicy};
 use super::{Decision, Explain, Reason};
+use crate::check;
 use crate::error::{Error, Result};
 use crate::forecast::{dist, Forecast};
 use serde::{Deserialize, Serialize};
@@ -76,24 +77,9 @@ impl RecentFloor {
     /// # Errors
     /// [`Error::InvalidParameter`] naming the field.
     pub fn validate(&self) -> Result<()> {
-        if !(self.window_seconds.is_finite() && self.window_seconds > 0.0) {
-            return Err(Error::param(format!(
-                "recent_floor.window_seconds must be finite and > 0, got {}",
-                self.window_seconds
-            )));
-        }
-        if !(self.quantile > 0.0 && self.quantile <= 1.0) {
-            return Err(Error::param(format!(
-                "recent_floor.quantile must be in (0, 1], got {}",
-                self.quantile
-            )));
-        }
-        if !(self.factor.is_finite() && self.factor > 0.0) {
-            return Err(Error::param(format!(
-                "recent_floor.factor must be finite and > 0, got {}",
-                self.factor
-            )));
-        }
+        check::positive("recent_floor.window_seconds", self.window_seconds)?;
+        check::unit_left_open("recent_floor.quantile", self.quantile)?;
+        check::positive("recent_floor.factor", self.factor)?;
         Ok(())
     }
 }
@@ -174,36 +160,11 @@ impl PredictiveConfig {
     /// outside (0, 1), headroom negative or not finite, startup negative or not finite,
     /// interval not finite and > 0, and as [`HpaConfig::validate`].
     pub fn validate(&self) -> Result<()> {
-        let c = self.capacity_per_replica;
-        if !(c.is_finite() && c > 0.0) {
-            return Err(Error::param(format!(
-                "capacity_per_replica must be finite and > 0, got {c}"
-            )));
-        }
-        if !(self.quantile > 0.0 && self.quantile < 1.0) {
-            return Err(Error::param(format!(
-                "quantile must be in (0, 1), got {}",
-                self.quantile
-            )));
-        }
-        if !(self.headroom.is_finite() && self.headroom >= 0.0) {
-            return Err(Error::param(format!(
-                "headroom must be finite and >= 0, got {}",
-                self.headroom
-            )));
-        }
-        if !(self.startup_seconds.is_finite() && self.startup_seconds >= 0.0) {
-            return Err(Error::param(format!(
-                "startup_seconds must be finite and >= 0, got {}",
-                self.startup_seconds
-            )));
-        }
-        if !(self.interval_seconds.is_finite() && self.interval_seconds > 0.0) {
-            return Err(Error::param(format!(
-                "interval_seconds must be finite and > 0, got {}",
-                self.interval_seconds
-            )));
-        }
+        check::positive("capacity_per_replica", self.capacity_per_replica)?;
+        check::unit_open("quantile", self.quantile)?;
+        check::non_negative("headroom", self.headroom)?;
+        check::non_negative("startup_seconds", self.startup_seconds)?;
+        check::positive("interval_seconds", self.interval_seconds)?;
         if self.lead_seconds() > MAX_LEAD_SECONDS {
             return Err(Error::param(format!(
                 "startup_seconds + interval_seconds must be at most {MAX_LEAD_SECONDS} (a week), \
@@ -310,11 +271,7 @@ impl PredictivePolicy {
         status: Option<(Reason, String)>,
     ) -> Result<Decision> {
         self.hpa.check_time(now)?;
-        if !(load.is_nan() || (load.is_finite() && load >= 0.0)) {
-            return Err(Error::data(format!(
-                "load must be finite and >= 0 (NaN = missing), got {load}"
-            )));
-        }
+        check::observation("load", load)?;
         let mode = match self.config.mode {
             Mode::Full => "full",
             Mode::ForecastOnly => "forecast_only",

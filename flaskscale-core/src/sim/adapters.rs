@@ -4,7 +4,7 @@
 
 use super::{SimDecision, SimPolicy};
 use crate::autoscaler::Autoscaler;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::forecast::{ModelSpec, MultiSeasonalNaive, Naive, SeasonalNaive};
 use crate::policy::HpaPolicy;
 use crate::series::Series;
@@ -15,25 +15,17 @@ use crate::series::Series;
 /// seasonal naive forecasts a day and a week ago when the trace holds two weeks, else a day
 /// ago, else the last value.
 pub fn replay_model(trace: &Series) -> ModelSpec {
-    let day = (86_400.0 / trace.step()).round() as usize;
-    if day >= 2 && trace.len() > 14 * day {
-        ModelSpec::MultiSeasonalNaive(MultiSeasonalNaive {
+    match crate::check::steps_per_day(trace.step()) {
+        Some(day) if trace.len() > 14 * day => ModelSpec::MultiSeasonalNaive(MultiSeasonalNaive {
             periods: vec![day, 7 * day],
-        })
-    } else if day >= 2 && trace.len() > day {
-        ModelSpec::SeasonalNaive(SeasonalNaive::new(day))
-    } else {
-        ModelSpec::Naive(Naive)
+        }),
+        Some(day) if trace.len() > day => ModelSpec::SeasonalNaive(SeasonalNaive::new(day)),
+        _ => ModelSpec::Naive(Naive),
     }
 }
 
 fn check_interval(interval: f64) -> Result<()> {
-    if !(interval.is_finite() && interval > 0.0) {
-        return Err(Error::param(format!(
-            "sync interval must be finite and > 0 seconds, got {interval}"
-        )));
-    }
-    Ok(())
+    crate::check::positive("sync interval (seconds)", interval).map(|_| ())
 }
 
 /// The exact HPA fed the load of the last complete trace step, as requests per second.
@@ -50,7 +42,7 @@ impl HpaSim {
     /// An HPA for a trace of `step_seconds` steps, deciding every `interval` seconds.
     ///
     /// # Errors
-    /// [`Error::InvalidParameter`] for a step or interval that is not finite and > 0.
+    /// [`crate::Error::InvalidParameter`] for a step or interval that is not finite and > 0.
     pub fn new(name: &str, hpa: HpaPolicy, step_seconds: f64, interval: f64) -> Result<Self> {
         check_interval(step_seconds)?;
         check_interval(interval)?;

@@ -81,6 +81,7 @@ pub use progress::Progress;
 pub use reference::{FixedFleet, Oracle, Schedule, TargetTracking};
 pub use sweep::{pareto_front, sweep, sweep_configs, SweepReport, SweepRow};
 
+use crate::check;
 use crate::error::{Error, Result};
 use crate::series::Series;
 use crate::time;
@@ -180,36 +181,19 @@ impl SimConfig {
     /// drain or SLO wait not finite and >= 0, queue bound not finite and >= 0, time-out not
     /// finite and > 0, or an initial replica count above `max_replicas`.
     pub fn validate(&self) -> Result<()> {
-        let c = self.capacity_per_replica;
-        if !(c.is_finite() && c > 0.0) {
-            return Err(Error::param(format!(
-                "capacity_per_replica must be finite and > 0, got {c}"
-            )));
-        }
+        check::positive("capacity_per_replica", self.capacity_per_replica)?;
         for (name, v) in [
             ("startup_seconds", self.startup_seconds),
             ("drain_seconds", self.drain_seconds),
             ("slo_wait_seconds", self.slo_wait_seconds),
         ] {
-            if !(v.is_finite() && v >= 0.0) {
-                return Err(Error::param(format!(
-                    "{name} must be finite and >= 0, got {v}"
-                )));
-            }
+            check::non_negative(name, v)?;
         }
         if let Some(q) = self.max_queue {
-            if !(q.is_finite() && q >= 0.0) {
-                return Err(Error::param(format!(
-                    "max_queue must be finite and >= 0 (None = unbounded), got {q}"
-                )));
-            }
+            check::non_negative("max_queue (None = unbounded)", q)?;
         }
         if let Some(t) = self.queue_timeout_seconds {
-            if !(t.is_finite() && t > 0.0) {
-                return Err(Error::param(format!(
-                    "queue_timeout_seconds must be finite and > 0 (None = no time-out), got {t}"
-                )));
-            }
+            check::positive("queue_timeout_seconds (None = no time-out)", t)?;
         }
         if self.initial_replicas > self.max_replicas {
             return Err(Error::param(format!(

@@ -4,6 +4,7 @@
 
 mod accuracy;
 mod auto;
+mod check;
 mod common;
 mod ets;
 mod foundation;
