@@ -95,6 +95,12 @@ impl AutoscalerConfig {
         }
     }
 
+    /// The model an autoscaler forecasts with when none is chosen: the
+    /// [`AutoForecaster`](crate::forecast::AutoForecaster) with its defaults.
+    pub fn default_model() -> ModelSpec {
+        ModelSpec::Auto(crate::forecast::AutoForecaster::default())
+    }
+
     /// Checks every field.
     ///
     /// # Errors

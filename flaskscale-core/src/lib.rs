@@ -6,6 +6,7 @@ pub mod check;
 pub mod error;
 pub mod forecast;
 pub mod metrics;
+mod names;
 mod nan_serde;
 pub mod periods;
 pub mod policy;

@@ -3,36 +3,154 @@
 
 use flaskscale_core::Error;
 use numpy::PyReadonlyArray1;
-use pyo3::exceptions::{PyOverflowError, PyRuntimeError};
+use pyo3::create_exception;
+use pyo3::exceptions::{
+    PyException, PyOSError, PyOverflowError, PyRuntimeError, PyUserWarning, PyValueError,
+};
 use pyo3::prelude::*;
-use pyo3::types::PyDict;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple, PyType};
 
-/// Converts a core error into the matching `flaskscale.exceptions` class.
-pub fn to_py(py: Python<'_>, err: Error) -> PyErr {
-    let (class, extra): (&str, Option<(usize, usize)>) = match &err {
-        Error::InvalidParameter(_) => ("InvalidParameterError", None),
-        Error::InvalidData(_) => ("InvalidDataError", None),
-        Error::NotEnoughData { needed, got, .. } => ("NotEnoughDataError", Some((*needed, *got))),
-        Error::Parse { .. } => ("ParseError", None),
-        Error::Fit(_) => ("FitError", None),
-        Error::Io(_) => ("FlaskscaleIOError", None),
-        _ => ("FlaskscaleError", None),
+create_exception!(
+    flaskscale.exceptions,
+    FlaskscaleError,
+    PyException,
+    "Root of every error flaskscale raises."
+);
+create_exception!(
+    flaskscale.exceptions,
+    FlaskscaleWarning,
+    PyUserWarning,
+    "Something was skipped or adjusted and the caller should know (never silent)."
+);
+
+/// An exception class deriving from both `FlaskscaleError` and a builtin exception (so
+/// `except ValueError` keeps working), built once when the module is imported and held here:
+/// raising never looks a class up by name. (`create_exception!` takes one base only.)
+macro_rules! flaskscale_subclass {
+    ($name:ident, $builtin:ty, $doc:literal) => {
+        #[doc = $doc]
+        pub struct $name;
+
+        impl $name {
+            pub fn type_object(py: Python<'_>) -> PyResult<&Bound<'_, PyType>> {
+                static CELL: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+                CELL.get_or_try_init(py, || {
+                    let bases = PyTuple::new(
+                        py,
+                        [py.get_type::<FlaskscaleError>(), py.get_type::<$builtin>()],
+                    )?;
+                    let ns = PyDict::new(py);
+                    ns.set_item("__doc__", $doc)?;
+                    ns.set_item("__module__", "flaskscale.exceptions")?;
+                    let t = py
+                        .get_type::<PyType>()
+                        .call1((stringify!($name), bases, ns))?
+                        .cast_into::<PyType>()?;
+                    Ok(t.unbind())
+                })
+                .map(|t| t.bind(py))
+            }
+        }
     };
+}
+
+flaskscale_subclass!(
+    InvalidParameterError,
+    PyValueError,
+    "A setting is outside its admissible range; the message names it and its value."
+);
+flaskscale_subclass!(
+    InvalidDataError,
+    PyValueError,
+    "The data are unusable as given (negative, infinite, misaligned); the message says where."
+);
+flaskscale_subclass!(
+    NotEnoughDataError,
+    PyValueError,
+    "The history is too short for what was asked. ``needed`` and ``got`` count the points."
+);
+flaskscale_subclass!(
+    ParseError,
+    PyValueError,
+    "Text input (CSV, access log, saved state) did not parse. ``line`` is 1-based (0: none)."
+);
+flaskscale_subclass!(
+    FitError,
+    PyRuntimeError,
+    "A model could not be fitted to these data; choose another model or clean the data."
+);
+flaskscale_subclass!(
+    FlaskscaleIOError,
+    PyOSError,
+    "A file could not be read or written; the message names the path."
+);
+
+/// Adds the exception classes to the native module (`flaskscale.exceptions` re-exports them).
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    let py = m.py();
+    m.add("FlaskscaleError", py.get_type::<FlaskscaleError>())?;
+    m.add("FlaskscaleWarning", py.get_type::<FlaskscaleWarning>())?;
+    m.add(
+        "InvalidParameterError",
+        InvalidParameterError::type_object(py)?,
+    )?;
+    m.add("InvalidDataError", InvalidDataError::type_object(py)?)?;
+    m.add("NotEnoughDataError", NotEnoughDataError::type_object(py)?)?;
+    m.add("ParseError", ParseError::type_object(py)?)?;
+    m.add("FitError", FitError::type_object(py)?)?;
+    m.add("FlaskscaleIOError", FlaskscaleIOError::type_object(py)?)?;
+    Ok(())
+}
+
+/// A core error on its way to Python: `?` converts a core `Result` through it
+/// (`.map_err(PyFsErr::from)?`) into the matching typed exception.
+#[derive(Debug)]
+pub struct PyFsErr(pub Error);
+
+impl From<Error> for PyFsErr {
+    fn from(e: Error) -> Self {
+        PyFsErr(e)
+    }
+}
+
+impl From<PyFsErr> for PyErr {
+    fn from(e: PyFsErr) -> PyErr {
+        Python::attach(|py| raise(py, e.0))
+    }
+}
+
+/// The exception for a core error, with `line` on a `ParseError` and `needed`/`got` on a
+/// `NotEnoughDataError`.
+fn raise(py: Python<'_>, err: Error) -> PyErr {
     let msg = err.to_string();
     let built = (|| -> PyResult<PyErr> {
-        let module = py.import("flaskscale.exceptions")?;
-        let cls = module.getattr(class)?;
-        let exc = cls.call1((msg.clone(),))?;
-        if let Error::Parse { line, .. } = &err {
-            exc.setattr("line", *line)?;
-        }
-        if let Some((needed, got)) = extra {
-            exc.setattr("needed", needed)?;
-            exc.setattr("got", got)?;
+        let class = match &err {
+            Error::InvalidParameter(_) => InvalidParameterError::type_object(py)?,
+            Error::InvalidData(_) => InvalidDataError::type_object(py)?,
+            Error::NotEnoughData { .. } => NotEnoughDataError::type_object(py)?,
+            Error::Parse { .. } => ParseError::type_object(py)?,
+            Error::Fit(_) => FitError::type_object(py)?,
+            Error::Io(_) => FlaskscaleIOError::type_object(py)?,
+            _ => return Ok(FlaskscaleError::new_err(msg.clone())),
+        };
+        let exc = class.call1((msg.clone(),))?;
+        match &err {
+            Error::Parse { line, .. } => exc.setattr("line", *line)?,
+            Error::NotEnoughData { needed, got, .. } => {
+                exc.setattr("needed", *needed)?;
+                exc.setattr("got", *got)?;
+            }
+            _ => {}
         }
         Ok(PyErr::from_value(exc))
     })();
-    built.unwrap_or_else(|_| PyRuntimeError::new_err(msg))
+    built.unwrap_or_else(|e| e)
+}
+
+/// Converts a core error into the matching typed exception.
+pub fn to_py(_py: Python<'_>, err: Error) -> PyErr {
+    PyFsErr(err).into()
 }
 
 /// Runs `f` with the GIL released and converts its error. Every call into the core that does
@@ -42,7 +160,7 @@ where
     F: Send + FnOnce() -> flaskscale_core::Result<T>,
     T: Send,
 {
-    py.detach(f).map_err(|e| to_py(py, e))
+    Ok(py.detach(f).map_err(PyFsErr::from)?)
 }
 
 /// Raises `InvalidParameterError` with `msg`.
@@ -63,6 +181,10 @@ macro_rules! count_from_py {
             type Error = PyErr;
             fn extract(obj: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
                 let py = obj.py();
+                if obj.is_instance_of::<PyBool>() {
+                    // True is an int to Python, but never a count meant as 1
+                    return Err(param_err(py, format!("expected a whole number, got {}", obj.repr()?)));
+                }
                 match obj.extract::<$t>() {
                     Ok(v) => Ok(Count(v)),
                     Err(e) if e.is_instance_of::<PyOverflowError>(py) => {
@@ -143,17 +265,48 @@ impl Values<'_> {
 }
 
 /// Accepts any 1-D array-like of numbers. A contiguous float64 numpy array is borrowed without a
-/// copy; anything else numeric is converted to float64 once. Raises `InvalidDataError` for more
-/// than one dimension or values that are not numbers.
+/// copy; anything else numeric is converted to float64 once. A numpy masked array's masked
+/// entries are missing values (NaN). Raises `InvalidDataError` for more than one dimension,
+/// complex values (never silently their real part) or values that are not numbers.
 pub fn values<'py>(obj: &Bound<'py, PyAny>) -> PyResult<Values<'py>> {
     let py = obj.py();
+    let np = py.import("numpy")?;
+    if let Ok(dtype) = obj.getattr("dtype") {
+        if let Ok(kind) = dtype.getattr("kind").and_then(|k| k.extract::<String>()) {
+            if kind == "c" {
+                return Err(to_py(
+                    py,
+                    Error::InvalidData(format!(
+                        "expected real numbers, got complex values (dtype {})",
+                        dtype.str()?
+                    )),
+                ));
+            }
+        }
+    }
+    let ma = np.getattr("ma")?;
+    if obj.is_instance(&ma.getattr("MaskedArray")?)? {
+        // the mask says which values are missing: NaN is the core's missing value
+        let kwargs = PyDict::new(py);
+        kwargs.set_item("dtype", "float64")?;
+        let as_float = ma
+            .getattr("asarray")?
+            .call((obj,), Some(&kwargs))
+            .map_err(|e| {
+                to_py(
+                    py,
+                    Error::InvalidData(format!("expected a 1-D array of numbers: {e}")),
+                )
+            })?;
+        let filled = ma.getattr("filled")?.call1((as_float, f64::NAN))?;
+        return values(&filled);
+    }
     if let Ok(arr) = obj.extract::<PyReadonlyArray1<'py, f64>>() {
         if arr.as_slice().is_ok() {
             return Ok(Values::Borrowed(arr));
         }
         return Ok(Values::Owned(arr.as_array().to_vec()));
     }
-    let np = py.import("numpy")?;
     let kwargs = PyDict::new(py);
     kwargs.set_item("dtype", "float64")?;
     let converted = np
@@ -210,4 +363,108 @@ pub fn spec_of(obj: &Bound<'_, PyAny>) -> PyResult<flaskscale_core::ModelSpec> {
             Error::InvalidParameter(format!("not a model specification: {e}")),
         )
     })
+}
+
+/// A Python value made of dicts, lists, strings, numbers, booleans and None (a parsed JSON or
+/// YAML document), or JSON text, as a serde value. Nesting deeper than the core's
+/// [`flaskscale_core::check::MAX_NESTING`] and integers beyond 64 bits are a `ParseError`
+/// naming where, never a `RecursionError` or the int-to-string limit's `ValueError`.
+pub fn json_value(obj: &Bound<'_, PyAny>) -> PyResult<serde_json::Value> {
+    let py = obj.py();
+    if obj.is_instance_of::<PyString>() {
+        let text: String = obj.extract()?;
+        return serde_json::from_str(&text).map_err(|e| {
+            to_py(
+                py,
+                Error::Parse {
+                    line: e.line(),
+                    message: format!("not valid JSON: {e}"),
+                },
+            )
+        });
+    }
+    plain_value(obj, 0, &mut String::from("$"))
+}
+
+fn plain_value(
+    obj: &Bound<'_, PyAny>,
+    depth: usize,
+    at: &mut String,
+) -> PyResult<serde_json::Value> {
+    use serde_json::Value;
+    let py = obj.py();
+    let fail = |msg: String| {
+        to_py(
+            py,
+            Error::Parse {
+                line: 0,
+                message: msg,
+            },
+        )
+    };
+    if depth > flaskscale_core::check::MAX_NESTING {
+        return Err(fail(format!(
+            "{at}: nested deeper than {} levels",
+            flaskscale_core::check::MAX_NESTING
+        )));
+    }
+    if obj.is_none() {
+        return Ok(Value::Null);
+    }
+    if obj.is_instance_of::<PyBool>() {
+        return Ok(Value::Bool(obj.extract()?));
+    }
+    if obj.is_instance_of::<PyInt>() {
+        if let Ok(v) = obj.extract::<i64>() {
+            return Ok(Value::from(v));
+        }
+        if let Ok(v) = obj.extract::<u64>() {
+            return Ok(Value::from(v));
+        }
+        let bits: u64 = obj.call_method0("bit_length")?.extract()?;
+        return Err(fail(format!(
+            "{at}: an integer of {bits} bits is out of range"
+        )));
+    }
+    if obj.is_instance_of::<PyFloat>() {
+        let v: f64 = obj.extract()?;
+        return serde_json::Number::from_f64(v)
+            .map(Value::Number)
+            .ok_or_else(|| fail(format!("{at}: {v} is not a JSON number")));
+    }
+    if obj.is_instance_of::<PyString>() {
+        return Ok(Value::String(obj.extract()?));
+    }
+    if let Ok(d) = obj.cast::<PyDict>() {
+        let mut out = serde_json::Map::new();
+        for (k, v) in d.iter() {
+            let key: String = k.extract().map_err(|_| {
+                fail(format!(
+                    "{at}: a key that is not a string: {}",
+                    k.repr().map(|r| r.to_string()).unwrap_or_default()
+                ))
+            })?;
+            let len = at.len();
+            at.push('.');
+            at.push_str(&key);
+            let value = plain_value(&v, depth + 1, at)?;
+            at.truncate(len);
+            out.insert(key, value);
+        }
+        return Ok(Value::Object(out));
+    }
+    if obj.is_instance_of::<PyList>() || obj.is_instance_of::<PyTuple>() {
+        let mut out = Vec::new();
+        for (i, v) in obj.try_iter()?.enumerate() {
+            let len = at.len();
+            at.push_str(&format!("[{i}]"));
+            out.push(plain_value(&v?, depth + 1, at)?);
+            at.truncate(len);
+        }
+        return Ok(Value::Array(out));
+    }
+    Err(fail(format!(
+        "{at}: expected a dict, list, string, number, boolean or None, got {}",
+        obj.get_type().name()?
+    )))
 }

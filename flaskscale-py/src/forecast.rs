@@ -2,7 +2,7 @@
 
 use crate::convert::{
     compute, count, counts, opt_count, opt_counts, param_err, spec_of, to_plain, to_py, values,
-    Values,
+    PyFsErr, Values,
 };
 use crate::series::PySeries;
 use flaskscale_core::forecast::{
@@ -86,8 +86,8 @@ impl PyFitted {
 
     /// Restores a fitted model saved by `to_json`.
     #[staticmethod]
-    fn from_json(py: Python<'_>, text: &str) -> PyResult<Self> {
-        let inner = FittedModel::from_json(text).map_err(|e| to_py(py, e))?;
+    fn from_json(_py: Python<'_>, text: &str) -> PyResult<Self> {
+        let inner = FittedModel::from_json(text).map_err(PyFsErr::from)?;
         Ok(PyFitted { inner })
     }
 
@@ -210,7 +210,7 @@ impl PyForecast {
         Ok(self
             .inner
             .quantile(q)
-            .map_err(|e| to_py(py, e))?
+            .map_err(PyFsErr::from)?
             .into_pyarray(py))
     }
 
@@ -285,15 +285,11 @@ model_class!(
     {
         #[new]
         #[pyo3(signature = (season_length))]
-        fn new(py: Python<'_>, season_length: i64) -> PyResult<Self> {
-            if season_length < 2 {
-                return Err(param_err(
-                    py,
-                    format!("season length must be >= 2, got {season_length}"),
-                ));
-            }
+        fn new(#[pyo3(from_py_with = count)] season_length: usize) -> PyResult<Self> {
+            let m = SeasonalNaive::new(season_length);
+            m.validate().map_err(PyFsErr::from)?;
             Ok(PySeasonalNaive {
-                spec: ModelSpec::SeasonalNaive(SeasonalNaive::new(season_length as usize)),
+                spec: ModelSpec::SeasonalNaive(m),
             })
         }
     }
@@ -325,8 +321,7 @@ model_class!(
                             alpha = None, beta = None, gamma = None, phi = None))]
         #[allow(clippy::too_many_arguments)]
         fn new(
-            py: Python<'_>,
-            season_length: Option<i64>,
+            #[pyo3(from_py_with = opt_count)] season_length: Option<usize>,
             trend: &str,
             seasonal: Option<&str>,
             alpha: Option<f64>,
@@ -334,15 +329,9 @@ model_class!(
             gamma: Option<f64>,
             phi: Option<f64>,
         ) -> PyResult<Self> {
-            let season_length = season_length
-                .map(|m| {
-                    usize::try_from(m)
-                        .map_err(|_| param_err(py, format!("season length must be >= 2, got {m}")))
-                })
-                .transpose()?;
-            let trend: Trend = trend.parse().map_err(|e| to_py(py, e))?;
+            let trend: Trend = trend.parse().map_err(PyFsErr::from)?;
             let seasonal: Seasonal = match seasonal {
-                Some(s) => s.parse().map_err(|e| to_py(py, e))?,
+                Some(s) => s.parse().map_err(PyFsErr::from)?,
                 None if season_length.is_some() => Seasonal::Additive,
                 None => Seasonal::None,
             };
@@ -409,7 +398,7 @@ model_class!(
                                 "periods are numbers of steps or (period, harmonics) pairs",
                             )
                         })?;
-                        (period, ((period / 4.0) as usize).clamp(1, 10))
+                        (period, FourierRegression::default_harmonics(period))
                     }
                 };
                 ps.push((period, k));
@@ -447,16 +436,7 @@ model_class!(
         #[new]
         #[pyo3(signature = (members, *, combine = "mean"))]
         fn new(py: Python<'_>, members: Vec<Bound<'_, PyAny>>, combine: &str) -> PyResult<Self> {
-            let combine = match combine {
-                "mean" => Combine::Mean,
-                "median" => Combine::Median,
-                other => {
-                    return Err(param_err(
-                        py,
-                        format!("combine must be \"mean\" or \"median\", got {other:?}"),
-                    ))
-                }
-            };
+            let combine: Combine = combine.parse().map_err(PyFsErr::from)?;
             let members = members.iter().map(spec_of).collect::<PyResult<Vec<_>>>()?;
             if members.is_empty() {
                 return Err(param_err(py, "an ensemble needs at least one member"));
@@ -499,7 +479,7 @@ model_class!(
                             select = "combine", top_k = 3, calibrate = true))]
         #[allow(clippy::too_many_arguments)]
         fn new(
-            py: Python<'_>,
+            _py: Python<'_>,
             #[pyo3(from_py_with = opt_counts)] season_lengths: Option<Vec<usize>>,
             candidates: Option<Vec<Bound<'_, PyAny>>>,
             #[pyo3(from_py_with = count)] horizon: usize,
@@ -512,38 +492,8 @@ model_class!(
             #[pyo3(from_py_with = count)] top_k: usize,
             calibrate: bool,
         ) -> PyResult<Self> {
-            let loss = match (loss, weights) {
-                ("pinball", None) => Loss::Pinball { q: quantile },
-                ("mase", None) => Loss::Mase,
-                ("asymmetric", Some((under, over))) => Loss::Asymmetric { under, over },
-                ("asymmetric", None) => {
-                    return Err(param_err(
-                        py,
-                        "loss=\"asymmetric\" needs weights=(under, over)",
-                    ))
-                }
-                (_, Some(_)) => {
-                    return Err(param_err(py, "weights go with loss=\"asymmetric\" only"))
-                }
-                (other, _) => {
-                    return Err(param_err(
-                        py,
-                        format!(
-                            "loss must be \"pinball\", \"mase\" or \"asymmetric\", got {other:?}"
-                        ),
-                    ))
-                }
-            };
-            let select = match select {
-                "best" => Select::Best,
-                "combine" => Select::CombineTopK(top_k),
-                other => {
-                    return Err(param_err(
-                        py,
-                        format!("select must be \"best\" or \"combine\", got {other:?}"),
-                    ))
-                }
-            };
+            let loss = Loss::from_name(loss, quantile, weights).map_err(PyFsErr::from)?;
+            let select = Select::from_name(select, top_k).map_err(PyFsErr::from)?;
             let candidates = candidates
                 .map(|c| c.iter().map(spec_of).collect::<PyResult<Vec<_>>>())
                 .transpose()?;
@@ -557,7 +507,7 @@ model_class!(
                 select,
                 calibrate,
             };
-            auto.validate().map_err(|e| to_py(py, e))?;
+            auto.validate().map_err(PyFsErr::from)?;
             Ok(PyAutoForecaster {
                 spec: ModelSpec::Auto(auto),
             })

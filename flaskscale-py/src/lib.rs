@@ -13,6 +13,7 @@ use pyo3::prelude::*;
 #[pymodule]
 fn _flaskscale(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    convert::register(m)?;
     series::register(m)?;
     forecast::register(m)?;
     policy::register(m)?;

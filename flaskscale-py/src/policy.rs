@@ -1,42 +1,26 @@
 //! `HpaPolicy`, `PredictivePolicy`, `Autoscaler`, `Decision`, and `simulate`.
 
-use crate::convert::{compute, count, opt_count, param_err, spec_of, to_plain, to_py};
+use crate::convert::{
+    compute, count, json_value, opt_count, param_err, spec_of, to_plain, to_py, PyFsErr,
+};
 use crate::series::PySeries;
-use flaskscale_core::autoscaler::{Autoscaler, AutoscalerConfig, EmptySteps};
-use flaskscale_core::forecast::AutoForecaster;
+use flaskscale_core::autoscaler::{Autoscaler, AutoscalerConfig};
 use flaskscale_core::policy::{
     Combination, Decision, HpaBehavior, HpaConfig, HpaPolicy, Mode, PredictiveConfig, RecentFloor,
 };
 use flaskscale_core::sim::{
-    self, AutoscalerSim, FixedFleet, HpaSim, Oracle, Progress, Schedule, SimConfig, SimPolicy,
-    SimReport,
+    self, AutoscalerSim, HpaSim, Progress, Schedule, SimConfig, SimPolicy, SimReport,
 };
-use flaskscale_core::{Error, ModelSpec};
+use flaskscale_core::Error;
 use numpy::{IntoPyArray, PyArray1};
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyString};
+use pyo3::types::PyDict;
 use std::path::PathBuf;
 use std::sync::Arc;
 
 /// A dict, or JSON text, as a serde value.
-fn json_of(py: Python<'_>, obj: &Bound<'_, PyAny>) -> PyResult<serde_json::Value> {
-    let text: String = if obj.is_instance_of::<PyString>() {
-        obj.extract()?
-    } else {
-        py.import("json")?
-            .getattr("dumps")?
-            .call1((obj,))?
-            .extract()?
-    };
-    serde_json::from_str(&text).map_err(|e| {
-        to_py(
-            py,
-            Error::Parse {
-                line: e.line(),
-                message: format!("not valid JSON: {e}"),
-            },
-        )
-    })
+fn json_of(_py: Python<'_>, obj: &Bound<'_, PyAny>) -> PyResult<serde_json::Value> {
+    json_value(obj)
 }
 
 fn from_value<T: serde::de::DeserializeOwned>(
@@ -125,7 +109,7 @@ impl PyHpaPolicy {
             downscale_stabilization_seconds,
             ..HpaConfig::new(target_per_replica, min_replicas, max_replicas)
         };
-        let inner = HpaPolicy::new(config).map_err(|e| to_py(py, e))?;
+        let inner = HpaPolicy::new(config).map_err(PyFsErr::from)?;
         Ok(PyHpaPolicy { inner })
     }
 
@@ -135,8 +119,8 @@ impl PyHpaPolicy {
     #[staticmethod]
     fn from_config(py: Python<'_>, config: &Bound<'_, PyAny>) -> PyResult<Self> {
         let text = json_of(py, config)?.to_string();
-        let c = HpaConfig::from_json(&text).map_err(|e| to_py(py, e))?;
-        let inner = HpaPolicy::new(c).map_err(|e| to_py(py, e))?;
+        let c = HpaConfig::from_json(&text).map_err(PyFsErr::from)?;
+        let inner = HpaPolicy::new(c).map_err(PyFsErr::from)?;
         Ok(PyHpaPolicy { inner })
     }
 
@@ -145,7 +129,7 @@ impl PyHpaPolicy {
     #[pyo3(signature = (*, now, current_replicas, load))]
     fn recommend(
         &mut self,
-        py: Python<'_>,
+        _py: Python<'_>,
         now: f64,
         #[pyo3(from_py_with = count)] current_replicas: u32,
         load: f64,
@@ -153,7 +137,7 @@ impl PyHpaPolicy {
         let inner = self
             .inner
             .recommend(now, current_replicas, load)
-            .map_err(|e| to_py(py, e))?;
+            .map_err(PyFsErr::from)?;
         Ok(PyDecision { inner })
     }
 
@@ -210,30 +194,8 @@ impl PyPredictivePolicy {
         floor_quantile: f64,
         floor_factor: f64,
     ) -> PyResult<Self> {
-        let combination = match combination {
-            "max" => Combination::Max,
-            "predictive_only" => Combination::PredictiveOnly,
-            "reactive_only" => Combination::ReactiveOnly,
-            other => {
-                return Err(param_err(
-                    py,
-                    format!("combination must be \"max\", \"predictive_only\" or \"reactive_only\", got {other:?}"),
-                ))
-            }
-        };
-        let mode = match mode {
-            "full" => Mode::Full,
-            "forecast_only" => Mode::ForecastOnly,
-            "scale_out_only" => Mode::ScaleOutOnly,
-            other => {
-                return Err(param_err(
-                    py,
-                    format!(
-                    "mode must be \"full\", \"forecast_only\" or \"scale_out_only\", got {other:?}"
-                ),
-                ))
-            }
-        };
+        let combination: Combination = combination.parse().map_err(PyFsErr::from)?;
+        let mode: Mode = mode.parse().map_err(PyFsErr::from)?;
         let mut config = PredictiveConfig::new(
             capacity_per_replica,
             min_replicas.unwrap_or(1),
@@ -269,7 +231,7 @@ impl PyPredictivePolicy {
             }
             config.hpa = hc.clone();
         }
-        config.validate().map_err(|e| to_py(py, e))?;
+        config.validate().map_err(PyFsErr::from)?;
         Ok(PyPredictivePolicy { config })
     }
 
@@ -288,23 +250,6 @@ impl PyPredictivePolicy {
     }
 }
 
-fn autoscaler_config(
-    py: Python<'_>,
-    policy: &PredictiveConfig,
-    model: Option<&Bound<'_, PyAny>>,
-    step_seconds: f64,
-) -> PyResult<AutoscalerConfig> {
-    let model = match model {
-        Some(m) => spec_of(m)?,
-        None => ModelSpec::Auto(AutoForecaster::default()),
-    };
-    let _ = py;
-    let mut cfg = AutoscalerConfig::new(step_seconds, model, policy.clone());
-    // refit hourly whatever the step
-    cfg.refit_every = ((3600.0 / step_seconds).round() as usize).max(1);
-    Ok(cfg)
-}
-
 /// The stateful autoscaler: observe load as it comes, recommend replicas each tick, save and
 /// restore the whole state.
 #[pyclass(name = "Autoscaler", module = "flaskscale")]
@@ -321,7 +266,7 @@ impl PyAutoscaler {
                         clean_outliers = true))]
     #[allow(clippy::too_many_arguments)]
     fn new(
-        py: Python<'_>,
+        _py: Python<'_>,
         policy: PyRef<'_, PyPredictivePolicy>,
         model: Option<Bound<'_, PyAny>>,
         step_seconds: f64,
@@ -331,22 +276,17 @@ impl PyAutoscaler {
         empty_steps: &str,
         clean_outliers: bool,
     ) -> PyResult<Self> {
-        let mut cfg = autoscaler_config(py, &policy.config, model.as_ref(), step_seconds)?;
+        let model = match model {
+            Some(m) => spec_of(&m)?,
+            None => AutoscalerConfig::default_model(),
+        };
+        let mut cfg = AutoscalerConfig::new(step_seconds, model, policy.config.clone());
         cfg.max_history = max_history;
         cfg.refit_every = refit_every;
         cfg.warmup_season = warmup_season;
         cfg.clean_outliers = clean_outliers;
-        cfg.empty_steps = match empty_steps {
-            "missing" => EmptySteps::Missing,
-            "zero" => EmptySteps::Zero,
-            other => {
-                return Err(param_err(
-                    py,
-                    format!("empty_steps must be \"missing\" or \"zero\", got {other:?}"),
-                ))
-            }
-        };
-        let inner = Autoscaler::new(cfg).map_err(|e| to_py(py, e))?;
+        cfg.empty_steps = empty_steps.parse().map_err(PyFsErr::from)?;
+        let inner = Autoscaler::new(cfg).map_err(PyFsErr::from)?;
         Ok(PyAutoscaler { inner })
     }
 
@@ -379,11 +319,7 @@ impl PyAutoscaler {
     /// "reactive", "warm_up" or "full": which model forecasts now.
     #[getter]
     fn stage(&self) -> &'static str {
-        match self.inner.stage() {
-            flaskscale_core::autoscaler::ModelStage::Reactive => "reactive",
-            flaskscale_core::autoscaler::ModelStage::WarmUp => "warm_up",
-            flaskscale_core::autoscaler::ModelStage::Full => "full",
-        }
+        self.inner.stage().as_str()
     }
 
     /// Start time of the first step in :attr:`history`, or None before any observation.
@@ -418,8 +354,8 @@ impl PyAutoscaler {
 
     /// Restores an autoscaler from `to_json` text.
     #[staticmethod]
-    fn from_json(py: Python<'_>, text: &str) -> PyResult<Self> {
-        let inner = Autoscaler::from_json(text).map_err(|e| to_py(py, e))?;
+    fn from_json(_py: Python<'_>, text: &str) -> PyResult<Self> {
+        let inner = Autoscaler::from_json(text).map_err(PyFsErr::from)?;
         Ok(PyAutoscaler { inner })
     }
 
@@ -430,8 +366,8 @@ impl PyAutoscaler {
 
     /// Restores an autoscaler saved with `save`.
     #[staticmethod]
-    fn load(py: Python<'_>, path: PathBuf) -> PyResult<Self> {
-        let inner = Autoscaler::load(&path).map_err(|e| to_py(py, e))?;
+    fn load(_py: Python<'_>, path: PathBuf) -> PyResult<Self> {
+        let inner = Autoscaler::load(&path).map_err(PyFsErr::from)?;
         Ok(PyAutoscaler { inner })
     }
 
@@ -590,26 +526,23 @@ pub fn simulate(
 ) -> PyResult<PySimReport> {
     let trace = series.inner.clone();
     let step = trace.step();
-    let mut cfg =
-        SimConfig::new(capacity_per_replica, startup_seconds).map_err(|e| to_py(py, e))?;
+    let mut cfg = SimConfig::new(capacity_per_replica, startup_seconds).map_err(PyFsErr::from)?;
     cfg.initial_replicas = initial_replicas;
     cfg.drain_seconds = drain_seconds;
     cfg.max_queue = max_queue;
     cfg.queue_timeout_seconds = queue_timeout_seconds;
     cfg.slo_wait_seconds = slo_wait_seconds;
     cfg.max_replicas = max_replicas;
-    cfg.validate().map_err(|e| to_py(py, e))?;
+    cfg.validate().map_err(PyFsErr::from)?;
     let mut list: Vec<Box<dyn SimPolicy>> = Vec::new();
     for (k, v) in policies.iter() {
         let name: String = k.extract()?;
         if let Ok(h) = v.extract::<PyRef<'_, PyHpaPolicy>>() {
-            let hpa = HpaPolicy::new(h.inner.config().clone()).map_err(|e| to_py(py, e))?;
-            let s = HpaSim::new(&name, hpa, step, interval_seconds).map_err(|e| to_py(py, e))?;
+            let hpa = HpaPolicy::new(h.inner.config().clone()).map_err(PyFsErr::from)?;
+            let s = HpaSim::new(&name, hpa, step, interval_seconds).map_err(PyFsErr::from)?;
             list.push(Box::new(s));
         } else if let Ok(p) = v.extract::<PyRef<'_, PyPredictivePolicy>>() {
-            let mut ac = autoscaler_config(py, &p.config, None, step)?;
-            ac.model = sim::replay_model(&trace);
-            let a = Autoscaler::new(ac).map_err(|e| to_py(py, e))?;
+            let a = sim::replay_autoscaler(&trace, p.config.clone()).map_err(PyFsErr::from)?;
             list.push(Box::new(AutoscalerSim::new(&name, a)));
         } else if let Ok(a) = v.extract::<PyRef<'_, PyAutoscaler>>() {
             let mut ac = a.inner.config().clone();
@@ -623,11 +556,10 @@ pub fn simulate(
                 ));
             }
             ac.step_seconds = step;
-            let fresh = Autoscaler::new(ac).map_err(|e| to_py(py, e))?;
+            let fresh = Autoscaler::new(ac).map_err(PyFsErr::from)?;
             list.push(Box::new(AutoscalerSim::new(&name, fresh)));
         } else if let Ok(plan) = v.extract::<PyRef<'_, PySeries>>() {
-            let s =
-                Schedule::new(&name, &plan.inner, interval_seconds).map_err(|e| to_py(py, e))?;
+            let s = Schedule::new(&name, &plan.inner, interval_seconds).map_err(PyFsErr::from)?;
             list.push(Box::new(s));
         } else {
             return Err(param_err(
@@ -640,17 +572,15 @@ pub fn simulate(
         }
     }
     if references {
-        let oracle = Oracle::new(
-            &trace,
-            capacity_per_replica,
-            startup_seconds,
-            interval_seconds,
-        )
-        .map_err(|e| to_py(py, e))?;
-        list.push(Box::new(oracle));
-        let fixed = FixedFleet::for_peak(&trace, capacity_per_replica, interval_seconds)
-            .map_err(|e| to_py(py, e))?;
-        list.push(Box::new(fixed));
+        list.extend(
+            sim::reference_policies(
+                &trace,
+                capacity_per_replica,
+                startup_seconds,
+                interval_seconds,
+            )
+            .map_err(PyFsErr::from)?,
+        );
     }
     if list.is_empty() {
         return Err(param_err(py, "no policy to simulate"));
@@ -663,6 +593,51 @@ pub fn simulate(
     Ok(PySimReport { inner, start, step })
 }
 
+/// Replays `series` through each predictive policy of `policies` (a list), in parallel, each
+/// in the autoscaler `simulate` gives a bare `PredictivePolicy`. Returns a dict: `rows`, one
+/// policy summary per policy in the order given (as `SimReport.summary()`), and `pareto`,
+/// the indices of the rows no other row beats on both replica-hours and violation minutes,
+/// cheapest first. A `Progress` given as `progress` counts the replayed steps.
+#[pyfunction]
+#[pyo3(signature = (series, policies, *, capacity_per_replica, startup_seconds = 120.0,
+                    max_replicas = 10000, progress = None))]
+pub fn sweep<'py>(
+    py: Python<'py>,
+    series: PyRef<'_, PySeries>,
+    policies: Vec<PyRef<'_, PyPredictivePolicy>>,
+    capacity_per_replica: f64,
+    startup_seconds: f64,
+    #[pyo3(from_py_with = count)] max_replicas: u32,
+    progress: Option<PyRef<'_, PyProgress>>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let trace = series.inner.clone();
+    let mut cfg = SimConfig::new(capacity_per_replica, startup_seconds).map_err(PyFsErr::from)?;
+    cfg.max_replicas = max_replicas;
+    let params: Vec<PredictiveConfig> = policies.iter().map(|p| p.config.clone()).collect();
+    let progress = progress.map_or_else(|| Arc::new(Progress::new()), |p| Arc::clone(&p.inner));
+    let report = compute(py, || {
+        sim::sweep_with_progress(
+            &trace,
+            &params,
+            |c| {
+                let a = sim::replay_autoscaler(&trace, c.clone())?;
+                Ok(Box::new(AutoscalerSim::new("predictive", a)) as Box<dyn SimPolicy>)
+            },
+            &cfg,
+            &progress,
+        )
+    })?;
+    let rows = report
+        .rows
+        .iter()
+        .map(|r| to_plain(py, &r.summary))
+        .collect::<PyResult<Vec<_>>>()?;
+    let out = PyDict::new(py);
+    out.set_item("rows", rows)?;
+    out.set_item("pareto", report.pareto)?;
+    Ok(out)
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyDecision>()?;
     m.add_class::<PyHpaPolicy>()?;
@@ -671,5 +646,6 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PySimReport>()?;
     m.add_class::<PyProgress>()?;
     m.add_function(wrap_pyfunction!(simulate, m)?)?;
+    m.add_function(wrap_pyfunction!(sweep, m)?)?;
     Ok(())
 }

@@ -1,6 +1,6 @@
 //! `flaskscale.Series` and the access-log reader.
 
-use crate::convert::{compute, param_err, to_py, values};
+use crate::convert::{compute, to_py, values, PyFsErr};
 use flaskscale_core::access_log::{self, AccessLogOptions, OnMalformed};
 use flaskscale_core::{Aggregation, CsvOptions, Series, SkippedRows};
 use numpy::{IntoPyArray, PyArray1};
@@ -16,24 +16,17 @@ pub struct PySeries {
     pub inner: Series,
 }
 
-fn skipped_rows(py: Python<'_>, s: &str) -> PyResult<SkippedRows> {
-    match s {
-        "error" => Ok(SkippedRows::Error),
-        "missing" => Ok(SkippedRows::Missing),
-        other => Err(param_err(
-            py,
-            format!("skipped_rows must be \"error\" or \"missing\", got {other:?}"),
-        )),
-    }
+fn skipped_rows(_py: Python<'_>, s: &str) -> PyResult<SkippedRows> {
+    Ok(s.parse().map_err(PyFsErr::from)?)
 }
 
 #[pymethods]
 impl PySeries {
     #[new]
     #[pyo3(signature = (values, *, start = 0.0, step = 60.0))]
-    fn new(py: Python<'_>, values: &Bound<'_, PyAny>, start: f64, step: f64) -> PyResult<Self> {
+    fn new(_py: Python<'_>, values: &Bound<'_, PyAny>, start: f64, step: f64) -> PyResult<Self> {
         let v = crate::convert::values(values)?.as_slice().to_vec();
-        let inner = Series::new(v, start, step).map_err(|e| to_py(py, e))?;
+        let inner = Series::new(v, start, step).map_err(PyFsErr::from)?;
         Ok(PySeries { inner })
     }
 
@@ -107,9 +100,7 @@ impl PySeries {
                 .as_ref()
                 .map(|(n, t)| format!(" (first at line {n}: {t:?})"))
                 .unwrap_or_default();
-            let category = py
-                .import("flaskscale.exceptions")?
-                .getattr("FlaskscaleWarning")?;
+            let category = py.get_type::<crate::convert::FlaskscaleWarning>();
             let msg = format!(
                 "skipped {} malformed line(s) of {}{first}",
                 report.malformed, report.lines
@@ -230,7 +221,7 @@ impl PySeries {
     /// Aggregates to a coarser step (a whole multiple of this one): how = "sum", "mean", "max".
     #[pyo3(signature = (step, *, how = "sum"))]
     fn resample(&self, py: Python<'_>, step: f64, how: &str) -> PyResult<Self> {
-        let how: Aggregation = how.parse().map_err(|e| to_py(py, e))?;
+        let how: Aggregation = how.parse().map_err(PyFsErr::from)?;
         let inner = compute(py, || self.inner.resample(step, how))?;
         Ok(PySeries { inner })
     }
@@ -243,8 +234,8 @@ impl PySeries {
 
     /// The steps whose start lies in `[start, end)` (UTC seconds).
     #[pyo3(name = "slice")]
-    fn slice_(&self, py: Python<'_>, start: f64, end: f64) -> PyResult<Self> {
-        let inner = self.inner.slice(start, end).map_err(|e| to_py(py, e))?;
+    fn slice_(&self, _py: Python<'_>, start: f64, end: f64) -> PyResult<Self> {
+        let inner = self.inner.slice(start, end).map_err(PyFsErr::from)?;
         Ok(PySeries { inner })
     }
 
@@ -343,16 +334,7 @@ fn read_access_log(
     exclude_paths: Vec<String>,
     on_malformed: &str,
 ) -> PyResult<PyAccessLogReport> {
-    let on_malformed = match on_malformed {
-        "skip" => OnMalformed::Skip,
-        "raise" => OnMalformed::Fail,
-        other => {
-            return Err(param_err(
-                py,
-                format!("on_malformed must be \"skip\" or \"raise\", got {other:?}"),
-            ))
-        }
-    };
+    let on_malformed: OnMalformed = on_malformed.parse().map_err(PyFsErr::from)?;
     let options = AccessLogOptions {
         step,
         start,

@@ -61,9 +61,6 @@ def test_simulate_prints_the_table_and_writes_outputs(tmp_path, capsys) -> None:
 def test_sweep_marks_a_pareto_front(capsys) -> None:  # type: ignore[no-untyped-def]
     from pathlib import Path
 
-    from flaskscale.cli import pareto
-
-    assert pareto([(1, 5), (2, 2), (3, 3), (4, 1)]) == [0, 1, 3]
     shop = Path(__file__).resolve().parents[2] / "datasets" / "shop-2w" / "shop_2w_per_minute.csv"
     assert main(["sweep", str(shop), "--quantiles", "0.9", "0.99", "--utilizations", "0.8"]) == 0
     out = capsys.readouterr().out
@@ -300,6 +297,16 @@ def test_unsupported_picture_format_is_refused_up_front(tmp_path, capsys) -> Non
         pytest.param(b'{"a": {"hpa": 5}}', ["'a'", "hpa config"], id="hpa-number"),
         pytest.param(b'{"ok": {"predictive": {}}, "a": {"predictive": {"quantile": 2}}}',
                      ["'a'", "quantile"], id="quantile-out-of-range"),
+        # the hardening matrix: each of these was a traceback or a silent 1 replica
+        pytest.param(b'{"a": {"hpa": ' + b"[" * 5000 + b"]" * 5000 + b"}}",
+                     ["not a JSON file", "nested"], id="nested-5000-deep"),
+        pytest.param(b'{"a": {"hpa": {"maxReplicas": ' + b"9" * 5000 + b"}}}",
+                     ["not a JSON file", "digits"], id="max-replicas-5000-digits"),
+        pytest.param(b'{"a": {"predictive": {"max_replicas": true}}}',
+                     ["'a'", "max_replicas", "whole number, got True"], id="max-replicas-true"),
+        pytest.param(b'{"a": {"hpa": {"maxReplicas": true, "target": {"type": "AverageValue", '
+                     b'"averageValue": 3}}}}', ["'a'", "hpa config", "boolean"],
+                     id="hpa-max-replicas-true"),
     ],
 )
 def test_policy_file_faults_name_the_file_and_entry(tmp_path, capsys, content, words) -> None:  # type: ignore[no-untyped-def]

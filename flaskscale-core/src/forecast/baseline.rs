@@ -99,6 +99,14 @@ impl SeasonalNaive {
     pub fn new(season_length: usize) -> Self {
         SeasonalNaive { season_length }
     }
+
+    /// Checks the settings: a season of at least 2 steps.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] for a shorter season.
+    pub fn validate(&self) -> Result<()> {
+        crate::check::at_least("season length", self.season_length, 2, "steps").map(|_| ())
+    }
 }
 
 /// A fitted [`SeasonalNaive`] model.

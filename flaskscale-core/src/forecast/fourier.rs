@@ -75,6 +75,12 @@ impl FourierRegression {
         }
     }
 
+    /// The number of harmonics for a period given without one: a quarter of the period, from
+    /// 1 to 10 (`24.0` → 6, `168.0` → 10, `6.0` → 1).
+    pub fn default_harmonics(period: f64) -> usize {
+        ((period / 4.0) as usize).clamp(1, 10)
+    }
+
     /// The same model fitted on `log1p(y)`.
     pub fn with_log(mut self, log: bool) -> Self {
         self.log = log;

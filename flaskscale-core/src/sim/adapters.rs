@@ -2,11 +2,12 @@
 //! [`Autoscaler`] ([`AutoscalerSim`]), so the simulator replays a trace through the very code
 //! that decides in production.
 
+use super::{FixedFleet, Oracle};
 use super::{SimDecision, SimPolicy};
-use crate::autoscaler::Autoscaler;
+use crate::autoscaler::{Autoscaler, AutoscalerConfig};
 use crate::error::Result;
 use crate::forecast::{ModelSpec, MultiSeasonalNaive, Naive, SeasonalNaive};
-use crate::policy::HpaPolicy;
+use crate::policy::{HpaPolicy, PredictiveConfig};
 use crate::series::Series;
 
 /// The model a predictive policy forecasts with when it is replayed without a model of its own
@@ -22,6 +23,44 @@ pub fn replay_model(trace: &Series) -> ModelSpec {
         Some(day) if trace.len() > day => ModelSpec::SeasonalNaive(SeasonalNaive::new(day)),
         _ => ModelSpec::Naive(Naive),
     }
+}
+
+/// The autoscaler a bare predictive policy is replayed in over `trace`: at the trace's step,
+/// forecasting with [`replay_model`], refitted hourly (every step when steps are longer).
+///
+/// # Errors
+/// As [`Autoscaler::new`].
+pub fn replay_autoscaler(trace: &Series, policy: PredictiveConfig) -> Result<Autoscaler> {
+    let step = trace.step();
+    let mut cfg = AutoscalerConfig::new(step, replay_model(trace), policy);
+    cfg.refit_every = ((3600.0 / step).round() as usize).max(1);
+    Autoscaler::new(cfg)
+}
+
+/// The references a simulation compares policies with: the [`Oracle`] (the fewest replicas
+/// that would have served the trace, knowing it) and the [`FixedFleet`] sized for its peak.
+///
+/// # Errors
+/// As [`Oracle::new`] and [`FixedFleet::for_peak`].
+pub fn reference_policies(
+    trace: &Series,
+    capacity_per_replica: f64,
+    startup_seconds: f64,
+    interval_seconds: f64,
+) -> Result<Vec<Box<dyn SimPolicy>>> {
+    Ok(vec![
+        Box::new(Oracle::new(
+            trace,
+            capacity_per_replica,
+            startup_seconds,
+            interval_seconds,
+        )?),
+        Box::new(FixedFleet::for_peak(
+            trace,
+            capacity_per_replica,
+            interval_seconds,
+        )?),
+    ])
 }
 
 fn check_interval(interval: f64) -> Result<()> {

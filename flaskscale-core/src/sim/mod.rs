@@ -75,11 +75,11 @@ pub mod progress;
 pub mod reference;
 pub mod sweep;
 
-pub use adapters::{replay_model, AutoscalerSim, HpaSim};
+pub use adapters::{reference_policies, replay_autoscaler, replay_model, AutoscalerSim, HpaSim};
 pub use cluster::run_policy;
 pub use progress::Progress;
 pub use reference::{FixedFleet, Oracle, Schedule, TargetTracking};
-pub use sweep::{pareto_front, sweep, sweep_configs, SweepReport, SweepRow};
+pub use sweep::{pareto_front, sweep, sweep_configs, sweep_with_progress, SweepReport, SweepRow};
 
 use crate::check;
 use crate::error::{Error, Result};

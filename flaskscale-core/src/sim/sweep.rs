@@ -1,7 +1,8 @@
 //! Parameter sweeps: one simulation per point of a parameter grid, in parallel, summarised as a
 //! cost-versus-violations table with its Pareto front.
 
-use super::{run_policy, PolicySummary, SimConfig, SimPolicy};
+use super::cluster::run_policy_with;
+use super::{PolicySummary, Progress, SimConfig, SimPolicy};
 use crate::error::{Error, Result};
 use crate::series::Series;
 use rayon::prelude::*;
@@ -124,6 +125,32 @@ where
     sweep_configs(trace, params, |p| Ok((factory(p)?, cfg.clone())))
 }
 
+/// As [`sweep`], counting the replayed trace steps into `progress` (its total raised by
+/// `params.len()` × the trace's length) and stopping with [`Error::Cancelled`] once it is
+/// cancelled.
+///
+/// # Errors
+/// As [`sweep`], and [`Error::Cancelled`].
+pub fn sweep_with_progress<P, F>(
+    trace: &Series,
+    params: &[P],
+    factory: F,
+    cfg: &SimConfig,
+    progress: &Progress,
+) -> Result<SweepReport<P>>
+where
+    P: Clone + Sync + Send,
+    F: Fn(&P) -> Result<Box<dyn SimPolicy>> + Sync,
+{
+    progress.add_total(trace.len() as u64 * params.len() as u64);
+    sweep_each(
+        trace,
+        params,
+        |p| Ok((factory(p)?, cfg.clone())),
+        Some(progress),
+    )
+}
+
 /// As [`sweep`], but the factory also returns the cluster configuration of each point, for
 /// sweeps over cluster settings (startup delay, capacity, queue bounds).
 ///
@@ -131,6 +158,19 @@ where
 /// [`Error::InvalidParameter`] for an empty `params`; any error of the factory or of a
 /// simulation.
 pub fn sweep_configs<P, F>(trace: &Series, params: &[P], factory: F) -> Result<SweepReport<P>>
+where
+    P: Clone + Sync + Send,
+    F: Fn(&P) -> Result<(Box<dyn SimPolicy>, SimConfig)> + Sync,
+{
+    sweep_each(trace, params, factory, None)
+}
+
+fn sweep_each<P, F>(
+    trace: &Series,
+    params: &[P],
+    factory: F,
+    progress: Option<&Progress>,
+) -> Result<SweepReport<P>>
 where
     P: Clone + Sync + Send,
     F: Fn(&P) -> Result<(Box<dyn SimPolicy>, SimConfig)> + Sync,
@@ -144,7 +184,7 @@ where
         .par_iter()
         .map(|p| {
             let (mut policy, cfg) = factory(p)?;
-            let r = run_policy(trace, policy.as_mut(), &cfg)?;
+            let r = run_policy_with(trace, policy.as_mut(), &cfg, progress)?;
             Ok(SweepRow {
                 params: p.clone(),
                 name: r.name,

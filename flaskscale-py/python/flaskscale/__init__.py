@@ -41,6 +41,7 @@ from ._flaskscale import (
     rmse,
     simulate,
     smape,
+    sweep,
 )
 from .exceptions import (
     ConfigError,
@@ -95,4 +96,5 @@ __all__ = [
     "rmse",
     "simulate",
     "smape",
+    "sweep",
 ]

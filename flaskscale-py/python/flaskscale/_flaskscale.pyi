@@ -43,9 +43,30 @@ __all__ = [
     "rmse",
     "simulate",
     "smape",
+    "sweep",
+    "FlaskscaleError",
+    "FlaskscaleWarning",
+    "InvalidParameterError",
+    "InvalidDataError",
+    "NotEnoughDataError",
+    "ParseError",
+    "FitError",
+    "FlaskscaleIOError",
 ]
 
 __version__: str
+
+class FlaskscaleError(Exception): ...
+class FlaskscaleWarning(UserWarning): ...
+class InvalidParameterError(FlaskscaleError, ValueError): ...
+class InvalidDataError(FlaskscaleError, ValueError): ...
+class NotEnoughDataError(FlaskscaleError, ValueError):
+    needed: int
+    got: int
+class ParseError(FlaskscaleError, ValueError):
+    line: int
+class FitError(FlaskscaleError, RuntimeError): ...
+class FlaskscaleIOError(FlaskscaleError, OSError): ...
 
 @final
 class Series:
@@ -376,6 +397,16 @@ def simulate(
     references: bool = True,
     progress: Optional[Progress] = None,
 ) -> SimReport: ...
+
+def sweep(
+    series: Series,
+    policies: Sequence[PredictivePolicy],
+    *,
+    capacity_per_replica: float,
+    startup_seconds: float = 120.0,
+    max_replicas: int = 10000,
+    progress: Optional[Progress] = None,
+) -> dict[str, Any]: ...
 
 @final
 class RequestCounter:

@@ -352,6 +352,10 @@ def _policy_file(path: str, capacity: float) -> Dict[str, Any]:
             spec = json.load(fh)
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
         raise FlaskscaleError(f"{path}: not a JSON file of policies: {e}") from None
+    except RecursionError:
+        raise FlaskscaleError(f"{path}: not a JSON file of policies: nested too deep") from None
+    except ValueError as e:  # an integer beyond Python's int-from-text limit of digits
+        raise FlaskscaleError(f"{path}: not a JSON file of policies: {e}") from None
     if not isinstance(spec, dict):
         raise FlaskscaleError(f"{path}: expected a JSON object of named policies")
     out: Dict[str, Any] = {}
@@ -487,47 +491,23 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     return 0
 
 
-def pareto(points: List[tuple]) -> List[int]:
-    """Indices of the points (cost, harm) that no other point beats on both.
-
-    >>> pareto([(1, 5), (2, 2), (3, 3), (4, 1)])
-    [0, 1, 3]
-    """
-    keep = []
-    for i, (c, h) in enumerate(points):
-        if not any((c2 <= c and h2 <= h) and (c2 < c or h2 < h) for c2, h2 in points):
-            keep.append(i)
-    return keep
-
-
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from concurrent.futures import ThreadPoolExecutor
-
     series, capacity, startup, interval = _sim_setup(args)
     grid = [(q, u) for q in args.quantiles for u in args.utilizations]
-
-    def run(point: tuple, progress: Any) -> dict:
-        q, u = point
-        pol = _fs.PredictivePolicy(capacity, startup_seconds=startup, interval_seconds=interval,
-                                   quantile=q, max_replicas=args.max_replicas,
-                                   hpa=_fs.HpaPolicy(u * capacity, max_replicas=args.max_replicas),
-                                   **_floor(args))
-        r = _fs.simulate(series, {"p": pol}, capacity_per_replica=capacity,
-                         startup_seconds=startup, interval_seconds=interval,
-                         max_replicas=args.max_replicas, references=False, progress=progress)
-        return r.summary()["p"]
-
-    def run_grid(progress: Any) -> List[dict]:
-        # simulate releases the GIL: the grid points run in parallel
-        with ThreadPoolExecutor() as pool:
-            return list(pool.map(lambda point: run(point, progress), grid))
+    policies = [_fs.PredictivePolicy(capacity, startup_seconds=startup, interval_seconds=interval,
+                                     quantile=q, max_replicas=args.max_replicas,
+                                     hpa=_fs.HpaPolicy(u * capacity, max_replicas=args.max_replicas),
+                                     **_floor(args))
+                for q, u in grid]
 
     t0 = time.perf_counter()
-    rows = run_with_progress(run_grid, "sweep", args.progress,
-                             expected=len(grid) * len(series))
-    # a point without a figure (None: not finite) is beaten by any point with one
-    front = set(pareto([tuple(math.inf if r[k] is None else r[k]
-                              for k in ("replica_hours", "violation_minutes")) for r in rows]))
+    # the core runs the grid points in parallel and finds the Pareto front
+    result = run_with_progress(
+        lambda progress: _fs.sweep(series, policies, capacity_per_replica=capacity,
+                                   startup_seconds=startup, max_replicas=args.max_replicas,
+                                   progress=progress),
+        "sweep", args.progress, expected=len(grid) * len(series))
+    rows, front = result["rows"], set(result["pareto"])
     print(f"{len(grid)} points in {time.perf_counter() - t0:.2f} s; * = on the Pareto front "
           f"(no point has both fewer replica-hours and fewer violation minutes)\n")
     print(f"{'quantile':>9}{'reactive util':>14}{'replica-h':>11}{'violation min':>14}{'dropped %':>10}")

@@ -7,7 +7,7 @@ ValueError`` handlers keep working.
 ...     fs.SeasonalNaive(season_length=1)
 ... except fs.InvalidParameterError as e:
 ...     print(e)
-invalid parameter: season length must be >= 2, got 1
+invalid parameter: season length must be >= 2 steps, got 1
 """
 
 from __future__ import annotations
@@ -25,42 +25,19 @@ __all__ = [
 ]
 
 
-class FlaskscaleError(Exception):
-    """Root of every error flaskscale raises."""
-
-
-class InvalidParameterError(FlaskscaleError, ValueError):
-    """A setting is outside its admissible range; the message names it and its value."""
-
-
-class InvalidDataError(FlaskscaleError, ValueError):
-    """The data are unusable as given (negative, infinite, misaligned); the message says where."""
-
-
-class NotEnoughDataError(FlaskscaleError, ValueError):
-    """The history is too short for what was asked. ``needed`` and ``got`` count the points."""
-
-    needed: int
-    got: int
-
-
-class ParseError(FlaskscaleError, ValueError):
-    """Text input (CSV, access log, saved state) did not parse. ``line`` is 1-based (0: none)."""
-
-    line: int
-
-
-class FitError(FlaskscaleError, RuntimeError):
-    """A model could not be fitted to these data; choose another model or clean the data."""
-
-
-class FlaskscaleIOError(FlaskscaleError, OSError):
-    """A file could not be read or written; the message names the path."""
+# The classes the native module raises are defined there, once, and raised without a lookup;
+# this module is their public home.
+from ._flaskscale import (  # noqa: E402
+    FitError,
+    FlaskscaleError,
+    FlaskscaleIOError,
+    FlaskscaleWarning,
+    InvalidDataError,
+    InvalidParameterError,
+    NotEnoughDataError,
+    ParseError,
+)
 
 
 class ConfigError(InvalidParameterError):
     """A setting of the Flask extension is unknown or impossible; the message names the key."""
-
-
-class FlaskscaleWarning(UserWarning):
-    """Something was skipped or adjusted and the caller should know (never silent)."""
