@@ -98,15 +98,7 @@ pub fn detect_periods(
         return Ok(Vec::new());
     }
     let nn = (2 * n).next_power_of_two();
-    let mut re = vec![0.0; nn];
-    let mut im = vec![0.0; nn];
-    re[..n].copy_from_slice(&d);
-    fft(&mut re, &mut im, false);
-    let power: Vec<f64> = re.iter().zip(&im).map(|(a, b)| a * a + b * b).collect();
-    // autocovariance sums: inverse transform of the power
-    let mut ar = power.clone();
-    let mut ai = vec![0.0; nn];
-    fft(&mut ar, &mut ai, true);
+    let (power, ar) = power_and_autocovariance(&d, nn);
     let r0 = ar[0];
     let acf = |lag: usize| -> f64 {
         if lag >= n {
@@ -114,7 +106,8 @@ pub fn detect_periods(
         }
         (ar[lag] / (n - lag) as f64) / (r0 / n as f64)
     };
-    let total: f64 = power.iter().sum();
+    // the power over the whole circle: bins 1..N/2 stand for their mirror images too
+    let total: f64 = power[0] + power[nn / 2] + 2.0 * power[1..nn / 2].iter().sum::<f64>();
 
     // 1. periodogram candidates: local maxima with period in [2, max_p]
     let k_lo = (nn as f64 / max_p as f64).ceil().max(1.0) as usize;
@@ -251,79 +244,71 @@ fn detrend(d: &mut [f64]) {
     }
 }
 
-/// In-place iterative radix-2 FFT of `re + i·im` (length a power of two). `inverse` uses
-/// `e^{+2πi kt/N}` without the 1/N factor.
-pub(crate) fn fft(re: &mut [f64], im: &mut [f64], inverse: bool) {
-    let n = re.len();
-    debug_assert!(n.is_power_of_two() && im.len() == n);
-    if n < 2 {
-        return;
-    }
-    // bit reversal
-    let mut j = 0;
-    for i in 1..n {
-        let mut bit = n >> 1;
-        while j & bit != 0 {
-            j ^= bit;
-            bit >>= 1;
+thread_local! {
+    /// FFT plans by length, kept between calls: detecting periods again on a series of the
+    /// same padded length (every refit of an autoscaler) reuses the plan.
+    static PLANNER: std::cell::RefCell<realfft::RealFftPlanner<f64>> =
+        std::cell::RefCell::new(realfft::RealFftPlanner::new());
+}
+
+/// The periodogram `|X_k|²` for `k` in `0..=N/2` of `d` zero-padded to `nn` (even), and the
+/// autocovariance sums `Σ_t d_t d_{t+L}` for `L` in `0..nn` (exact for `L < len(d)` when
+/// `nn >= 2·len(d)`: the inverse real transform of the power).
+fn power_and_autocovariance(d: &[f64], nn: usize) -> (Vec<f64>, Vec<f64>) {
+    PLANNER.with(|p| {
+        let mut planner = p.borrow_mut();
+        let forward = planner.plan_fft_forward(nn);
+        let inverse = planner.plan_fft_inverse(nn);
+        let mut x = forward.make_input_vec();
+        x[..d.len()].copy_from_slice(d);
+        let mut spectrum = forward.make_output_vec();
+        let mut scratch = forward.make_scratch_vec();
+        // lengths come from the plan itself: the transforms cannot fail
+        let _ = forward.process_with_scratch(&mut x, &mut spectrum, &mut scratch);
+        let power: Vec<f64> = spectrum.iter().map(|c| c.norm_sqr()).collect();
+        for (c, &p) in spectrum.iter_mut().zip(&power) {
+            *c = realfft::num_complex::Complex::new(p, 0.0);
         }
-        j |= bit;
-        if i < j {
-            re.swap(i, j);
-            im.swap(i, j);
-        }
-    }
-    let sign = if inverse { 1.0 } else { -1.0 };
-    let mut len = 2;
-    while len <= n {
-        let ang = sign * std::f64::consts::TAU / len as f64;
-        let half = len / 2;
-        // twiddles for this stage, computed directly (no accumulated rounding)
-        let tw: Vec<(f64, f64)> = (0..half)
-            .map(|k| {
-                let (s, c) = (ang * k as f64).sin_cos();
-                (c, s)
-            })
-            .collect();
-        for start in (0..n).step_by(len) {
-            for (k, &(wr, wi)) in tw.iter().enumerate() {
-                let a = start + k;
-                let b = a + half;
-                let xr = re[b] * wr - im[b] * wi;
-                let xi = re[b] * wi + im[b] * wr;
-                re[b] = re[a] - xr;
-                im[b] = im[a] - xi;
-                re[a] += xr;
-                im[a] += xi;
-            }
-        }
-        len <<= 1;
-    }
+        let mut ar = inverse.make_output_vec();
+        let mut scratch = inverse.make_scratch_vec();
+        let _ = inverse.process_with_scratch(&mut spectrum, &mut ar, &mut scratch);
+        (power, ar)
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// Against the transforms written out: `|Σ_t d_t e^{-2πikt/N}|²` and `Σ_t d_t d_{t+L}`, at
+    /// an odd data length and twice over (the second call reuses the plans).
     #[test]
-    fn fft_matches_direct_dft() {
-        let n = 16;
-        let x: Vec<f64> = (0..n).map(|t| ((t * 7) % 5) as f64 - 1.5).collect();
-        let mut re = x.clone();
-        let mut im = vec![0.0; n];
-        fft(&mut re, &mut im, false);
-        for k in 0..n {
-            let (mut sr, mut si) = (0.0, 0.0);
-            for (t, v) in x.iter().enumerate() {
-                let a = -std::f64::consts::TAU * (k * t) as f64 / n as f64;
-                sr += v * a.cos();
-                si += v * a.sin();
+    fn power_and_autocovariance_match_the_direct_sums() {
+        let d: Vec<f64> = (0..37)
+            .map(|t| ((t * 7) % 5) as f64 - 1.5 + 0.1 * t as f64)
+            .collect();
+        let nn = 128;
+        for _ in 0..2 {
+            let (power, ar) = power_and_autocovariance(&d, nn);
+            assert_eq!((power.len(), ar.len()), (nn / 2 + 1, nn));
+            let scale = d.iter().map(|v| v * v).sum::<f64>() * d.len() as f64;
+            for (k, &p) in power.iter().enumerate() {
+                let (mut sr, mut si) = (0.0, 0.0);
+                for (t, v) in d.iter().enumerate() {
+                    let a = -std::f64::consts::TAU * (k * t) as f64 / nn as f64;
+                    sr += v * a.cos();
+                    si += v * a.sin();
+                }
+                assert!((p - (sr * sr + si * si)).abs() <= 1e-12 * scale, "bin {k}");
             }
-            assert!((re[k] - sr).abs() < 1e-12 && (im[k] - si).abs() < 1e-12);
-        }
-        fft(&mut re, &mut im, true);
-        for t in 0..n {
-            assert!((re[t] / n as f64 - x[t]).abs() < 1e-12);
+            for lag in 0..d.len() {
+                let direct: f64 = (0..d.len() - lag).map(|t| d[t] * d[t + lag]).sum();
+                // the unnormalised inverse carries a factor N
+                assert!(
+                    (ar[lag] / nn as f64 - direct).abs() <= 1e-12 * scale,
+                    "lag {lag}"
+                );
+            }
         }
     }
 
