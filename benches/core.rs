@@ -47,6 +47,17 @@ fn ingest(c: &mut Criterion) {
         g.bench_function("csv_nasa_per_minute_89280_rows", |b| {
             b.iter(|| Series::from_csv_str(black_box(&text)).unwrap())
         });
+        // the same rows with every field quoted, as spreadsheets export them (RFC 4180)
+        let quoted: String = text
+            .lines()
+            .map(|l| {
+                let fields: Vec<String> = l.split(',').map(|f| format!("\"{f}\"")).collect();
+                fields.join(",") + "\n"
+            })
+            .collect();
+        g.bench_function("csv_nasa_per_minute_89280_rows_quoted", |b| {
+            b.iter(|| Series::from_csv_str(black_box(&quoted)).unwrap())
+        });
     }
     for n in [100_000usize, 1_000_000] {
         let log = synthetic_log(n);

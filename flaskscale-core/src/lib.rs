@@ -3,6 +3,7 @@
 pub mod access_log;
 pub mod autoscaler;
 pub mod check;
+mod csv_records;
 pub mod error;
 pub mod forecast;
 pub mod metrics;

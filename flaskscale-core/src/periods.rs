@@ -5,7 +5,7 @@
 //! series `d` of length `n`:
 //!
 //! 1. **Periodogram.** `d` is zero-padded to `N`, the power of two ≥ 2n, and transformed by a
-//!    radix-2 FFT (O(N log N)). The strongest local maxima of `|X_k|²` whose period `N/k` lies
+//!    real FFT (`realfft`, O(N log N), its plans kept per thread). The strongest local maxima of `|X_k|²` whose period `N/k` lies
 //!    in `[2, max_period]` are the candidates (the frequency grid is coarse at long periods, so
 //!    a candidate only says "about here").
 //! 2. **ACF confirmation.** The autocorrelation comes from the same transform (the inverse FFT

@@ -1,6 +1,7 @@
 //! [`Series`]: load on a regular time grid, the input of every forecaster, policy and simulation.
 
 use crate::check;
+use crate::csv_records::Records;
 use crate::error::{Error, Result};
 use crate::time;
 use serde::{Deserialize, Serialize};
@@ -222,39 +223,39 @@ impl Series {
             check_step(step)?;
         }
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-        let mut lines = text
-            .lines()
-            .enumerate()
-            .filter(|(_, l)| !l.trim().is_empty());
-        let (hline, header) = lines.next().ok_or_else(|| {
+        let mut records = Records::new(text);
+        let header = records.next().ok_or_else(|| {
             Error::parse(1, "empty input: expected the header \"timestamp,value\"")
-        })?;
-        let cols: Vec<String> = header
-            .split(',')
-            .map(|c| c.trim().trim_matches('"').to_ascii_lowercase())
-            .collect();
-        if cols != ["timestamp", "value"] {
+        })??;
+        let is = |f: &str, name: &str| f.eq_ignore_ascii_case(name);
+        if !(header.n_fields == 2
+            && is(&header.fields[0], "timestamp")
+            && is(&header.fields[1], "value"))
+        {
             return Err(Error::parse(
-                hline + 1,
-                format!("expected the header \"timestamp,value\", got {header:?}"),
+                header.line,
+                format!(
+                    "expected the header \"timestamp,value\", got {:?}",
+                    header.text
+                ),
             ));
         }
         let mut times: Vec<(usize, f64)> = Vec::new();
         let mut vals: Vec<f64> = Vec::new();
-        for (i, line) in lines {
-            let ln = i + 1;
-            let mut parts = line.split(',');
-            let (ts, v) = match (parts.next(), parts.next(), parts.next()) {
-                (Some(ts), Some(v), None) => {
-                    (ts.trim().trim_matches('"'), v.trim().trim_matches('"'))
-                }
-                _ => {
-                    return Err(Error::parse(
-                        ln,
-                        format!("expected two fields \"timestamp,value\", got {line:?}"),
-                    ))
-                }
-            };
+        for record in records {
+            let record = record?;
+            let ln = record.line;
+            if record.n_fields != 2 {
+                return Err(Error::parse(
+                    ln,
+                    format!(
+                        "expected two fields \"timestamp,value\", got {:?}",
+                        record.text
+                    ),
+                ));
+            }
+            let [ts, v] = &record.fields;
+            let (ts, v) = (ts.as_ref(), v.as_ref());
             let t = time::parse_timestamp(ts).ok_or_else(|| {
                 Error::parse(
                     ln,

@@ -156,6 +156,52 @@ fn csv_accepts_offsets_unix_seconds_bom_and_crlf() {
     assert!(s.values()[1].is_nan());
 }
 
+/// RFC 4180 quoting, as spreadsheets and database exports write it: quoted header and
+/// fields, a doubled quote, a line break inside quotes (the line numbers after it still count
+/// it). A quoted "1,5" is one field, judged as a number (and refused: no decimal comma).
+#[test]
+fn csv_accepts_rfc_4180_quoted_fields() {
+    let text = "\"timestamp\",\"value\"\n\"2016-01-01T00:00:00Z\",\"5\"\n 2016-01-01T01:00:00Z , \"\" \n\"2016-01-01T02:00:00Z\",7.5\n";
+    let s = Series::from_csv_str(text).unwrap();
+    assert_eq!((s.start(), s.step(), s.len()), (1_451_606_400.0, 3600.0, 3));
+    assert_eq!(s.values()[0], 5.0);
+    assert!(s.values()[1].is_nan());
+    assert_eq!(s.values()[2], 7.5);
+    let hdr = "timestamp,value\n2016-01-01T00:00:00Z,1\n";
+    match csv_err(&format!("{hdr}2016-01-01T01:00:00Z,\"1,5\"\n")) {
+        Error::Parse { line: 3, message } => {
+            assert!(message.contains("bad number \"1,5\""), "{message}")
+        }
+        e => panic!("{e}"),
+    }
+    match csv_err(&format!(
+        "{hdr}\"2016-01-01\nT01:00:00Z\",2\n2016-01-01T02:00:00Z,\"3\"x\n"
+    )) {
+        Error::Parse { line: 3, message } => assert!(
+            message.contains("bad timestamp \"2016-01-01\\nT01"),
+            "{message}"
+        ),
+        e => panic!("{e}"),
+    }
+    match csv_err(&format!(
+        "{hdr}2016-01-01T01:00:00Z,2\n2016-01-01T02:00:00Z,\"3\"x\n"
+    )) {
+        Error::Parse { line: 4, message } => {
+            assert!(message.contains("closing quote"), "{message}")
+        }
+        e => panic!("{e}"),
+    }
+    match csv_err(&format!("{hdr}2016-01-01T01:00:00Z,\"2\n")) {
+        Error::Parse { line: 3, message } => assert!(message.contains("not closed"), "{message}"),
+        e => panic!("{e}"),
+    }
+    // a doubled quote is one quote: this timestamp is not a time, and says so verbatim
+    match csv_err(&format!("{hdr}\"a\"\"b\",2\n")) {
+        Error::Parse { line: 3, message } => assert!(message.contains("a\\\"b"), "{message}"),
+        e => panic!("{e}"),
+    }
+}
+
 // ---- access logs: known request times, mixed offsets, malformed lines ----
 
 /// A log of 10 minutes; minute k (from 2021-03-04T05:00Z) gets k + 1 requests, each written in
