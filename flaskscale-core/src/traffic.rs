@@ -283,12 +283,7 @@ impl TrafficSpec {
                 )))
             }
         };
-        if !(self.step.is_finite() && self.step > 0.0) {
-            return Err(Error::param(format!(
-                "step must be finite and > 0, got {}",
-                self.step
-            )));
-        }
+        crate::check::positive("step", self.step)?;
         if !self.start.is_finite() {
             return Err(Error::param(format!(
                 "start must be finite, got {}",

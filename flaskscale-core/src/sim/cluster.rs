@@ -256,11 +256,7 @@ pub(crate) fn run_policy_with(
     cfg.validate()?;
     let name = policy.name();
     let interval = policy.interval();
-    if !(interval.is_finite() && interval > 0.0) {
-        return Err(Error::param(format!(
-            "policy {name:?}: interval must be finite and > 0 seconds, got {interval}"
-        )));
-    }
+    crate::check::positive(&format!("policy {name:?}: interval (seconds)"), interval)?;
     let (start, step) = (trace.start(), trace.step());
     let span = trace.end() - start;
     if span / interval > 1e8 {

@@ -7,13 +7,7 @@ use crate::error::{Error, Result};
 use crate::series::Series;
 
 fn check_pos(name: &str, v: f64) -> Result<()> {
-    if v.is_finite() && v > 0.0 {
-        Ok(())
-    } else {
-        Err(Error::param(format!(
-            "{name} must be finite and > 0, got {v}"
-        )))
-    }
+    crate::check::positive(name, v).map(|_| ())
 }
 
 /// Replicas needed to serve `rate` requests per second: `ceil(rate / capacity)`, saturating.
@@ -115,11 +109,7 @@ impl Oracle {
     pub fn new(trace: &Series, capacity: f64, startup: f64, interval: f64) -> Result<Self> {
         check_pos("capacity", capacity)?;
         check_pos("interval", interval)?;
-        if !(startup.is_finite() && startup >= 0.0) {
-            return Err(Error::param(format!(
-                "startup must be finite and >= 0, got {startup}"
-            )));
-        }
+        crate::check::non_negative("startup", startup)?;
         Ok(Oracle {
             values: trace.values().to_vec(),
             start: trace.start(),
