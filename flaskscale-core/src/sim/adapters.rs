@@ -33,8 +33,13 @@ pub fn replay_model(trace: &Series) -> ModelSpec {
 pub fn replay_autoscaler(trace: &Series, policy: PredictiveConfig) -> Result<Autoscaler> {
     let step = trace.step();
     let mut cfg = AutoscalerConfig::new(step, replay_model(trace), policy);
-    cfg.refit_every = ((3600.0 / step).round() as usize).max(1);
+    cfg.refit_every = hourly_refit(step);
     Autoscaler::new(cfg)
+}
+
+/// Steps in an hour of `step_seconds` steps, at least 1: how often a replayed policy refits.
+pub fn hourly_refit(step_seconds: f64) -> usize {
+    ((3600.0 / step_seconds).round() as usize).max(1)
 }
 
 /// The references a simulation compares policies with: the [`Oracle`] (the fewest replicas

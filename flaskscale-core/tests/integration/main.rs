@@ -6,6 +6,7 @@ mod accuracy;
 mod auto;
 mod check;
 mod common;
+mod count;
 mod ets;
 mod foundation;
 mod policy;

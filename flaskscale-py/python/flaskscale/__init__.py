@@ -30,6 +30,9 @@ from ._flaskscale import (
     SeasonalNaive,
     Series,
     SimReport,
+    DEFAULT_INTERVAL_SECONDS,
+    DEFAULT_QUANTILE,
+    DEFAULT_STARTUP_SECONDS,
     __version__,
     backtest,
     coverage,
@@ -40,6 +43,7 @@ from ._flaskscale import (
     read_access_log,
     rmse,
     simulate,
+    frontier,
     smape,
     sweep,
 )
@@ -95,6 +99,10 @@ __all__ = [
     "read_access_log",
     "rmse",
     "simulate",
+    "frontier",
+    "DEFAULT_QUANTILE",
+    "DEFAULT_STARTUP_SECONDS",
+    "DEFAULT_INTERVAL_SECONDS",
     "smape",
     "sweep",
 ]
