@@ -3,15 +3,20 @@
 //! Every call returns a [`Decision`] that carries its reason and the numbers behind it.
 
 mod hpa;
+mod manifest;
 mod predictive;
 
 pub use hpa::{
     HpaBehavior, HpaConfig, HpaPolicy, HpaScalingPolicy, HpaScalingRules, HpaState, MetricTarget,
     ScalingPolicyType, SelectPolicy,
 };
+pub use manifest::{
+    forecast_hpa, hpa_from_manifest, manifest_of, parse_quantity, Lines, ManifestKind,
+    ManifestOptions, FORECAST_METRIC,
+};
 pub use predictive::{
     recent_quantile, Combination, ForecastInput, Mode, PredictiveConfig, PredictivePolicy,
-    RecentFloor,
+    RecentFloor, MAX_LEAD_SECONDS,
 };
 
 use serde::{Deserialize, Serialize};
