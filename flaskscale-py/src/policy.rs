@@ -334,6 +334,12 @@ impl PyPredictivePolicy {
         to_plain(py, &self.config)
     }
 
+    /// Seconds a decision provisions ahead: startup + interval.
+    #[getter]
+    fn lead_seconds(&self) -> f64 {
+        self.config.lead_seconds()
+    }
+
     /// The HPA that scales on the pods' published forecast as this policy does (target = the
     /// capacity per replica, this policy's bounds and `behavior`), as `HpaPolicy.manifest`
     /// writes it: the Kubernetes side of the predictive setup.

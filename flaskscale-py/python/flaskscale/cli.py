@@ -16,6 +16,7 @@ import re
 import sys
 import threading
 import time
+import warnings
 from typing import Any, Callable, Dict, List, Optional, Sequence, TextIO
 
 import numpy as np
@@ -661,10 +662,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _show_warning(message: Any, category: Any, filename: str, lineno: int,
+                  file: Optional[TextIO] = None, line: Optional[str] = None) -> None:
+    print(f"flaskscale: warning: {message}", file=file if file is not None else sys.stderr)
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Entry point of the ``flaskscale`` command."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    # warnings (skipped access-log lines, ...) as one line each, without Python source lines
+    warnings.showwarning = _show_warning
     try:
         code = int(args.func(args))
         sys.stdout.flush()

@@ -41,13 +41,12 @@ import hmac
 import json
 import logging
 import os
-import time
 from typing import Any, Callable
 
-from ..exceptions import ConfigError
+from ..exceptions import ConfigError, FlaskscaleError
 from .clock import _Clock  # noqa: F401  (re-exported for tests and advanced use)
-from .engine import _SNAPSHOT_VERSION, _Engine  # noqa: F401
-from .exposition import render_metrics
+from .engine import _Engine  # noqa: F401
+from .exposition import recommendation, render_metrics
 from .runtime import _Counting, _State
 from .settings import Settings
 
@@ -84,7 +83,11 @@ class FlaskScale:
             return
         if "flaskscale" in app.extensions:
             raise ConfigError("FlaskScale is already initialised on this app")
-        state = _State(settings)
+        try:
+            state = _State(settings)
+        except FlaskscaleError as e:  # e.g. WORKER_SLOTS the shared counter refuses
+            raise ConfigError(f"flaskscale settings refused: {e}") from e
+        log.info("%s", settings.summary())  # once per app and process: what is in effect
         app.extensions["flaskscale"] = state
         app.wsgi_app = _Counting(app.wsgi_app, state)
         bp = Blueprint("flaskscale", __name__)
@@ -155,25 +158,11 @@ class FlaskScale:
     def _recommendation(state: _State) -> Any:
         from flask import Response
 
-        s = state.settings
-        snap = dict(state.snapshot() or {})
-        now = time.time()
-        if not snap:
-            snap = {
-                "version": _SNAPSHOT_VERSION,
-                "time": None,
-                "desired_replicas": s.min_replicas,
-                "forecast_rps": {"mean": 0.0, "quantile": 0.0, "q": s.quantile},
-                "observed_rps": None,
-                "capacity_per_replica": s.capacity,
-                "reason": "starting",
-                "stage": "starting",
-                "model": None,
-                "explanation": {},
-            }
-        age = None if snap.get("time") is None else now - snap["time"]
-        snap["age_seconds"] = age
-        snap["stale"] = age is None or age > 3 * s.step_seconds
-        snap["requests_total"] = state.counter.total()
-        snap["workers"] = state.counter.workers()
+        body = recommendation(
+            state.snapshot(),
+            settings=state.settings,
+            requests_total=state.counter.total(),
+            workers=state.counter.workers(),
+        )
+        snap = body
         return Response(json.dumps(snap), mimetype="application/json")

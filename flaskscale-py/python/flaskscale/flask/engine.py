@@ -9,7 +9,7 @@ import logging
 import math
 import os
 import time
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Set
 
 from .. import _flaskscale as _fs
 from ..exceptions import FlaskscaleError
@@ -22,6 +22,20 @@ _SNAPSHOT_VERSION = 1
 
 def _config_of(a: _fs.Autoscaler) -> Any:
     return json.loads(a.to_json())["autoscaler"]["config"]
+
+
+def _newer_format(path: str, fresh: _fs.Autoscaler) -> bool:
+    """Whether ``path`` holds an autoscaler state of this format with a newer version than the
+    one ``fresh`` (this build) writes."""
+    mine = json.loads(fresh.to_json())
+    try:
+        with open(path, encoding="utf-8") as fh:
+            theirs = json.load(fh)
+        version = theirs.get("version")
+        return (theirs.get("format") == mine["format"] and isinstance(version, int)
+                and version > mine["version"])
+    except (OSError, ValueError, AttributeError):
+        return False
 
 
 def _write_atomic(path: str, text: str) -> None:
@@ -42,6 +56,8 @@ class _Engine:
         self.last_error: Optional[str] = None
         self.last_fit_time: Optional[float] = None
         self.restore_error: Optional[str] = None
+        # files this engine must never write: states of a newer format version
+        self.protected: Set[str] = set()
         self.steps = 0
         self.desired = settings.min_replicas
         self.decision: Optional[_fs.Decision] = None
@@ -53,6 +69,9 @@ class _Engine:
     def _restore(self, paths: List[str]) -> _fs.Autoscaler:
         fresh = self.settings.autoscaler()
         candidates = [p for p in paths if p and os.path.exists(p)]
+        for p in candidates:  # whichever is restored, a newer flaskscale's file stays as it is
+            if _newer_format(p, fresh):
+                self.protected.add(p)
         if not candidates:
             return fresh
         # the newest file wins (the shared hand-over file is usually newer than the state file)
@@ -61,7 +80,13 @@ class _Engine:
             old = _fs.Autoscaler.load(p)
         except (FlaskscaleError, OSError, ValueError) as e:
             self.restore_error = f"{p}: {e}"
-            log.warning("flaskscale: state file %s is unusable (%s); starting fresh", p, e)
+            if p in self.protected:
+                # a newer flaskscale's state: this build must not save its older format over it
+                log.warning("flaskscale: state file %s was written by a newer flaskscale (%s); "
+                            "starting fresh and leaving the file as it is (no state is saved "
+                            "to it)", p, e)
+            else:
+                log.warning("flaskscale: state file %s is unusable (%s); starting fresh", p, e)
             return fresh
         if _config_of(old) == _config_of(fresh):
             log.info("flaskscale: restored the autoscaler from %s", p)
@@ -119,7 +144,7 @@ class _Engine:
             "requests_total_at_step": requests_total,
             "observed_rps": observed,
             "forecast_rps": {"mean": mean, "quantile": quant, "q": s.quantile},
-            "lead_seconds": s.startup_seconds,
+            "lead_seconds": s.lead_seconds(),
             "desired_replicas": self.desired,
             "capacity_per_replica": s.capacity,
             "load_per_replica": quant / self.desired if self.desired else None,

@@ -4,9 +4,51 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Any, Iterable, List, Mapping, Optional, Tuple
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
 
+from .engine import _SNAPSHOT_VERSION
 from .settings import Settings
+
+
+def starting_snapshot(settings: Settings) -> Dict[str, Any]:
+    """What both endpoints publish before the first step has closed: ``MIN_REPLICAS``
+    replicas, a forecast of 0 requests/s (so that a starting pod never raises the count) and
+    the reason ``starting``."""
+    return {
+        "version": _SNAPSHOT_VERSION,
+        "time": None,
+        "desired_replicas": settings.min_replicas,
+        "forecast_rps": {"mean": 0.0, "quantile": 0.0, "q": settings.quantile},
+        "observed_rps": None,
+        "lead_seconds": settings.lead_seconds(),
+        "capacity_per_replica": settings.capacity,
+        "reason": "starting",
+        "stage": "starting",
+        "model": None,
+        "explanation": {},
+    }
+
+
+def recommendation(
+    snap: Optional[Mapping[str, Any]],
+    *,
+    settings: Settings,
+    requests_total: int,
+    workers: int,
+    now: Optional[float] = None,
+) -> Dict[str, Any]:
+    """The JSON body of the recommendation endpoint (KEDA's metrics-api scaler reads
+    ``forecast_rps.quantile``): the snapshot, or :func:`starting_snapshot` before the first
+    step, with its age, whether it is stale (older than 3 steps, or none yet) and the pod's
+    request count."""
+    now = time.time() if now is None else now
+    body = dict(snap or starting_snapshot(settings))
+    age = None if body.get("time") is None else now - body["time"]
+    body["age_seconds"] = age
+    body["stale"] = age is None or age > 3 * settings.step_seconds
+    body["requests_total"] = requests_total
+    body["workers"] = workers
+    return body
 
 
 def _fmt(v: Any) -> str:
@@ -48,7 +90,7 @@ def render_metrics(
         for labels, value in samples:
             out.append(f"{name}{labels} {_fmt(value)}")
 
-    snap = snap or {}
+    snap = snap or starting_snapshot(settings)
     fc = snap.get("forecast_rps") or {}
     q = settings.quantile
     metric(
@@ -75,8 +117,9 @@ def render_metrics(
          [("", snap.get("desired_replicas"))]),
         ("flaskscale_capacity_per_replica_requests_per_second",
          "Requests per second one replica serves at its SLO.", [("", settings.capacity)]),
-        ("flaskscale_lead_seconds", "How far ahead the forecast provisions (pod start-up).",
-         [("", settings.startup_seconds)]),
+        ("flaskscale_lead_seconds",
+         "How far ahead the forecast provisions: pod start-up plus one step (the interval).",
+         [("", settings.lead_seconds())]),
         ("flaskscale_last_fit_timestamp_seconds", "Unix time of the last successful model fit.",
          [("", snap.get("last_fit_time"))] if snap.get("last_fit_time") is not None else []),
         ("flaskscale_snapshot_age_seconds", "Seconds since the autoscaler last decided.",

@@ -131,7 +131,7 @@ class _State:
         if e is None:
             return
         for path in (self.settings.state_file, self._shared("autoscaler.json")):
-            if path:
+            if path and path not in e.protected:
                 try:
                     _write_atomic(path, e.autoscaler.to_json())
                 except (OSError, FlaskscaleError) as err:

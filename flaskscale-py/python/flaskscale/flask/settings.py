@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from .. import _flaskscale as _fs
-from ..exceptions import ConfigError
+from ..exceptions import ConfigError, FlaskscaleError
 
 try:  # fcntl is Unix-only; the shared (multi-worker) mode needs it
     import fcntl
@@ -22,36 +22,27 @@ log = logging.getLogger("flaskscale.flask")
 _PREFIX = "FLASKSCALE_"
 
 
-def _positive(name: str, v: Any) -> float:
-    x = _number(name, v)
-    if not x > 0:
-        raise ConfigError(f"{_PREFIX}{name} must be > 0, got {v!r}")
-    return x
-
-
-def _non_negative(name: str, v: Any) -> float:
-    x = _number(name, v)
-    if not x >= 0:
-        raise ConfigError(f"{_PREFIX}{name} must be >= 0, got {v!r}")
-    return x
+# Conversions only: a string from the environment or app.config becomes the number, count or
+# flag it spells. Every range (capacity > 0, a quantile in (0, 1), min <= max, the longest
+# lead, ...) is the core's: Settings.resolve builds the Autoscaler, whose constructors refuse
+# what the core refuses.
 
 
 def _number(name: str, v: Any) -> float:
     if isinstance(v, bool):
         raise ConfigError(f"{_PREFIX}{name} must be a number, got {v!r}")
     try:
-        x = float(v)
+        return float(v)
     except (TypeError, ValueError):
         raise ConfigError(f"{_PREFIX}{name} must be a number, got {v!r}") from None
-    if not math.isfinite(x):
-        raise ConfigError(f"{_PREFIX}{name} must be finite, got {v!r}")
-    return x
 
 
-def _count(name: str, v: Any, low: int) -> int:
+def _count(name: str, v: Any) -> int:
+    if isinstance(v, int) and not isinstance(v, bool):
+        return v
     x = _number(name, v)
-    if x != int(x) or x < low:
-        raise ConfigError(f"{_PREFIX}{name} must be a whole number >= {low}, got {v!r}")
+    if not math.isfinite(x) or x != int(x):
+        raise ConfigError(f"{_PREFIX}{name} must be a whole number, got {v!r}")
     return int(x)
 
 
@@ -90,20 +81,6 @@ def _flag(name: str, v: Any) -> bool:
     if isinstance(v, str) and v.lower() in ("1", "true", "yes", "on", "0", "false", "no", "off"):
         return v.lower() in ("1", "true", "yes", "on")
     raise ConfigError(f"{_PREFIX}{name} must be true or false, got {v!r}")
-
-
-def _quantile(name: str, v: Any) -> float:
-    x = _number(name, v)
-    if not 0.5 <= x < 1.0:
-        raise ConfigError(f"{_PREFIX}{name} must be in [0.5, 1), got {v!r}")
-    return x
-
-
-def _share(name: str, v: Any) -> float:
-    x = _number(name, v)
-    if not 0.0 < x <= 1.0:
-        raise ConfigError(f"{_PREFIX}{name} must be in (0, 1], got {v!r}")
-    return x
 
 
 @dataclass(frozen=True)
@@ -176,15 +153,18 @@ class Settings:
         known = {f.name for f in fields(cls)}
         valid = ", ".join(cls.names())
         raw: Dict[str, Any] = {}
+        sources: Dict[str, str] = {}
         for k, v in options.items():
             if k not in known:
                 raise ConfigError(f"unknown option {k!r}; valid options: {', '.join(sorted(known))}")
             raw[k] = v
+            sources[k] = "keyword"
         for k, v in (environ or {}).items():
             if k.startswith(_PREFIX):
                 name = k[len(_PREFIX) :].lower()
                 if name in known:
                     raw[name] = v
+                    sources[name] = "environment"
                 else:  # an environment holds variables of others too (Kubernetes service links)
                     log.warning("flaskscale: ignoring environment variable %s: not a setting", k)
         for k, v in config.items():
@@ -193,44 +173,47 @@ class Settings:
                 if name not in known:
                     raise ConfigError(f"unknown setting {k}; valid settings: {valid}")
                 raw[name] = v
+                sources[name] = "app.config"
         if raw.get("capacity") is None:
             raise ConfigError(
                 f"{_PREFIX}CAPACITY (requests/s one replica serves at its SLO) is required"
             )
         s = cls(**raw)
+        object.__setattr__(s, "_sources", sources)
         s._validate()
         return s
 
     def _validate(self) -> None:
+        """Converts every value, checks the settings only the extension has (paths, token,
+        flags, the shared directory), then hands the rest to the core by building the
+        Autoscaler: whatever it refuses is a ConfigError here, at ``init_app``, not a ticker
+        failing later."""
+        floor = self.floor_seconds
         chk: Dict[str, Any] = {
-            "capacity": _positive("CAPACITY", self.capacity),
-            "step_seconds": _positive("STEP_SECONDS", self.step_seconds),
-            "startup_seconds": _non_negative("STARTUP_SECONDS", self.startup_seconds),
-            "quantile": _quantile("QUANTILE", self.quantile),
-            "headroom": _non_negative("HEADROOM", self.headroom),
-            "floor_seconds": (None if self.floor_seconds in (None, "")
-                              else _positive("FLOOR_SECONDS", self.floor_seconds)),
-            "floor_factor": _positive("FLOOR_FACTOR", self.floor_factor),
-            "floor_quantile": _share("FLOOR_QUANTILE", self.floor_quantile),
-            "min_replicas": _count("MIN_REPLICAS", self.min_replicas, 1),
-            "max_replicas": _count("MAX_REPLICAS", self.max_replicas, 1),
-            "refit_every": _count("REFIT_EVERY", self.refit_every, 1),
-            "max_history": _count("MAX_HISTORY", self.max_history, 2),
+            "capacity": _number("CAPACITY", self.capacity),
+            "step_seconds": _number("STEP_SECONDS", self.step_seconds),
+            "startup_seconds": _number("STARTUP_SECONDS", self.startup_seconds),
+            "quantile": _number("QUANTILE", self.quantile),
+            "headroom": _number("HEADROOM", self.headroom),
+            "floor_seconds": None if floor in (None, "") else _number("FLOOR_SECONDS", floor),
+            "floor_factor": _number("FLOOR_FACTOR", self.floor_factor),
+            "floor_quantile": _number("FLOOR_QUANTILE", self.floor_quantile),
+            "min_replicas": _count("MIN_REPLICAS", self.min_replicas),
+            "max_replicas": _count("MAX_REPLICAS", self.max_replicas),
+            "refit_every": _count("REFIT_EVERY", self.refit_every),
+            "max_history": _count("MAX_HISTORY", self.max_history),
             "state_file": _opt_str("STATE_FILE", self.state_file),
-            "save_every": _count("SAVE_EVERY", self.save_every, 1),
+            "save_every": _count("SAVE_EVERY", self.save_every),
             "shared_dir": _opt_str("SHARED_DIR", self.shared_dir),
-            "worker_slots": _count("WORKER_SLOTS", self.worker_slots, 1),
+            "worker_slots": _count("WORKER_SLOTS", self.worker_slots),
             "metrics_path": _path("METRICS_PATH", self.metrics_path),
             "recommendation_path": _path("RECOMMENDATION_PATH", self.recommendation_path),
             "token": _opt_str("TOKEN", self.token),
             "exclude_paths": _prefixes("EXCLUDE_PATHS", self.exclude_paths),
             "enabled": _flag("ENABLED", self.enabled),
         }
-        if chk["min_replicas"] > chk["max_replicas"]:
-            raise ConfigError(
-                f"{_PREFIX}MIN_REPLICAS ({self.min_replicas}) is above "
-                f"{_PREFIX}MAX_REPLICAS ({self.max_replicas})"
-            )
+        if chk["save_every"] < 1:  # the extension's own schedule
+            raise ConfigError(f"{_PREFIX}SAVE_EVERY must be >= 1 step, got {self.save_every!r}")
         if chk["metrics_path"] == chk["recommendation_path"]:
             raise ConfigError(
                 f"{_PREFIX}METRICS_PATH and {_PREFIX}RECOMMENDATION_PATH are both {self.metrics_path!r}"
@@ -239,10 +222,37 @@ class Settings:
             raise ConfigError(f"{_PREFIX}SHARED_DIR needs a Unix system (file locks)")
         for k, v in chk.items():
             object.__setattr__(self, k, v)
+        try:
+            self.autoscaler()
+        except (FlaskscaleError, TypeError, ValueError) as e:
+            notes = "".join(f" ({n})" for n in getattr(e, "__notes__", []))
+            raise ConfigError(f"flaskscale settings refused: {e}{notes}") from e
 
-    def autoscaler(self) -> _fs.Autoscaler:
-        """A fresh Autoscaler with these settings."""
-        policy = _fs.PredictivePolicy(
+    def lead_seconds(self) -> float:
+        """How far ahead the forecast provisions, as the core computes it (startup + interval,
+        the interval being a step)."""
+        lead = getattr(self, "_lead", None)
+        if lead is None:
+            lead = float(self.policy().lead_seconds)
+            object.__setattr__(self, "_lead", lead)
+        return lead
+
+    def summary(self) -> str:
+        """The effective settings on one line (the token masked), each with where it came from
+        when not the default: what ``init_app`` logs once."""
+        src = getattr(self, "_sources", {})
+        parts = []
+        for f in fields(self):
+            v = getattr(self, f.name)
+            if f.name == "token" and v is not None:
+                v = "***"
+            where = src.get(f.name)
+            parts.append(f"{f.name.upper()}={v!r}" + (f" ({where})" if where else ""))
+        return "flaskscale settings: " + ", ".join(parts)
+
+    def policy(self) -> _fs.PredictivePolicy:
+        """The predictive policy of these settings."""
+        return _fs.PredictivePolicy(
             self.capacity,
             startup_seconds=self.startup_seconds,
             interval_seconds=self.step_seconds,
@@ -254,11 +264,13 @@ class Settings:
             floor_factor=self.floor_factor,
             floor_quantile=self.floor_quantile,
         )
+
+    def autoscaler(self) -> _fs.Autoscaler:
+        """A fresh Autoscaler with these settings."""
         return _fs.Autoscaler(
-            policy,
+            self.policy(),
             model=self.model,
             step_seconds=self.step_seconds,
             max_history=self.max_history,
             refit_every=self.refit_every,
         )
-
