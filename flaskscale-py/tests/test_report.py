@@ -65,7 +65,10 @@ def test_plot_elements(report, tmp_path) -> None:  # type: ignore[no-untyped-def
     # the overview: starts at 0 (nothing drawn below the axis), legend with the violation mark
     assert ax.get_ylim()[0] == 0.0
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert "SLO-violation step (strip)" in labels and "hpa capacity" in labels
+    assert "SLO-violation step (strip)" in labels
+    # each policy's headline figure, the share of requests that missed the SLO, in its entry
+    share = r.summary()["hpa"]["slo_miss_share"]
+    assert f"hpa capacity ({100 * share:.2f}% missed the SLO)" in labels
     assert "30 min means" in ax.get_title()
     # no line chatters into a block: at most 720 points drawn per line in each panel
     for a in (ax, zoom):

@@ -52,9 +52,11 @@ def plot(report: Any, path: "str | os.PathLike[str]", title: str = "",
 
     names = list(report.names)
     first = report.timeline(names[0])
+    summary = report.summary()
     lines = {}
     for name in names:
         tl = report.timeline(name)
-        lines[name] = {"capacity": tl["capacity"], "violation": violations(tl)}
+        lines[name] = {"capacity": tl["capacity"], "violation": violations(tl),
+                       "slo_miss_share": summary[name].get("slo_miss_share")}
     return plot_simulation(first["time"], first["demand"], lines, os.fspath(path), title=title,
                            zoom_seconds=zoom_seconds)

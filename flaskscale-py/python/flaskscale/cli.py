@@ -441,10 +441,12 @@ def _figure(value: Optional[float], width: int, fmt: str = "", scale: float = 1)
 def _print_summary(summary: dict) -> None:
     """The summary table; the policy column is as wide as the longest name."""
     w = max(14, 2 + max((len(name) for name in summary), default=0))
-    print(f"{'policy':<{w}}{'violation min':>14}{'dropped %':>10}{'delayed %':>10}"
-          f"{'replica-h':>11}{'util %':>8}{'over-prov h':>12}{'ups':>6}{'downs':>6}{'peak':>6}")
+    print(f"{'policy':<{w}}{'SLO missed %':>13}{'violation min':>14}{'dropped %':>10}"
+          f"{'delayed %':>10}{'replica-h':>11}{'util %':>8}{'over-prov h':>12}{'ups':>6}"
+          f"{'downs':>6}{'peak':>6}")
     for name, v in summary.items():
-        print(f"{name:<{w}}{_figure(v['violation_minutes'], 14, '.1f')}"
+        print(f"{name:<{w}}{_figure(v['slo_miss_share'], 13, '.3f', 100)}"
+              f"{_figure(v['violation_minutes'], 14, '.1f')}"
               f"{_figure(v['dropped_share'], 10, '.3f', 100)}"
               f"{_figure(v['delayed_share'], 10, '.2f', 100)}"
               f"{_figure(v['replica_hours'], 11, '.1f')}"
@@ -476,12 +478,14 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     _print_summary(summary)
     if "hpa" in summary and "predictive" in summary:
         h, p = summary["hpa"], summary["predictive"]
-        figures = (h["violation_minutes"], h["replica_hours"], p["violation_minutes"],
-                   p["replica_hours"])
-        if None not in figures and h["violation_minutes"] > 0 and h["replica_hours"] > 0:
-            change = p["violation_minutes"] / h["violation_minutes"] - 1
-            print(f"\npredictive vs hpa: violation minutes {change:+.0%}, "
-                  f"replica-hours {p['replica_hours'] / h['replica_hours'] - 1:+.1%}")
+        parts = []
+        for key, label, fmt in (("slo_missed", "requests missing the SLO", "+.0%"),
+                                ("violation_minutes", "violation minutes", "+.0%"),
+                                ("replica_hours", "replica-hours", "+.1%")):
+            if h[key] is not None and p[key] is not None and h[key] > 0:
+                parts.append(f"{label} {p[key] / h[key] - 1:{fmt}}")
+        if parts:
+            print(f"\npredictive vs hpa: {', '.join(parts)}")
     if args.json:
         with open(args.json, "w") as fh:
             fh.write(report.to_json())

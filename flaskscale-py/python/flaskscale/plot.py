@@ -104,6 +104,15 @@ def _duration(seconds: float) -> str:
     return f"{seconds:g} s"
 
 
+def _label(name: str, p: Dict[str, Any]) -> str:
+    """A policy's legend entry: its capacity, and the share of requests that missed the SLO
+    (the simulator's headline figure) when given."""
+    share = p.get("slo_miss_share")
+    if share is None:
+        return f"{name} capacity"
+    return f"{name} capacity ({100 * share:.2f}% missed the SLO)"
+
+
 def _style(name: str, k: int) -> Dict[str, Any]:
     if name == "oracle":
         return {"color": "#555555", "ls": (0, (4, 2)), "zorder": 2}
@@ -126,7 +135,9 @@ def plot_simulation(
     policy at its SLO-violation steps, and a zoom on the worst window at the bottom.
 
     ``times`` are step starts (UTC seconds), ``demand`` is the load in requests/s, and
-    ``policies`` maps a name to ``{"capacity": req/s per step, "violation": bool per step}``.
+    ``policies`` maps a name to ``{"capacity": req/s per step, "violation": bool per step}``
+    and, optionally, ``"slo_miss_share"`` (the share of requests not served within the SLO,
+    shown in the legend).
     The zoom window (``zoom_seconds``, one day by default) is the one where the policies other
     than the references ("oracle", "fixed") together violate the SLO for the most steps. A
     panel showing more than 720 steps draws block means (its title says how long), so a
@@ -175,9 +186,9 @@ def plot_simulation(
                        label="demand", zorder=1)
         for j, (name, p) in enumerate(policies.items()):
             a.step(t, _means(np.asarray(p["capacity"], dtype=np.float64)[sl], k), where="post",
-                   lw=1.0 if a is ax else 1.4, label=f"{name} capacity", **_style(name, j))
+                   lw=1.0 if a is ax else 1.4, label=_label(name, p), **_style(name, j))
         a.set_ylabel("requests / s")
-        a.set_ylim(bottom=0)
+        a.set_ylim(bottom=0, top=1.35 * a.get_ylim()[1])  # room for the legend above the peak
         a.grid(alpha=0.3)
         loc = mdates.AutoDateLocator()
         a.xaxis.set_major_locator(loc)
@@ -208,7 +219,9 @@ def plot_simulation(
         Line2D([], [], marker="|", ls="", color="#444444", ms=8, label="SLO-violation step (strip)"),
         plt.Rectangle((0, 0), 1, 1, color="#ffd54f", alpha=0.4, label="zoomed window"),
     ]
-    ax.legend(handles=handles, loc="upper left", ncol=min(4, len(handles)), fontsize=8)
+    ax.legend(handles=handles, loc="upper left", ncol=3, fontsize=8,
+              title="ready capacity (in brackets: the share of requests that missed the SLO)",
+              title_fontsize=8)
     fmt = "%Y-%m-%d %H:%M"
     t0, t1 = times[zoom.start], times[zoom.stop - 1] + step
     import time as _time
@@ -216,11 +229,12 @@ def plot_simulation(
     which = ", ".join(real)
     axz.set_title(
         f"zoom: {span}, the {_duration(window * step)} with the most SLO-violation steps of "
-        f"{which} ({zoom_bad} steps){mean_note(axz)}",
+        f"{which}: {zoom_bad}" + (f"; {_duration(averaged[axz] * step)} means"
+                                  if averaged[axz] > 1 else ""),
         fontsize=9,
     )
-    axz.legend(loc="upper left", ncol=min(4, len(policies) + 1), fontsize=8)
-    fig.subplots_adjust(left=0.08, right=0.98, top=0.95, bottom=0.06)
+    axz.legend(loc="upper left", ncol=3, fontsize=8)
+    fig.subplots_adjust(left=0.1, right=0.98, top=0.95, bottom=0.06)
     fig.savefig(path)
     plt.close(fig)
     return fig
