@@ -277,3 +277,20 @@ def test_simulate_with_your_own_hpa_and_write_the_manifest(tmp_path: Path, capsy
     assert main(["simulate", str(SHOP), "--hpa", str(bad)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "bad.yaml" in err and "maxReplicas" in err
+
+
+def test_a_policy_file_compares_manifests(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    write(tmp_path, "hpa.yaml", HPA_STREAM.replace('averageValue: "35"', 'averageValue: "2"'))
+    (tmp_path / "keda.yaml").write_text(
+        (ROOT / "examples" / "kubernetes" / "keda-scaledobject.yaml").read_text()
+        .replace('targetValue: "50"', 'targetValue: "2"'))
+    spec = {"mine": {"manifest": "hpa.yaml"}, "keda": {"manifest": "keda.yaml"}}
+    (tmp_path / "p.json").write_text(json.dumps(spec))
+    out = tmp_path / "r.json"
+    assert main(["simulate", str(SHOP), "--policy", str(tmp_path / "p.json"), "--json", str(out),
+                 "--no-progress"]) == 0
+    by_name = {p["name"]: p["summary"] for p in json.loads(out.read_text())["policies"]}
+    assert list(by_name) == ["mine", "keda", "oracle", "fixed-fleet"]
+    # the flash sale needs about 34 replicas of 2 req/s: the manifests' maxReplicas bind
+    assert by_name["mine"]["peak_replicas"] == 30 and 30 < by_name["keda"]["peak_replicas"] <= 40
+    capsys.readouterr()

@@ -374,6 +374,11 @@ def _policy_entry(body: Any, folder: str, capacity: float) -> Any:
         raise FlaskscaleError("expected an object")
     if "hpa" in body:
         return _fs.HpaPolicy.from_config(body["hpa"])
+    if "manifest" in body:  # a real HPA / ScaledObject file, read as --hpa reads it
+        if not isinstance(body["manifest"], str):
+            raise FlaskscaleError("expected 'manifest' to be the path of a Kubernetes manifest")
+        return _fs.HpaPolicy.from_manifest(os.path.join(folder, body["manifest"]),
+                                           capacity_per_replica=capacity)
     if "predictive" in body:
         kw = body["predictive"]
         if not isinstance(kw, dict):
@@ -390,7 +395,7 @@ def _policy_entry(body: Any, folder: str, capacity: float) -> Any:
         if not isinstance(body["schedule"], str):
             raise FlaskscaleError("expected 'schedule' to be the path of a CSV of replica counts")
         return _fs.Series.from_csv(os.path.join(folder, body["schedule"]))
-    raise FlaskscaleError("expected an 'hpa', 'predictive' or 'schedule' entry")
+    raise FlaskscaleError("expected an 'hpa', 'manifest', 'predictive' or 'schedule' entry")
 
 
 def _policies(args: argparse.Namespace, capacity: float, startup: float, interval: float,
@@ -628,8 +633,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _sim_arguments(sim)
     sim.add_argument("--policy", help="JSON file of policies to compare instead of the defaults: "
-                     "{\"name\": {\"hpa\": {...}} | {\"predictive\": {...}} | "
-                     "{\"schedule\": \"plan.csv\"}}")
+                     "{\"name\": {\"hpa\": {...}} | {\"manifest\": \"hpa.yaml\"} | "
+                     "{\"predictive\": {...}} | {\"schedule\": \"plan.csv\"}}")
     sim.add_argument("--hpa", metavar="MANIFEST",
                      help="your own autoscaler: an autoscaling/v2 HorizontalPodAutoscaler or a "
                           "KEDA ScaledObject (YAML or JSON), replayed as 'hpa' and wrapped by "
