@@ -314,7 +314,7 @@ impl Reader<'_> {
                 "capacity per replica must be finite and > 0, got {c}"
             )));
         }
-        if !(percent > 0.0) {
+        if percent <= 0.0 {
             return Err(self.fail(path, format!("utilization must be > 0 %, got {percent}")));
         }
         Ok(MetricTarget::AverageValue {
