@@ -737,3 +737,22 @@ def test_worker_slots_the_shared_counter_refuses_are_a_config_error(tmp_path):
     app = flask.Flask("x")
     with pytest.raises(fs.ConfigError, match="worker slots must be in"):
         FlaskScale(app, capacity=5, shared_dir=str(tmp_path), worker_slots=0)
+
+
+def test_documented_gunicorn_commands_are_valid_shell():
+    import subprocess
+    from pathlib import Path
+
+    import flaskscale.flask as ext_module
+
+    example = Path(__file__).resolve().parents[2] / "examples" / "flask_app.py"
+    for doc in (ext_module.__doc__, example.read_text()):
+        text = doc.replace("\\\n", " ")
+        cmds = [ln.strip() for ln in text.splitlines() if "gunicorn -w" in ln and "create_app" in ln]
+        assert cmds, "no gunicorn command documented"
+        for cmd in cmds:
+            # bash parses it (an unquoted create_app() is a syntax error) and keeps the app
+            # spec one word
+            r = subprocess.run(["bash", "-n", "-c", cmd], capture_output=True, text=True)
+            assert r.returncode == 0, (cmd, r.stderr)
+            assert "'flask_app:create_app()'" in cmd

@@ -9,7 +9,16 @@ Two lines::
 or, with an application factory, ``ext = FlaskScale(capacity=50)`` at import time and
 ``ext.init_app(app)`` in the factory. Settings come from keyword arguments, overridden by
 ``FLASKSCALE_*`` environment variables (a pod's ``env``), overridden by ``FLASKSCALE_*`` keys of
-``app.config``; an unknown key is an error that lists the valid ones.
+``app.config``. An unknown keyword or ``app.config`` key is an error that lists the valid ones;
+an unknown ``FLASKSCALE_*`` environment variable is logged and ignored (an environment holds
+others' variables too). The ranges are the core's, checked at ``init_app``; the effective
+settings are logged once there. Before the first step closes both endpoints answer
+``MIN_REPLICAS`` with the reason ``starting``.
+
+Several workers (the example app of the repository)::
+
+    FLASKSCALE_SHARED_DIR=/dev/shm/flaskscale gunicorn -w 4 -b 127.0.0.1:8000 \\
+        --chdir examples 'flask_app:create_app()'
 
 What it does:
 
