@@ -71,12 +71,14 @@
 
 pub mod adapters;
 pub mod cluster;
+pub mod frontier;
 pub mod progress;
 pub mod reference;
 pub mod sweep;
 
 pub use adapters::{replay_model, AutoscalerSim, HpaSim};
 pub use cluster::run_policy;
+pub use frontier::{frontier, FrontierReport};
 pub use progress::Progress;
 pub use reference::{FixedFleet, Oracle, Schedule, TargetTracking};
 pub use sweep::{pareto_front, sweep, sweep_configs, SweepReport, SweepRow};

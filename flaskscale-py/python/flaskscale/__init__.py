@@ -40,6 +40,7 @@ from ._flaskscale import (
     read_access_log,
     rmse,
     simulate,
+    frontier,
     smape,
 )
 from .exceptions import (
@@ -94,5 +95,6 @@ __all__ = [
     "read_access_log",
     "rmse",
     "simulate",
+    "frontier",
     "smape",
 ]
