@@ -6,7 +6,8 @@ run, precise enough to tell a 3% loss.
   its multi-worker mode (a shared directory);
 - wrk is the client; with ``--pin`` (the default on a machine with two or more cores) the server
   runs on one core and wrk on another (``taskset``), so that they do not take turns on a core;
-- many short rounds alternate between the two servers in the order A B B A, so that a drift of
+- many short rounds alternate between the two servers in the order A B B A (or, with
+  ``--together``, load both at once), so that a drift of
   the machine's load hits both alike; each pair of rounds gives one ratio with/without, and the
   result is the median ratio with its interquartile range and a bootstrap 95% interval;
 - the servers' own CPU time (master and workers, from ``/proc``) per request served, with and
@@ -131,12 +132,30 @@ class Server:
         self.log.close()
 
 
-def wrk(url: str, connections: int, seconds: float, cpus: Optional[str]) -> int:
+def _wrk_cmd(url: str, connections: int, seconds: float, cpus: Optional[str]) -> List[str]:
     cmd = ["wrk", "-t", "1", "-c", str(connections), "-d", f"{seconds:g}s", url + "/"]
-    if cpus is not None:
-        cmd = ["taskset", "-c", cpus] + cmd
-    out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60,
-                         check=True).stdout
+    return ["taskset", "-c", cpus] + cmd if cpus is not None else cmd
+
+
+def wrk(url: str, connections: int, seconds: float, cpus: Optional[str]) -> int:
+    out = subprocess.run(_wrk_cmd(url, connections, seconds, cpus), capture_output=True,
+                         text=True, timeout=seconds + 60, check=True).stdout
+    return _served(out)
+
+
+def wrk_together(urls: Sequence[str], connections: int, seconds: float,
+                 cpus: Optional[str]) -> List[int]:
+    """One wrk per URL, all at once: the servers share the same moments of the machine."""
+    procs = [subprocess.Popen(_wrk_cmd(u, connections, seconds, cpus), stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for u in urls]
+    outs = [p.communicate(timeout=seconds + 60)[0] for p in procs]
+    for p in procs:
+        if p.returncode != 0:
+            raise SystemExit(f"wrk failed with {p.returncode}")
+    return [_served(o) for o in outs]
+
+
+def _served(out: str) -> int:
     if "Non-2xx" in out or "Socket errors" in out:
         raise SystemExit(f"wrk saw errors:\n{out}")
     m = re.search(r"(\d+) requests in", out)
@@ -203,10 +222,11 @@ def in_process(blocks: int = 40, calls: int = 2000) -> Dict[str, float]:
 
 
 def run(workers: int, pairs: int, seconds: float, connections: int,
-        pin: bool) -> Dict[str, float]:
+        pin: bool, together: bool = False, same: bool = False) -> Dict[str, float]:
     server_cpus, client_cpus = ("0", "1") if pin else (None, None)
     with tempfile.TemporaryDirectory() as d1, tempfile.TemporaryDirectory() as d2:
-        env_with = {"LOADAPP_FLASKSCALE": "1"}
+        # same: an A/A run, both servers without the extension, to see the bench's own bias
+        env_with = {"LOADAPP_FLASKSCALE": "0" if same else "1"}
         if workers > 1:
             env_with["FLASKSCALE_SHARED_DIR"] = os.path.join(d2, "shared")
         servers = {
@@ -221,6 +241,15 @@ def run(workers: int, pairs: int, seconds: float, connections: int,
             for srv in servers.values():  # warm up: imports, first fits, page cache
                 wrk(srv.url, connections, 1, client_cpus)
             for i in range(pairs):
+                if together:  # both at once, sharing the server core half and half
+                    c0 = {k: s.cpu_seconds() for k, s in servers.items()}
+                    ns = wrk_together([s.url for s in servers.values()], connections, seconds,
+                                      client_cpus)
+                    for (name, srv), n in zip(servers.items(), ns):
+                        cpu[name] += srv.cpu_seconds() - c0[name]
+                        served[name] += n
+                        rate[name].append(n / seconds)
+                    continue
                 order = ["without", "with"] if i % 2 == 0 else ["with", "without"]
                 for name in order:
                     srv = servers[name]
@@ -252,6 +281,12 @@ def main() -> None:
     ap.add_argument("--pairs", type=int, default=20, help="pairs of rounds (A B, then B A)")
     ap.add_argument("--seconds", type=float, default=2.0, help="length of one round")
     ap.add_argument("--connections", type=int, default=8)
+    ap.add_argument("--together", action="store_true",
+                    help="load both servers at once in each round (both on the server core) "
+                         "instead of alternating: the machine's drift then hits both alike")
+    ap.add_argument("--aa", action="store_true",
+                    help="an A/A run: both servers without the extension, so the ratio shows "
+                         "the resolution of the bench itself")
     ap.add_argument("--no-pin", dest="pin", action="store_false",
                     help="do not pin the server and wrk to separate cores")
     args = ap.parse_args()
@@ -259,8 +294,9 @@ def main() -> None:
         raise SystemExit("wrk is needed: apt-get install wrk")
     pin = args.pin and (os.cpu_count() or 1) >= 2 and shutil.which("taskset") is not None
     print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores; "
-          f"{'server on core 0, wrk on core 1' if pin else 'not pinned'}; {args.pairs} pairs "
-          f"of {args.seconds:g} s rounds per worker count, wrk -c {args.connections}")
+          f"{'server on core 0, wrk on core 1' if pin else 'not pinned'}; {args.pairs} "
+          f"{'rounds with both servers loaded at once' if args.together else 'pairs of rounds'} "
+          f"of {args.seconds:g} s per worker count, wrk -c {args.connections}")
     cpu = in_process()
     print(f"in-process CPU per WSGI call: bare app {cpu['bare']:.2f} us; with the extension "
           f"{cpu['local']:.2f} us (+{cpu['local'] - cpu['bare']:.2f}), with its shared counter "
@@ -268,7 +304,7 @@ def main() -> None:
     print(f"{'workers':>7}{'without req/s':>15}{'with req/s':>12}{'ratio':>8}{'IQR':>16}"
           f"{'95% CI of median':>20}{'CPU us/req w/o':>16}{'with':>8}{'extension':>11}")
     for w in args.workers:
-        r = run(w, args.pairs, args.seconds, args.connections, pin)
+        r = run(w, args.pairs, args.seconds, args.connections, pin, args.together, args.aa)
         iqr = f"{r['q1']:.3f}-{r['q3']:.3f}"
         ci = f"{r['ci_lo']:.3f}-{r['ci_hi']:.3f}"
         bound = 1 - (max(cpu["local"], cpu["shared"]) - cpu["bare"]) / r["cpu_us_without"]

@@ -210,7 +210,8 @@ def test_metrics_parse_with_prometheus_client(app_ext):
     assert [s.value for s in req.samples] == [12.0]
     assert fams["flaskscale_workers"].samples[0].value == 1.0
     q = fams["flaskscale_forecast_requests_per_second"].samples[0]
-    assert q.labels == {"quantile": "0.95"}
+    # unset, the quantile is the core's default, and the label says which one is in force
+    assert q.labels == {"quantile": str(fs.PredictivePolicy(10).config()["quantile"])}
     assert fams["flaskscale_desired_replicas"].type == "gauge"
     assert fams["flaskscale_capacity_per_replica_requests_per_second"].samples[0].value == 10.0
     for name in ("flaskscale_fit_errors", "flaskscale_steps", "flaskscale_clock_jumps"):
@@ -756,3 +757,13 @@ def test_documented_gunicorn_commands_are_valid_shell():
             r = subprocess.run(["bash", "-n", "-c", cmd], capture_output=True, text=True)
             assert r.returncode == 0, (cmd, r.stderr)
             assert "'flask_app:create_app()'" in cmd
+
+
+def test_unset_settings_take_the_cores_defaults():
+    s = Settings.resolve({}, {"capacity": 5})
+    core = fs.PredictivePolicy(5).config()
+    assert (s.quantile, s.startup_seconds) == (core["quantile"], core["startup_seconds"])
+    policy = json.loads(s.autoscaler().to_json())["autoscaler"]["config"]["policy"]
+    assert (policy["quantile"], policy["startup_seconds"]) == (s.quantile, s.startup_seconds)
+    given = Settings.resolve({"FLASKSCALE_QUANTILE": "0.9"}, {"capacity": 5})
+    assert given.quantile == 0.9

@@ -98,10 +98,12 @@ class Settings:
 
     capacity: float = field(metadata={"doc": "requests/s one replica serves at its SLO"})
     step_seconds: float = field(default=60.0, metadata={"doc": "length of a counted step"})
-    startup_seconds: float = field(
-        default=120.0, metadata={"doc": "pod start-up time, the forecast's lead"}
+    startup_seconds: Optional[float] = field(
+        default=None, metadata={"doc": "pod start-up time, seconds; None: the core's default"}
     )
-    quantile: float = field(default=0.95, metadata={"doc": "forecast quantile provisioned for"})
+    quantile: Optional[float] = field(
+        default=None, metadata={"doc": "quantile provisioned for; None: the core's default"}
+    )
     headroom: float = field(default=0.0, metadata={"doc": "extra capacity share, e.g. 0.1"})
     floor_seconds: Optional[float] = field(
         default=None, metadata={"doc": "window of the recent-load floor; None: no floor"}
@@ -192,8 +194,9 @@ class Settings:
         chk: Dict[str, Any] = {
             "capacity": _number("CAPACITY", self.capacity),
             "step_seconds": _number("STEP_SECONDS", self.step_seconds),
-            "startup_seconds": _number("STARTUP_SECONDS", self.startup_seconds),
-            "quantile": _number("QUANTILE", self.quantile),
+            "startup_seconds": (None if self.startup_seconds in (None, "")
+                                else _number("STARTUP_SECONDS", self.startup_seconds)),
+            "quantile": None if self.quantile in (None, "") else _number("QUANTILE", self.quantile),
             "headroom": _number("HEADROOM", self.headroom),
             "floor_seconds": None if floor in (None, "") else _number("FLOOR_SECONDS", floor),
             "floor_factor": _number("FLOOR_FACTOR", self.floor_factor),
@@ -223,10 +226,16 @@ class Settings:
         for k, v in chk.items():
             object.__setattr__(self, k, v)
         try:
+            policy = self.policy()
             self.autoscaler()
         except (FlaskscaleError, TypeError, ValueError) as e:
             notes = "".join(f" ({n})" for n in getattr(e, "__notes__", []))
             raise ConfigError(f"flaskscale settings refused: {e}{notes}") from e
+        # settings left unset take the core's defaults: publish the values in force
+        effective = policy.config()
+        for name in ("quantile", "startup_seconds"):
+            if getattr(self, name) is None:
+                object.__setattr__(self, name, float(effective[name]))
 
     def lead_seconds(self) -> float:
         """How far ahead the forecast provisions, as the core computes it (startup + interval,
