@@ -47,11 +47,11 @@ __all__ = [
 
 __version__: str
 
-@final
 DEFAULT_QUANTILE: float
 DEFAULT_STARTUP_SECONDS: float
 DEFAULT_INTERVAL_SECONDS: float
 
+@final
 class Series:
     def __new__(
         cls, values: npt.ArrayLike, *, start: float = 0.0, step: float = 60.0
