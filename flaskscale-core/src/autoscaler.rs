@@ -106,6 +106,14 @@ impl AutoscalerConfig {
                 self.step_seconds
             )));
         }
+        // a step is decided on at its end: one longer than the longest lead is no schedule
+        if self.step_seconds > crate::policy::MAX_LEAD_SECONDS {
+            return Err(Error::param(format!(
+                "step_seconds must be at most {} (a week), got {}",
+                crate::policy::MAX_LEAD_SECONDS,
+                self.step_seconds
+            )));
+        }
         if self.max_history < 2 {
             return Err(Error::param(format!(
                 "max_history must be >= 2 steps, got {}",

@@ -262,7 +262,8 @@ struct Pending {
     first: u64,
     last: u64,
     mean: f64,
-    /// The count it would have provisioned for (`NaN` while not calibrated).
+    /// The count it would have provisioned for (`NaN` while not calibrated; `null` in JSON).
+    #[serde(with = "crate::nan_serde::one")]
     need: f64,
     /// Phase of the step `first` in the `phase_seconds` cycle (0 without one).
     #[serde(default)]
