@@ -30,15 +30,15 @@ pub(crate) mod seq {
     }
 }
 
-/// For one `f64` that may be `NaN`: `#[serde(with = "crate::nan_serde::scalar")]`.
-pub(crate) mod scalar {
+/// For one `f64` that may be `NaN`: `#[serde(with = "crate::nan_serde::one")]`.
+pub(crate) mod one {
     use super::*;
 
-    pub(crate) fn serialize<S: Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
-        if v.is_nan() {
+    pub(crate) fn serialize<S: Serializer>(value: &f64, s: S) -> Result<S::Ok, S::Error> {
+        if value.is_nan() {
             s.serialize_none()
         } else {
-            s.serialize_f64(*v)
+            s.serialize_some(value)
         }
     }
 
