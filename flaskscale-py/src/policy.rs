@@ -607,9 +607,7 @@ pub fn simulate(
             let s = HpaSim::new(&name, hpa, step, interval_seconds).map_err(|e| to_py(py, e))?;
             list.push(Box::new(s));
         } else if let Ok(p) = v.extract::<PyRef<'_, PyPredictivePolicy>>() {
-            let mut ac = autoscaler_config(py, &p.config, None, step)?;
-            ac.model = sim::replay_model(&trace);
-            let a = Autoscaler::new(ac).map_err(|e| to_py(py, e))?;
+            let a = sim::replay_autoscaler(&trace, &p.config).map_err(|e| to_py(py, e))?;
             list.push(Box::new(AutoscalerSim::new(&name, a)));
         } else if let Ok(a) = v.extract::<PyRef<'_, PyAutoscaler>>() {
             let mut ac = a.inner.config().clone();
