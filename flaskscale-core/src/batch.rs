@@ -218,14 +218,26 @@ impl FleetPlan {
     /// # Ok::<(), flaskscale_core::Error>(())
     /// ```
     pub fn standard() -> Self {
+        FleetPlan::standard_for(120.0, predictive_interval())
+            .expect("the default startup and interval are valid")
+    }
+
+    /// [`FleetPlan::standard`] with another replica startup delay (of the cluster model and
+    /// the predictive policy's lead) and decision interval (of every policy).
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] for a startup that is not finite and >= 0 or an interval
+    /// that is not finite and > 0 (or a lead over a week).
+    pub fn standard_for(startup_seconds: f64, interval_seconds: f64) -> Result<Self> {
         let max = 100;
         let mut predictive = PredictiveConfig::new(1.0, 1, max);
         predictive.quantile = 0.9;
-        predictive.startup_seconds = 120.0;
+        predictive.startup_seconds = startup_seconds;
+        predictive.interval_seconds = interval_seconds;
         predictive.hpa = HpaConfig::new(0.8, 1, max);
-        let mut sim = SimConfig::new(1.0, 120.0).expect("valid defaults");
+        let mut sim = SimConfig::new(1.0, startup_seconds)?;
         sim.max_replicas = max;
-        FleetPlan {
+        let plan = FleetPlan {
             policies: vec![
                 (
                     "hpa".to_string(),
@@ -238,9 +250,11 @@ impl FleetPlan {
             ],
             capacity: Capacity::PeakShare(20.0),
             sim,
-            interval_seconds: predictive_interval(),
+            interval_seconds,
             references: true,
-        }
+        };
+        plan.validate()?;
+        Ok(plan)
     }
 
     /// Checks the plan: unique names, at least one policy (or the references), a valid cluster

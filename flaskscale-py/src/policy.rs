@@ -58,7 +58,7 @@ fn from_value<T: serde::de::DeserializeOwned>(
 /// A scaling decision: `replicas`, `reason`, `mode`, and `explain()` for the numbers behind it.
 #[pyclass(name = "Decision", module = "flaskscale", frozen)]
 pub struct PyDecision {
-    inner: Decision,
+    pub(crate) inner: Decision,
 }
 
 #[pymethods]
@@ -98,7 +98,7 @@ impl PyDecision {
 #[pyclass(name = "HpaPolicy", module = "flaskscale")]
 #[derive(Clone)]
 pub struct PyHpaPolicy {
-    inner: HpaPolicy,
+    pub(crate) inner: HpaPolicy,
 }
 
 #[pymethods]
@@ -183,7 +183,7 @@ impl PyHpaPolicy {
 #[pyclass(name = "PredictivePolicy", module = "flaskscale", frozen)]
 #[derive(Clone)]
 pub struct PyPredictivePolicy {
-    config: PredictiveConfig,
+    pub(crate) config: PredictiveConfig,
 }
 
 #[pymethods]
@@ -288,7 +288,7 @@ impl PyPredictivePolicy {
     }
 }
 
-fn autoscaler_config(
+pub(crate) fn autoscaler_config(
     py: Python<'_>,
     policy: &PredictiveConfig,
     model: Option<&Bound<'_, PyAny>>,
@@ -518,7 +518,7 @@ impl PySimReport {
 /// several simulations (a sweep): each adds its steps to `total` when it starts.
 #[pyclass(name = "Progress", module = "flaskscale", frozen)]
 pub struct PyProgress {
-    inner: Arc<Progress>,
+    pub(crate) inner: Arc<Progress>,
 }
 
 #[pymethods]

@@ -42,6 +42,7 @@ from ._flaskscale import (
     simulate,
     smape,
 )
+from .fleet import forecast_many, recommend_many, simulate_many
 from .exceptions import (
     ConfigError,
     FitError,
@@ -88,11 +89,14 @@ __all__ = [
     "backtest",
     "coverage",
     "detect_periods",
+    "forecast_many",
     "mae",
     "mase",
     "pinball",
     "read_access_log",
+    "recommend_many",
     "rmse",
     "simulate",
+    "simulate_many",
     "smape",
 ]
