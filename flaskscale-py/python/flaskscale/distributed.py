@@ -27,7 +27,9 @@ cores each should use (``LocalCluster(..., env={"RAYON_NUM_THREADS": "1"})``, Sp
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, Mapping, Optional, Sequence
+import contextlib
+import warnings
+from typing import Any, Callable, Dict, Iterator, Mapping, Optional, Sequence
 
 from . import fleet
 from .exceptions import InvalidParameterError
@@ -167,6 +169,23 @@ def spark_schema(cols: fleet.Columns, id_type: Any, ds_datetime: bool) -> Any:
                          for name, kind in cols])
 
 
+@contextlib.contextmanager
+def _arrow(spark: Any) -> Iterator[None]:
+    """Arrow on for the conversions between pandas and Spark (row by row takes minutes on
+    millions of rows), and pyspark's own warnings about the pandas version it runs with
+    silenced: they concern its internals, not the caller's code."""
+    key = "spark.sql.execution.arrow.pyspark.enabled"
+    before = spark.conf.get(key, "false")
+    spark.conf.set(key, "true")
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", module="pyspark")
+            warnings.filterwarnings("ignore", message="PySpark does not yet fully support")
+            yield
+    finally:
+        spark.conf.set(key, before)
+
+
 def _spark(data: Any, spark: Any, op: str, kw: Dict[str, Any]) -> Any:
     import pandas as pd
     from pyspark.sql import types as T
@@ -176,12 +195,8 @@ def _spark(data: Any, spark: Any, op: str, kw: Dict[str, Any]) -> Any:
         if spark is None:
             raise InvalidParameterError("a pandas DataFrame on Spark needs the SparkSession as engine")
         id_dtype, ds_dt, tz = _input_types(data)
-        arrow = spark.conf.get("spark.sql.execution.arrow.pyspark.enabled", "false")
-        spark.conf.set("spark.sql.execution.arrow.pyspark.enabled", "true")
-        try:
+        with _arrow(spark):
             sdf = spark.createDataFrame(data[[fleet.ID, fleet.DS, fleet.Y]])
-        finally:
-            spark.conf.set("spark.sql.execution.arrow.pyspark.enabled", arrow)
     else:
         sdf = data
         id_dtype, tz = object, None
@@ -195,12 +210,8 @@ def _spark(data: Any, spark: Any, op: str, kw: Dict[str, Any]) -> Any:
     out = sdf.groupBy(fleet.ID).applyInPandas(piece, schema=schema)
     if not is_pandas:
         return out
-    arrow = spark.conf.get("spark.sql.execution.arrow.pyspark.enabled", "false")
-    spark.conf.set("spark.sql.execution.arrow.pyspark.enabled", "true")
-    try:
+    with _arrow(spark):
         result = out.toPandas()
-    finally:
-        spark.conf.set("spark.sql.execution.arrow.pyspark.enabled", arrow)
     return _finish(result, op, kw, id_dtype, ds_dt, tz)
 
 
