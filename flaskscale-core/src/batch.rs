@@ -29,7 +29,10 @@
 use crate::autoscaler::{Autoscaler, AutoscalerConfig};
 use crate::error::{Error, Result};
 use crate::forecast::{check_horizon, check_levels, Fitted, Forecast, ModelSpec};
-use crate::policy::{Decision, HpaConfig, HpaPolicy, MetricTarget, PredictiveConfig};
+use crate::policy::{
+    Decision, HpaConfig, HpaPolicy, MetricTarget, PredictiveConfig, DEFAULT_INTERVAL_SECONDS,
+    DEFAULT_STARTUP_SECONDS,
+};
 use crate::series::{CsvOptions, Series};
 use crate::sim::{
     self, AutoscalerSim, FixedFleet, HpaSim, Oracle, PolicySummary, Progress, SimConfig, SimPolicy,
@@ -198,10 +201,10 @@ pub struct FleetPlan {
 }
 
 impl FleetPlan {
-    /// The defaults of `flaskscale simulate`, for every service: capacity = peak rate / 20, the
-    /// HPA at 70% of a replica, the predictive policy at the 0.9 quantile with its reactive path
-    /// at 80%, at most 100 replicas, a 120-second startup, decisions every 15 seconds, and the
-    /// references.
+    /// The defaults of `flaskscale simulate`, for every service: capacity = peak rate / 20 (the
+    /// peak needs about 20 replicas), the HPA at 70% of a replica, the predictive policy with
+    /// the core's defaults ([`PredictiveConfig::new`]), at most 100 replicas, the predictive
+    /// policy's default startup and interval, and the references.
     ///
     /// ```
     /// use flaskscale_core::batch::{simulate_many, FleetPlan};
@@ -218,7 +221,7 @@ impl FleetPlan {
     /// # Ok::<(), flaskscale_core::Error>(())
     /// ```
     pub fn standard() -> Self {
-        FleetPlan::standard_for(120.0, predictive_interval())
+        FleetPlan::standard_for(DEFAULT_STARTUP_SECONDS, DEFAULT_INTERVAL_SECONDS)
             .expect("the default startup and interval are valid")
     }
 
@@ -231,10 +234,8 @@ impl FleetPlan {
     pub fn standard_for(startup_seconds: f64, interval_seconds: f64) -> Result<Self> {
         let max = 100;
         let mut predictive = PredictiveConfig::new(1.0, 1, max);
-        predictive.quantile = 0.9;
         predictive.startup_seconds = startup_seconds;
         predictive.interval_seconds = interval_seconds;
-        predictive.hpa = HpaConfig::new(0.8, 1, max);
         let mut sim = SimConfig::new(1.0, startup_seconds)?;
         sim.max_replicas = max;
         let plan = FleetPlan {
@@ -364,10 +365,6 @@ impl FleetPlan {
         }
         Ok(list)
     }
-}
-
-fn predictive_interval() -> f64 {
-    PredictiveConfig::new(1.0, 1, 1).interval_seconds
 }
 
 fn scale_hpa(h: &HpaConfig, scale: f64) -> HpaConfig {
@@ -574,12 +571,10 @@ mod tests {
         assert!(matches!(batch[2], Err(Error::InvalidData(_))));
         for (t, b) in traces.iter().zip(&batch).filter(|(_, b)| b.is_ok()) {
             let rows = b.as_ref().unwrap();
-            // the same simulation by hand: capacity = peak / 20, the CLI's policies
+            // the same simulation by hand: capacity = peak / 20, the HPA at 70%, the predictive
+            // policy's defaults
             let cap = t.stats().max / 60.0 / 20.0;
-            let mut pc = PredictiveConfig::new(cap, 1, 100);
-            pc.quantile = 0.9;
-            pc.startup_seconds = 120.0;
-            pc.hpa = HpaConfig::new(0.8 * cap, 1, 100);
+            let pc = PredictiveConfig::new(cap, 1, 100);
             let policies: Vec<Box<dyn SimPolicy>> = vec![
                 Box::new(
                     HpaSim::new(

@@ -136,9 +136,7 @@ def test_simulate_many_is_simulate_per_service_with_the_command_lines_policies()
         cap = g["y"].max() / 60.0 / 20.0  # the command line's default: the peak needs 20
         ref = fs.simulate(s, {
             "hpa": fs.HpaPolicy(0.7 * cap, max_replicas=100),
-            "predictive": fs.PredictivePolicy(cap, startup_seconds=120, quantile=0.9,
-                                              max_replicas=100,
-                                              hpa=fs.HpaPolicy(0.8 * cap, max_replicas=100)),
+            "predictive": fs.PredictivePolicy(cap, max_replicas=100),  # the core's defaults
         }, capacity_per_replica=cap, max_replicas=100).summary()
         rows = out[out["unique_id"] == uid].set_index("policy")
         for name, summary in ref.items():

@@ -40,6 +40,7 @@ from ._flaskscale import (
     read_access_log,
     rmse,
     simulate,
+    frontier,
     smape,
 )
 from .fleet import forecast_many, recommend_many, simulate_many
@@ -98,5 +99,6 @@ __all__ = [
     "rmse",
     "simulate",
     "simulate_many",
+    "frontier",
     "smape",
 ]

@@ -416,8 +416,8 @@ def simulate_many(data: Any, policies: Optional[Mapping[str, Any]] = None, *,
     delayed shares, ...) and the service's capacity per replica.
 
     ``policies`` maps names to ``HpaPolicy`` / ``PredictivePolicy`` objects; None gives the
-    defaults of ``flaskscale simulate`` (the HPA at 70%, the predictive policy at the 0.9
-    quantile with its reactive path at 80%). Each service's capacity per replica is
+    defaults of ``flaskscale simulate`` (the HPA at 70%, the predictive policy with the
+    core's defaults). Each service's capacity per replica is
     ``capacity_per_replica`` when given (the policies used as they are), else its peak rate
     divided by ``peak_replicas`` (the core's default: 20), and the policies' targets are then in
     units of that capacity (``HpaPolicy(0.7)`` targets 70% of a replica). The oracle and the
