@@ -12,6 +12,9 @@ _FloatArray = npt.NDArray[np.float64]
 _StrPath = Union[str, "PathLike[str]"]
 
 __all__ = [
+    "DEFAULT_INTERVAL_SECONDS",
+    "DEFAULT_QUANTILE",
+    "DEFAULT_STARTUP_SECONDS",
     "AccessLogReport",
     "AutoForecaster",
     "Autoscaler",
@@ -36,22 +39,27 @@ __all__ = [
     "backtest",
     "coverage",
     "detect_periods",
+    "forecast_many",
+    "frontier",
     "mae",
     "mase",
     "pinball",
     "read_access_log",
+    "recommend_many",
     "rmse",
+    "series_many",
     "simulate",
+    "simulate_many",
     "smape",
 ]
 
 __version__: str
 
-@final
 DEFAULT_QUANTILE: float
 DEFAULT_STARTUP_SECONDS: float
 DEFAULT_INTERVAL_SECONDS: float
 
+@final
 class Series:
     def __new__(
         cls, values: npt.ArrayLike, *, start: float = 0.0, step: float = 60.0
