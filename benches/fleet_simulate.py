@@ -6,7 +6,8 @@ and on Spark ``local[<cores>]`` — the same cores each time. Prints the per-cor
 in-process batch, and checks that the three results are identical.
 
 Each engine is warmed first (its workers started, flaskscale imported) on a small job; the
-timed part is the call: moving the data in, the batch calls, collecting the rows. The core's
+timed part is the call: moving the data in, the batch calls, collecting the rows. The engines
+take turns for ``--rounds`` rounds and the median of each is reported. The core's
 thread pool in each engine worker is set to one thread (``RAYON_NUM_THREADS=1``), so every
 engine uses the same number of cores.
 
@@ -55,6 +56,7 @@ def main() -> None:
     ap.add_argument("--services", type=int, default=10_000)
     ap.add_argument("--cores", type=int, default=os.cpu_count() or 2)
     ap.add_argument("--engines", nargs="+", default=["local", "dask", "spark"])
+    ap.add_argument("--rounds", type=int, default=3, help="turns of every engine (median kept)")
     args = ap.parse_args()
     n, cores = args.services, args.cores
     df = fleet(n)
@@ -63,24 +65,20 @@ def main() -> None:
     print(f"{n:,} services x {STEPS:,} minutes ({steps:,} trace steps), HPA + predictive, "
           f"{cores} cores")
 
-    times, results = {}, {}
     warm = df[df["unique_id"] < 2 * cores]
+    engines = {}
     if "local" in args.engines:
-        fs.simulate_many(warm, progress=False, **kw)
-        t0 = time.perf_counter()
-        results["local"] = fs.simulate_many(df, progress=False, **kw)
-        times["local"] = time.perf_counter() - t0
+        engines["local"] = lambda d: fs.simulate_many(d, progress=False, **kw)
     os.environ["RAYON_NUM_THREADS"] = "1"  # for the engines' workers (started below)
+    cluster = client = spark = None
     if "dask" in args.engines:
         from dask.distributed import Client, LocalCluster
 
-        with LocalCluster(n_workers=cores, threads_per_worker=1, processes=True,
-                          dashboard_address=":0", env={"RAYON_NUM_THREADS": "1"}) as cluster, \
-                Client(cluster) as client:
-            distributed.simulate_many(warm, client, **kw)
-            t0 = time.perf_counter()
-            results["dask"] = distributed.simulate_many(df, client, npartitions=4 * cores, **kw)
-            times["dask"] = time.perf_counter() - t0
+        cluster = LocalCluster(n_workers=cores, threads_per_worker=1, processes=True,
+                               dashboard_address=":0", env={"RAYON_NUM_THREADS": "1"})
+        client = Client(cluster)
+        engines["dask"] = lambda d: distributed.simulate_many(d, client, npartitions=4 * cores,
+                                                              **kw)
     if "spark" in args.engines:
         from pyspark.sql import SparkSession
 
@@ -92,16 +90,31 @@ def main() -> None:
                  .config("spark.ui.showConsoleProgress", "false")
                  .config("spark.ui.enabled", "false").getOrCreate())
         spark.sparkContext.setLogLevel("ERROR")
-        distributed.simulate_many(warm, spark, **kw)
-        t0 = time.perf_counter()
-        results["spark"] = distributed.simulate_many(df, spark, **kw)
-        times["spark"] = time.perf_counter() - t0
+        engines["spark"] = lambda d: distributed.simulate_many(d, spark, **kw)
+    for run in engines.values():  # workers started, flaskscale imported
+        run(warm)
+    # the engines take turns, round after round, so a change in the machine's load between
+    # them does not pass for an engine's overhead; the median of each is reported
+    rounds: dict = {name: [] for name in engines}
+    results = {}
+    for r in range(args.rounds):
+        for name, run in engines.items():
+            t0 = time.perf_counter()
+            results[name] = run(df)
+            rounds[name].append(time.perf_counter() - t0)
+        print(f"round {r + 1}: " + ", ".join(f"{n} {v[-1]:.2f} s" for n, v in rounds.items()),
+              flush=True)
+    times = {name: float(np.median(v)) for name, v in rounds.items()}
+    if spark is not None:
         spark.stop()
+    if client is not None:
+        client.close()
+        cluster.close()
 
     base = times.get("local")
     for name, t in times.items():
         over = f"  overhead over in-process {t / base - 1:+.1%}" if base and name != "local" else ""
-        print(f"{name:<6} {t:8.2f} s  {steps / t / cores / 1e6:6.2f} M trace steps/s per core{over}")
+        print(f"{name:<6} median {t:8.2f} s  {steps / t / cores / 1e6:6.2f} M trace steps/s per core{over}")
     ref = results.get("local")
     for name, r in results.items():
         if name != "local" and ref is not None:

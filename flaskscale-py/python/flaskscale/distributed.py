@@ -7,8 +7,9 @@ core's batch, GIL released). The results are therefore the same, bit for bit, as
 
 - **Dask** (``pip install 'flaskscale[dask]'``): ``engine`` is a ``dask.distributed.Client``
   (a ``LocalCluster``'s, or ``Client("tcp://scheduler:8786")`` for an existing cluster). A
-  pandas DataFrame is partitioned by ``unique_id`` and mapped partition by partition; a Dask
-  DataFrame is shuffled on ``unique_id`` first and stays lazy.
+  pandas DataFrame is partitioned by ``unique_id`` (``npartitions`` pieces of whole series,
+  scattered to the workers) and each partition mapped to the batch call; a Dask DataFrame is
+  shuffled on ``unique_id`` and mapped partition by partition, and stays lazy.
 - **Spark** (``pip install 'flaskscale[spark]'``): ``engine`` is a ``SparkSession``
   (``SparkSession.builder.master("spark://host:7077")`` for an existing cluster). The data are
   grouped with ``groupBy("unique_id").applyInPandas``, the output schema stated once from the
@@ -30,6 +31,8 @@ from __future__ import annotations
 import contextlib
 import warnings
 from typing import Any, Callable, Dict, Iterator, Mapping, Optional, Sequence
+
+import numpy as np
 
 from . import fleet
 from .exceptions import InvalidParameterError
@@ -124,30 +127,36 @@ def _input_types(pdf: Any) -> tuple:
 
 def _dask(data: Any, client: Any, op: str, kw: Dict[str, Any],
           npartitions: Optional[int]) -> Any:
-    import dask.dataframe as dd
     import pandas as pd
 
     is_pandas = isinstance(data, pd.DataFrame)
-    if is_pandas:
-        id_dtype, ds_dt, tz = _input_types(data)
-        if npartitions is None:
-            workers = len(client.scheduler_info().get("workers", {})) if client is not None else 1
-            npartitions = max(1, 2 * workers)
-        # whole series per partition: the sorted codes of the ids as the index, which Dask
-        # cuts only between distinct values
-        codes = pd.factorize(data[fleet.ID], sort=True)[0]
-        indexed = data[[fleet.ID, fleet.DS, fleet.Y]].set_index(pd.Index(codes, name="_series"))
-        ddf = dd.from_pandas(indexed, npartitions=npartitions, sort=True)
-    else:
-        ddf = data.shuffle(on=fleet.ID)
-        meta_in = ddf._meta
-        id_dtype, ds_dt, tz = _input_types(meta_in)
-    cols = _columns(op, kw)
-    meta = fleet.frame(cols, {}, id_dtype, ds_dt, tz)
-    out = ddf.map_partitions(_run_piece, op, kw, meta=meta, align_dataframes=False)
     if not is_pandas:
-        return out
-    result = client.compute(out).result() if client is not None else out.compute()
+        ddf = data.shuffle(on=fleet.ID)
+        id_dtype, ds_dt, tz = _input_types(ddf._meta)
+        meta = fleet.frame(_columns(op, kw), {}, id_dtype, ds_dt, tz)
+        return ddf.map_partitions(_run_piece, op, kw, meta=meta, align_dataframes=False)
+    id_dtype, ds_dt, tz = _input_types(data)
+    if npartitions is None:
+        workers = len(client.scheduler_info().get("workers", {})) if client is not None else 1
+        npartitions = max(1, 2 * workers)
+    # whole series per piece: contiguous runs of the sorted ids, scattered to the workers (not
+    # embedded in a task graph) and mapped to the batch call
+    codes = pd.factorize(data[fleet.ID], sort=True)[0]
+    n_ids = int(codes.max()) + 1 if len(codes) else 0
+    per = max(1, -(-n_ids // npartitions))
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(0, n_ids + per, per))
+    cols = [fleet.ID, fleet.DS, fleet.Y]
+    pieces = [data.iloc[order[a:b]][cols] for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
+    if client is None:
+        import dask
+
+        parts = dask.compute(*[dask.delayed(_run_piece)(p, op, kw) for p in pieces])
+    else:
+        futures = client.map(_run_piece, client.scatter(pieces), op=op, kwargs=kw, pure=False)
+        parts = client.gather(futures)
+    result = pd.concat(parts, ignore_index=True) if parts else \
+        fleet.frame(_columns(op, kw), {}, id_dtype, ds_dt, tz)
     return _finish(result, op, kw, id_dtype, ds_dt, tz)
 
 
