@@ -16,7 +16,7 @@
 //! let series = vec![vec![1.0, 2.0, 3.0, 1.0, 2.0, 3.0], vec![5.0], vec![4.0, 8.0, 4.0, 8.0]];
 //! let model = ModelSpec::SeasonalNaive(SeasonalNaive::new(2));
 //! let out = forecast_many(&series, &model, 2, &[0.9], &Progress::new())?;
-//! assert_eq!(out[0].as_ref().unwrap().mean, vec![3.0, 1.0]);
+//! assert_eq!(out[0].as_ref().unwrap().mean, vec![2.0, 3.0]); // the last season again
 //! assert!(out[1].is_err()); // one point is too short: its own error, the others go on
 //! assert_eq!(out[2].as_ref().unwrap().mean, vec![4.0, 8.0]);
 //! # Ok::<(), flaskscale_core::Error>(())
@@ -63,7 +63,7 @@ pub fn series_many(
     times
         .par_iter()
         .zip(values.into_par_iter())
-        .map(|(t, v)| Series::from_timestamps(t, v, options.clone()))
+        .map(|(t, v)| Series::from_timestamps(t, v, options))
         .collect()
 }
 
