@@ -116,7 +116,9 @@ def simulate_columns() -> Columns:
         probe = _fs.simulate_many([_fs.Series(np.full(8, 60.0), start=0.0, step=60.0)],
                                   {"p": _fs.HpaPolicy(1.0)}, capacity_per_replica=1.0,
                                   references=False)
-        row = probe[0][0]
+        first = probe[0]
+        assert isinstance(first, list), first
+        row = first[0]
         _summary_kinds = [(k, "int" if isinstance(v, int) and not isinstance(v, bool) else "float")
                           for k, v in row.items() if k not in ("policy", "capacity_per_replica")]
     return ([(ID, "id"), ("policy", "str"), ("capacity_per_replica", "float")] + _summary_kinds
@@ -426,10 +428,11 @@ def simulate_many(data: Any, policies: Optional[Mapping[str, Any]] = None, *,
     ...summary..., error, error_type``; a failed service one row with its error); a list of
     ``Series`` a list of row lists or ``FlaskscaleError`` objects.
     """
-    kwargs = dict(capacity_per_replica=capacity_per_replica, peak_replicas=peak_replicas,
-                  startup_seconds=startup_seconds, interval_seconds=interval_seconds,
-                  max_replicas=max_replicas, slo_wait_seconds=slo_wait_seconds,
-                  queue_timeout_seconds=queue_timeout_seconds, references=references)
+    kwargs: Dict[str, Any] = dict(
+        capacity_per_replica=capacity_per_replica, peak_replicas=peak_replicas,
+        startup_seconds=startup_seconds, interval_seconds=interval_seconds,
+        max_replicas=max_replicas, slo_wait_seconds=slo_wait_seconds,
+        queue_timeout_seconds=queue_timeout_seconds, references=references)
     pol = _plain_policies(policies)
     n_pol = (2 if pol is None else len(pol)) + (2 if references else 0)
     if not _is_frame(data):
