@@ -504,8 +504,8 @@ impl Autoscaler {
         l.clamp(0.0, MAX_HORIZON as f64 - 1.0) as u64
     }
 
-    /// The level and trend predictions `h_from..=h_to` steps ahead of the newest step.
-    fn recent_predictions(&self, h_from: u64, h_to: u64) -> (Prediction, Prediction) {
+    /// The level, trend and last predictions `h_from..=h_to` steps ahead of the newest step.
+    fn recent_predictions(&self, h_from: u64, h_to: u64) -> [Prediction; 3] {
         let step = self.config.step_seconds;
         let k = ((self.config.policy.count.recent_seconds / step).ceil() as usize)
             .max(3)
@@ -522,7 +522,8 @@ impl Autoscaler {
                 .collect()
         };
         debug_assert_eq!(recent.len(), k.min(n));
-        recent_predictions(&recent, h_from, h_to)
+        let short = (self.config.policy.count.short_seconds / step).ceil() as usize;
+        recent_predictions(&recent, short.max(1), h_from, h_to)
     }
 
     /// The count sizing's bookkeeping when a step completes: the predictions whose window
@@ -554,11 +555,11 @@ impl Autoscaler {
             let peak = fc.mean.iter().copied().fold(f64::NEG_INFINITY, f64::max);
             peak.is_finite().then_some(peak.max(0.0))
         });
-        let (level, trend) = self.recent_predictions(1, l + 1);
+        let [level, trend, last] = self.recent_predictions(1, l + 1);
         self.calibration.predict(
             g + 1,
             g + 1 + l,
-            [model, level, trend],
+            [model, level, trend, last],
             q,
             &self.config.policy.count,
         );
@@ -685,8 +686,8 @@ impl Autoscaler {
                 let lead = self.config.policy.lead_seconds();
                 let h_from = ((now - end) / step).floor().max(0.0) as u64 + 1;
                 let h_to = (((now + lead - end) / step).ceil().max(1.0) as u64).max(h_from);
-                let (level, trend) = self.recent_predictions(h_from, h_to);
-                Some((h_from, h_to, level, trend))
+                let recent = self.recent_predictions(h_from, h_to);
+                Some((h_from, h_to, recent))
             }
             _ => None,
         };
@@ -722,7 +723,7 @@ impl Autoscaler {
             model: name,
         });
         let sized = match (self.config.policy.sizing, end, window) {
-            (Sizing::Count, Some(_), Some((h_from, h_to, level, trend))) => {
+            (Sizing::Count, Some(_), Some((h_from, h_to, [level, trend, last]))) => {
                 let model = forecast.and_then(|(fc, _)| {
                     let n = fc.mean.len() as u64;
                     let peak = (h_from - 1..h_to.min(n))
@@ -731,7 +732,7 @@ impl Autoscaler {
                     peak.is_finite().then_some(peak.max(0.0))
                 });
                 self.calibration.size(
-                    [model, level, trend],
+                    [model, level, trend, last],
                     self.config.policy.quantile,
                     &self.config.policy.count,
                     step,

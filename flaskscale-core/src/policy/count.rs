@@ -14,8 +14,9 @@
 //!
 //! Every predictor is calibrated to the same coverage, so they differ only in what that
 //! coverage costs: the one whose provisioning has been lowest over the recent steps decides.
-//! The predictors are the forecasting model, the recent level (the mean of the last few
-//! steps) and the recent trend (a line through them). When the recent level or trend wins,
+//! The predictors are the forecasting model, the recent level (the mean of the last half
+//! hour), the recent trend (a line through it) and the ramp (a line through the last few
+//! minutes). When the recent level or trend wins,
 //! the forecast has had no skill there — surges that do not repeat, a level shift, a model
 //! that does not fit — and the decision says so ([`crate::policy::Reason::ForecastUntrusted`]).
 //! Until a predictor has enough errors to be calibrated, the reactive HPA alone decides.
@@ -23,6 +24,9 @@
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
+
+/// How many predictors the count sizing keeps.
+pub const N_PREDICTORS: usize = 4;
 
 /// The predictors of the load that the count sizing calibrates, in the order they are kept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -34,18 +38,27 @@ pub enum Predictor {
     Level,
     /// A least-squares line through the recent steps, extended over the lead window.
     Trend,
+    /// A least-squares line through the last few steps only (`short_seconds`), extended over
+    /// the lead window: quick on a ramp.
+    Ramp,
 }
 
 impl Predictor {
     /// Every predictor, in the order [`Calibration`] keeps them.
-    pub const ALL: [Predictor; 3] = [Predictor::Model, Predictor::Level, Predictor::Trend];
+    pub const ALL: [Predictor; N_PREDICTORS] = [
+        Predictor::Model,
+        Predictor::Level,
+        Predictor::Trend,
+        Predictor::Ramp,
+    ];
 
-    /// The stable string form (`"model"`, `"level"`, `"trend"`).
+    /// The stable string form (`"model"`, `"level"`, `"trend"`, `"ramp"`).
     pub fn as_str(&self) -> &'static str {
         match self {
             Predictor::Model => "model",
             Predictor::Level => "level",
             Predictor::Trend => "trend",
+            Predictor::Ramp => "ramp",
         }
     }
 }
@@ -61,6 +74,9 @@ fn default_min_samples() -> usize {
 }
 fn default_recent_seconds() -> f64 {
     1800.0
+}
+fn default_short_seconds() -> f64 {
+    300.0
 }
 
 /// Settings of the count sizing ([`crate::policy::PredictiveConfig::count`]).
@@ -83,9 +99,28 @@ pub struct CountSizing {
     /// least one step for the level, three for the trend).
     #[serde(default = "default_recent_seconds")]
     pub recent_seconds: f64,
+    /// Seconds of recent history the `ramp` predictor draws its line through (default 300;
+    /// at least three steps).
+    #[serde(default = "default_short_seconds")]
+    pub short_seconds: f64,
     /// The predictors that may decide (default all of [`Predictor::ALL`]; at least one).
     #[serde(default = "default_predictors")]
     pub predictors: Vec<Predictor>,
+    /// How the calibrated predictors' counts combine.
+    #[serde(default)]
+    pub combine: CountCombine,
+}
+
+/// How [`Calibration::size`] combines the calibrated predictors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CountCombine {
+    /// The one with the lowest recent pinball loss decides (default).
+    #[default]
+    Best,
+    /// The largest of their counts: covered whichever is right, at the cost of the most
+    /// cautious.
+    Max,
 }
 
 fn default_predictors() -> Vec<Predictor> {
@@ -99,7 +134,9 @@ impl Default for CountSizing {
             skill_steps: default_skill_steps(),
             min_samples: default_min_samples(),
             recent_seconds: default_recent_seconds(),
+            short_seconds: default_short_seconds(),
             predictors: default_predictors(),
+            combine: CountCombine::Best,
         }
     }
 }
@@ -153,11 +190,15 @@ impl CountSizing {
                 "count.predictors must name at least one predictor",
             ));
         }
-        if !(self.recent_seconds.is_finite() && self.recent_seconds > 0.0) {
-            return Err(Error::param(format!(
-                "count.recent_seconds must be finite and > 0, got {}",
-                self.recent_seconds
-            )));
+        for (name, v) in [
+            ("recent_seconds", self.recent_seconds),
+            ("short_seconds", self.short_seconds),
+        ] {
+            if !(v.is_finite() && v > 0.0) {
+                return Err(Error::param(format!(
+                    "count.{name} must be finite and > 0, got {v}"
+                )));
+            }
         }
         Ok(())
     }
@@ -204,6 +245,9 @@ struct Track {
     /// provisioned for, over its resolved calibrated predictions, and how many went in.
     loss: f64,
     scored: u64,
+    /// Resolved calibrated predictions in a row whose count fell short of the load.
+    #[serde(default)]
+    misses: u32,
 }
 
 impl Track {
@@ -233,6 +277,7 @@ impl Track {
         } else {
             (1.0 - q) * (need - y)
         };
+        self.misses = if y > need { self.misses + 1 } else { 0 };
         // a mean over the first `skill` scores, then an exponential one of that span
         self.scored += 1;
         let w = 1.0 / (self.scored.min(skill as u64) as f64);
@@ -261,7 +306,14 @@ pub struct Sized {
     pub model_mean_need: Option<f64>,
     /// Length of the step the counts are per, seconds.
     pub step_seconds: f64,
+    /// Resolved predictions in a row of the predictor with the best score that fell short;
+    /// from [`SHORTFALLS_LOST`] on, the most cautious predictor decides instead.
+    pub shortfalls: u32,
 }
+
+/// Shortfalls in a row after which the best-scored predictor's calibration is taken as lost:
+/// at the default quantile two in a row happen by chance once in 2,500 predictions.
+pub const SHORTFALLS_LOST: u32 = 2;
 
 /// Per-predictor calibration of the lead-window peak; see the [module docs](self). Saved with
 /// the autoscaler's state.
@@ -354,7 +406,7 @@ impl Calibration {
         &mut self,
         first: u64,
         last: u64,
-        predictions: [Prediction; 3],
+        predictions: [Prediction; N_PREDICTORS],
         q: f64,
         cfg: &CountSizing,
     ) {
@@ -380,12 +432,13 @@ impl Calibration {
     /// calibrated and scored.
     pub fn size(
         &self,
-        predictions: [Prediction; 3],
+        predictions: [Prediction; N_PREDICTORS],
         q: f64,
         cfg: &CountSizing,
         step_seconds: f64,
     ) -> Option<Sized> {
         let mut best: Option<Sized> = None;
+        let mut highest: Option<Sized> = None;
         let mut model_mean_need = None;
         for ((t, p), who) in self.tracks.iter().zip(predictions).zip(Predictor::ALL) {
             let Some(mean) = p.filter(|m| m.is_finite() && *m >= 0.0) else {
@@ -412,11 +465,28 @@ impl Calibration {
                 mean_need,
                 model_mean_need: None,
                 step_seconds,
+                shortfalls: t.misses,
             };
-            if best.is_none_or(|b| mean_need < b.mean_need) {
+            if highest.is_none_or(|b| s.count > b.count) {
+                highest = Some(s);
+            }
+            let better = match cfg.combine {
+                CountCombine::Best => best.is_none_or(|b| mean_need < b.mean_need),
+                CountCombine::Max => best.is_none_or(|b| s.count > b.count),
+            };
+            if better {
                 best = Some(s);
             }
         }
+        // the chosen predictor has fallen short several times in a row: its calibration no
+        // longer holds (a ramp, a level shift); the most cautious one decides until it does
+        let best = match (best, highest) {
+            (Some(b), Some(h)) if b.shortfalls >= SHORTFALLS_LOST => Some(Sized {
+                shortfalls: b.shortfalls,
+                ..h
+            }),
+            (b, _) => b,
+        };
         best.map(|b| Sized {
             model_mean_need,
             ..b
@@ -424,8 +494,8 @@ impl Calibration {
     }
 
     /// How many errors each predictor holds, in [`Predictor::ALL`] order.
-    pub fn samples(&self) -> [usize; 3] {
-        let mut out = [0; 3];
+    pub fn samples(&self) -> [usize; N_PREDICTORS] {
+        let mut out = [0; N_PREDICTORS];
         for (o, t) in out.iter_mut().zip(&self.tracks) {
             *o = t.errors.len();
         }
@@ -433,33 +503,54 @@ impl Calibration {
     }
 }
 
-/// The level and trend predictors over the recent known values `recent` (oldest first, the
-/// last one the step just completed): the highest mean count over the steps `h_from..=h_to`
-/// ahead of it (1 = the next step). The level is the mean of the known values; the trend a
-/// least-squares line through them (at least three), never below zero.
-pub fn recent_predictions(recent: &[f64], h_from: u64, h_to: u64) -> (Prediction, Prediction) {
-    let known: Vec<(f64, f64)> = recent
-        .iter()
-        .enumerate()
-        .filter(|(_, v)| v.is_finite())
-        .map(|(i, &v)| (i as f64 - (recent.len() - 1) as f64, v))
-        .collect();
-    if known.is_empty() {
-        return (None, None);
+/// A least-squares line through the known values of `recent` (the last one at x = 0), at
+/// least three of them: its highest value over `h_from..=h_to` steps ahead, never below zero.
+fn line_peak(recent: &[f64], h_from: u64, h_to: u64) -> Prediction {
+    let n = recent.len();
+    let (mut k, mut sx, mut sy) = (0.0, 0.0, 0.0);
+    for (i, &v) in recent.iter().enumerate() {
+        if v.is_finite() {
+            k += 1.0;
+            sx += i as f64 - (n - 1) as f64;
+            sy += v;
+        }
     }
-    let n = known.len() as f64;
-    let mx = known.iter().map(|p| p.0).sum::<f64>() / n;
-    let my = known.iter().map(|p| p.1).sum::<f64>() / n;
-    let level = Some(my);
-    if known.len() < 3 {
-        return (level, None);
+    if k < 3.0 {
+        return None;
     }
-    let sxx: f64 = known.iter().map(|p| (p.0 - mx) * (p.0 - mx)).sum();
-    let sxy: f64 = known.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum();
+    let (mx, my) = (sx / k, sy / k);
+    let (mut sxx, mut sxy) = (0.0, 0.0);
+    for (i, &v) in recent.iter().enumerate() {
+        if v.is_finite() {
+            let x = i as f64 - (n - 1) as f64 - mx;
+            sxx += x * x;
+            sxy += x * (v - my);
+        }
+    }
     let slope = if sxx > 0.0 { sxy / sxx } else { 0.0 };
     let at = |h: u64| (my + slope * (h as f64 - mx)).max(0.0);
-    let trend = at(h_from).max(at(h_to.max(h_from)));
-    (level, trend.is_finite().then_some(trend))
+    let peak = at(h_from).max(at(h_to.max(h_from)));
+    peak.is_finite().then_some(peak)
+}
+
+/// The level, trend and ramp predictors over the recent known values `recent` (oldest first,
+/// the last one the step just completed): the highest mean count over the steps
+/// `h_from..=h_to` ahead of it (1 = the next step). The level is the mean of the known values;
+/// the trend a least-squares line through them, the ramp one through the last `short` of
+/// them (each with at least three known values), never below zero.
+pub fn recent_predictions(recent: &[f64], short: usize, h_from: u64, h_to: u64) -> [Prediction; 3] {
+    let n = recent.len();
+    let (sum, k) = recent
+        .iter()
+        .filter(|v| v.is_finite())
+        .fold((0.0, 0usize), |(s, k), v| (s + v, k + 1));
+    let level = (k > 0).then(|| sum / k as f64);
+    let tail = &recent[n - short.min(n)..];
+    [
+        level,
+        line_peak(recent, h_from, h_to),
+        line_peak(tail, h_from, h_to),
+    ]
 }
 
 #[cfg(test)]
@@ -487,13 +578,23 @@ mod tests {
     #[test]
     fn recent_level_and_trend_by_hand() {
         // 10, 20, 30: mean 20 at x = -1; slope 10; at h = 1..=3 ahead: 40, 50, 60
-        let (l, t) = recent_predictions(&[10.0, 20.0, 30.0], 1, 3);
+        let [l, t, ramp] = recent_predictions(&[10.0, 20.0, 30.0], 3, 1, 3);
         assert_eq!(l, Some(20.0));
         assert_eq!(t, Some(60.0));
-        let (l, t) = recent_predictions(&[f64::NAN, 5.0], 1, 2);
-        assert_eq!((l, t), (Some(5.0), None));
+        assert_eq!(ramp, Some(60.0));
+        // 0, 0, 0, 10, 20, 30 at x = -5..=0: x̄ = -2.5, ȳ = 10, Sxx = 17.5, Sxy = 110, so the
+        // whole line has slope 44/7; the last three slope 10 through (-1, 20): at h = 2 ahead
+        // 10 + 44/7·4.5 = 38.29 and 20 + 10·3 = 50
+        let [_, t, ramp] = recent_predictions(&[0.0, 0.0, 0.0, 10.0, 20.0, 30.0], 3, 1, 2);
+        assert!(
+            (t.unwrap() - (10.0 + 44.0 / 7.0 * 4.5)).abs() < 1e-9,
+            "{t:?}"
+        );
+        assert!((ramp.unwrap() - 50.0).abs() < 1e-9);
+        let [l, t, ramp] = recent_predictions(&[f64::NAN, 5.0], 1, 1, 2);
+        assert_eq!((l, t, ramp), (Some(5.0), None, None));
         // a falling line is cut at zero
-        let (_, t) = recent_predictions(&[30.0, 20.0, 10.0], 5, 6);
+        let [_, t, _] = recent_predictions(&[30.0, 20.0, 10.0], 1, 5, 6);
         assert_eq!(t, Some(0.0));
     }
 }

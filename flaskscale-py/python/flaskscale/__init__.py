@@ -30,6 +30,9 @@ from ._flaskscale import (
     SeasonalNaive,
     Series,
     SimReport,
+    DEFAULT_INTERVAL_SECONDS,
+    DEFAULT_QUANTILE,
+    DEFAULT_STARTUP_SECONDS,
     __version__,
     backtest,
     coverage,
@@ -100,5 +103,8 @@ __all__ = [
     "simulate",
     "simulate_many",
     "frontier",
+    "DEFAULT_QUANTILE",
+    "DEFAULT_STARTUP_SECONDS",
+    "DEFAULT_INTERVAL_SECONDS",
     "smape",
 ]
