@@ -18,6 +18,9 @@ __all__ = [
     "AccessLogReport",
     "AutoForecaster",
     "Autoscaler",
+    "DEFAULT_INTERVAL_SECONDS",
+    "DEFAULT_QUANTILE",
+    "DEFAULT_STARTUP_SECONDS",
     "Decision",
     "Drift",
     "Ensemble",
@@ -293,6 +296,16 @@ class HpaPolicy:
     ) -> HpaPolicy: ...
     @staticmethod
     def from_config(config: Union[str, dict[str, Any]]) -> HpaPolicy: ...
+    @staticmethod
+    def from_manifest(
+        manifest: Union[str, PathLike[str], dict[str, Any], list[Any]],
+        *,
+        capacity_per_replica: Optional[float] = None,
+        name: Optional[str] = None,
+    ) -> HpaPolicy: ...
+    def manifest(
+        self, kind: str = "keda", *, name: str = "app", url: Optional[str] = None
+    ) -> dict[str, Any]: ...
     def recommend(self, *, now: float, current_replicas: int, load: float) -> Decision: ...
     def config(self) -> dict[str, Any]: ...
 
@@ -318,6 +331,11 @@ class PredictivePolicy:
         count: Optional[Union[str, dict[str, Any]]] = None,
     ) -> PredictivePolicy: ...
     def config(self) -> dict[str, Any]: ...
+    @property
+    def lead_seconds(self) -> float: ...
+    def manifest(
+        self, kind: str = "keda", *, name: str = "app", url: Optional[str] = None
+    ) -> dict[str, Any]: ...
 
 @final
 class Autoscaler:
@@ -362,6 +380,10 @@ class SimReport:
     def timeline(self, name: str) -> dict[str, _FloatArray]: ...
     def to_json(self) -> str: ...
     def to_csv(self) -> str: ...
+    def to_pandas(self, policy: Optional[str] = None) -> Any: ...
+    def plot(
+        self, path: Union[str, PathLike[str]], *, title: str = "", zoom_seconds: float = 86400.0
+    ) -> Any: ...
 
 @final
 class Progress:
