@@ -12,9 +12,6 @@ _FloatArray = npt.NDArray[np.float64]
 _StrPath = Union[str, "PathLike[str]"]
 
 __all__ = [
-    "DEFAULT_INTERVAL_SECONDS",
-    "DEFAULT_QUANTILE",
-    "DEFAULT_STARTUP_SECONDS",
     "AccessLogReport",
     "AutoForecaster",
     "Autoscaler",
