@@ -1,6 +1,7 @@
 //! Python bindings of flaskscale: convert, call the core, convert back. Every piece of logic
 //! lives in `flaskscale-core`; nothing here decides anything a Rust user would not get.
 
+mod batch;
 mod convert;
 mod counter;
 mod forecast;
@@ -30,5 +31,6 @@ fn _flaskscale(m: &Bound<'_, PyModule>) -> PyResult<()> {
     forecast::register(m)?;
     policy::register(m)?;
     counter::register(m)?;
+    batch::register(m)?;
     Ok(())
 }

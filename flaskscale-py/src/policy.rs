@@ -59,7 +59,7 @@ fn from_value<T: serde::de::DeserializeOwned>(
 /// A scaling decision: `replicas`, `reason`, `mode`, and `explain()` for the numbers behind it.
 #[pyclass(name = "Decision", module = "flaskscale", frozen)]
 pub struct PyDecision {
-    inner: Decision,
+    pub(crate) inner: Decision,
 }
 
 #[pymethods]
@@ -99,7 +99,7 @@ impl PyDecision {
 #[pyclass(name = "HpaPolicy", module = "flaskscale")]
 #[derive(Clone)]
 pub struct PyHpaPolicy {
-    inner: HpaPolicy,
+    pub(crate) inner: HpaPolicy,
 }
 
 #[pymethods]
@@ -242,7 +242,7 @@ impl PyHpaPolicy {
 #[pyclass(name = "PredictivePolicy", module = "flaskscale", frozen)]
 #[derive(Clone)]
 pub struct PyPredictivePolicy {
-    config: PredictiveConfig,
+    pub(crate) config: PredictiveConfig,
 }
 
 #[pymethods]
@@ -384,7 +384,7 @@ impl PyPredictivePolicy {
     }
 }
 
-fn autoscaler_config(
+pub(crate) fn autoscaler_config(
     py: Python<'_>,
     policy: &PredictiveConfig,
     model: Option<&Bound<'_, PyAny>>,
@@ -643,7 +643,7 @@ impl PySimReport {
 /// several simulations (a sweep): each adds its steps to `total` when it starts.
 #[pyclass(name = "Progress", module = "flaskscale", frozen)]
 pub struct PyProgress {
-    inner: Arc<Progress>,
+    pub(crate) inner: Arc<Progress>,
 }
 
 #[pymethods]
@@ -732,9 +732,7 @@ pub fn simulate(
             let s = HpaSim::new(&name, hpa, step, interval_seconds).map_err(|e| to_py(py, e))?;
             list.push(Box::new(s));
         } else if let Ok(p) = v.extract::<PyRef<'_, PyPredictivePolicy>>() {
-            let mut ac = autoscaler_config(py, &p.config, None, step)?;
-            ac.model = sim::replay_model(&trace);
-            let a = Autoscaler::new(ac).map_err(|e| to_py(py, e))?;
+            let a = sim::replay_autoscaler(&trace, &p.config).map_err(|e| to_py(py, e))?;
             list.push(Box::new(AutoscalerSim::new(&name, a)));
         } else if let Ok(a) = v.extract::<PyRef<'_, PyAutoscaler>>() {
             let mut ac = a.inner.config().clone();

@@ -3,10 +3,10 @@
 //! that decides in production.
 
 use super::{SimDecision, SimPolicy};
-use crate::autoscaler::Autoscaler;
+use crate::autoscaler::{Autoscaler, AutoscalerConfig};
 use crate::error::{Error, Result};
 use crate::forecast::{ModelSpec, MultiSeasonalNaive, Naive, SeasonalNaive};
-use crate::policy::HpaPolicy;
+use crate::policy::{HpaPolicy, PredictiveConfig};
 use crate::series::Series;
 
 /// The model a predictive policy forecasts with when it is replayed without a model of its own
@@ -25,6 +25,18 @@ pub fn replay_model(trace: &Series) -> ModelSpec {
     } else {
         ModelSpec::Naive(Naive)
     }
+}
+
+/// The autoscaler a predictive policy is replayed in when it brings no model of its own: at
+/// the trace's step, forecasting with [`replay_model`], refitted hourly whatever the step.
+///
+/// # Errors
+/// As [`AutoscalerConfig::validate`].
+pub fn replay_autoscaler(trace: &Series, policy: &PredictiveConfig) -> Result<Autoscaler> {
+    let step = trace.step();
+    let mut cfg = AutoscalerConfig::new(step, replay_model(trace), policy.clone());
+    cfg.refit_every = ((3600.0 / step).round() as usize).max(1);
+    Autoscaler::new(cfg)
 }
 
 fn check_interval(interval: f64) -> Result<()> {

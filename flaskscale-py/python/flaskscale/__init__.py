@@ -46,6 +46,7 @@ from ._flaskscale import (
     frontier,
     smape,
 )
+from .fleet import forecast_many, recommend_many, simulate_many
 from .exceptions import (
     ConfigError,
     FitError,
@@ -92,12 +93,15 @@ __all__ = [
     "backtest",
     "coverage",
     "detect_periods",
+    "forecast_many",
     "mae",
     "mase",
     "pinball",
     "read_access_log",
+    "recommend_many",
     "rmse",
     "simulate",
+    "simulate_many",
     "frontier",
     "DEFAULT_QUANTILE",
     "DEFAULT_STARTUP_SECONDS",

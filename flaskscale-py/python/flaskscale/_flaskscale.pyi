@@ -39,13 +39,17 @@ __all__ = [
     "backtest",
     "coverage",
     "detect_periods",
+    "forecast_many",
     "frontier",
     "mae",
     "mase",
     "pinball",
     "read_access_log",
+    "recommend_many",
     "rmse",
+    "series_many",
     "simulate",
+    "simulate_many",
     "smape",
 ]
 
@@ -418,6 +422,43 @@ def simulate(
     references: bool = True,
     progress: Optional[Progress] = None,
 ) -> SimReport: ...
+
+def series_many(
+    times: Sequence[npt.ArrayLike],
+    values: Sequence[npt.ArrayLike],
+    *,
+    step: Optional[float] = None,
+) -> list[Union[Series, Exception]]: ...
+def forecast_many(
+    series: Sequence[_ArrayLike],
+    model: Any,
+    *,
+    horizon: int,
+    levels: Sequence[float] = ...,
+    progress: Optional[Progress] = None,
+) -> list[Union[Forecast, Exception]]: ...
+def recommend_many(
+    series: Sequence[Series],
+    current_replicas: Sequence[int],
+    policy: Union[PredictivePolicy, dict[str, Any]],
+    *,
+    model: Any = None,
+    progress: Optional[Progress] = None,
+) -> list[Union[Decision, Exception]]: ...
+def simulate_many(
+    series: Sequence[Series],
+    policies: Optional[dict[str, Union[HpaPolicy, PredictivePolicy, dict[str, Any]]]] = None,
+    *,
+    capacity_per_replica: Optional[float] = None,
+    peak_replicas: Optional[float] = None,
+    startup_seconds: Optional[float] = None,
+    interval_seconds: Optional[float] = None,
+    max_replicas: Optional[int] = None,
+    slo_wait_seconds: Optional[float] = None,
+    queue_timeout_seconds: Optional[float] = None,
+    references: bool = True,
+    progress: Optional[Progress] = None,
+) -> list[Union[list[dict[str, Any]], Exception]]: ...
 
 @final
 class RequestCounter:

@@ -757,6 +757,10 @@ def build_parser() -> argparse.ArgumentParser:
     sw.add_argument("--utilizations", type=float, nargs="+", default=[0.7, 0.8, 0.9],
                     help="target utilisations of the reactive path")
     sw.set_defaults(func=cmd_sweep)
+
+    from .batch_cli import add_parser as add_batch_parser
+
+    add_batch_parser(sub)
     return parser
 
 
