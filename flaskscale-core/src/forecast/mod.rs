@@ -58,6 +58,30 @@ pub struct Forecast {
     pub sd: Vec<f64>,
     /// One interval per requested level, in the order requested.
     pub intervals: Vec<Interval>,
+    /// Whether the forecast is of a quantity that cannot be negative (a load: every model's
+    /// input is one). The mean, the bounds and [`Forecast::quantile`] are then floored at 0:
+    /// the predictive distribution is the model's normal censored at 0, whose quantiles are
+    /// the normal's floored at 0. See [`NONNEGATIVE`].
+    #[serde(default = "nonnegative_default")]
+    pub nonnegative: bool,
+}
+
+/// The default of [`Forecast::nonnegative`]: `true`. Every model is fitted to request counts or
+/// rates (negative values are refused), so a negative forecast or band says nothing the data
+/// allow; [`Fitted::predict_into_with`] with `false` gives the model's unfloored normal.
+pub const NONNEGATIVE: bool = true;
+
+fn nonnegative_default() -> bool {
+    NONNEGATIVE
+}
+
+/// Floors every value at 0 (NaN stays NaN).
+fn floor_at_zero(v: &mut [f64]) {
+    for x in v {
+        if *x < 0.0 {
+            *x = 0.0;
+        }
+    }
 }
 
 impl Forecast {
@@ -82,12 +106,16 @@ impl Forecast {
             return Err(Error::param(format!("quantile must be in (0, 1), got {q}")));
         }
         let z = dist::normal_quantile(q);
-        Ok(self
+        let mut out: Vec<f64> = self
             .mean
             .iter()
             .zip(&self.sd)
             .map(|(m, s)| m + z * s)
-            .collect())
+            .collect();
+        if self.nonnegative {
+            floor_at_zero(&mut out);
+        }
+        Ok(out)
     }
 }
 
@@ -143,7 +171,22 @@ pub trait Fitted: Send + Sync + std::fmt::Debug {
     /// # Errors
     /// [`Error::InvalidParameter`] for a horizon of 0 or a level outside (0, 1).
     fn predict_into(&self, horizon: usize, levels: &[f64], out: &mut Forecast) -> Result<()> {
-        predict_normal(self, horizon, levels, out)
+        self.predict_into_with(horizon, levels, NONNEGATIVE, out)
+    }
+
+    /// [`Fitted::predict_into`] with the [`Forecast::nonnegative`] setting given: `true` (the
+    /// default, [`NONNEGATIVE`]) floors the mean, the bounds and the quantiles at 0.
+    ///
+    /// # Errors
+    /// As [`Fitted::predict_into`].
+    fn predict_into_with(
+        &self,
+        horizon: usize,
+        levels: &[f64],
+        nonnegative: bool,
+        out: &mut Forecast,
+    ) -> Result<()> {
+        predict_normal(self, horizon, levels, nonnegative, out)
     }
 
     /// Forecasts `horizon` steps with an interval for each of `levels`.
@@ -158,11 +201,14 @@ pub trait Fitted: Send + Sync + std::fmt::Debug {
 }
 
 /// The normal-interval forecast of any fitted model: its mean and sd from
-/// [`Fitted::predict_mean_sd`], then `mean ± Φ⁻¹((1 + level)/2)·sd` for each level.
+/// [`Fitted::predict_mean_sd`], then `mean ± Φ⁻¹((1 + level)/2)·sd` for each level; with
+/// `nonnegative`, the mean and the bounds floored at 0. The one place every model's forecast
+/// is bounded.
 pub(crate) fn predict_normal<F: Fitted + ?Sized>(
     model: &F,
     horizon: usize,
     levels: &[f64],
+    nonnegative: bool,
     out: &mut Forecast,
 ) -> Result<()> {
     check_horizon(horizon)?;
@@ -172,14 +218,22 @@ pub(crate) fn predict_normal<F: Fitted + ?Sized>(
     out.sd.clear();
     out.sd.resize(horizon, 0.0);
     model.predict_mean_sd(&mut out.mean, &mut out.sd);
+    out.nonnegative = nonnegative;
     out.intervals.clear();
     for &level in levels {
-        let (lower, upper) = normal_bounds(&out.mean, &out.sd, level);
+        let (mut lower, mut upper) = normal_bounds(&out.mean, &out.sd, level);
+        if nonnegative {
+            floor_at_zero(&mut lower);
+            floor_at_zero(&mut upper);
+        }
         out.intervals.push(Interval {
             level,
             lower,
             upper,
         });
+    }
+    if nonnegative {
+        floor_at_zero(&mut out.mean);
     }
     Ok(())
 }
@@ -461,7 +515,13 @@ impl Fitted for FittedModel {
     fn update(&mut self, y: &[f64]) -> Result<()> {
         delegate!(self, m => m.update(y))
     }
-    fn predict_into(&self, horizon: usize, levels: &[f64], out: &mut Forecast) -> Result<()> {
-        delegate!(self, m => m.predict_into(horizon, levels, out))
+    fn predict_into_with(
+        &self,
+        horizon: usize,
+        levels: &[f64],
+        nonnegative: bool,
+        out: &mut Forecast,
+    ) -> Result<()> {
+        delegate!(self, m => m.predict_into_with(horizon, levels, nonnegative, out))
     }
 }
