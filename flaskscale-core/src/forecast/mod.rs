@@ -100,7 +100,8 @@ impl Forecast {
     /// The `q`-quantile of the predictive distribution per step, `mean + Φ⁻¹(q)·sd`.
     ///
     /// # Errors
-    /// [`Error::InvalidParameter`] when `q` is not in (0, 1).
+    /// [`Error::InvalidParameter`] when `q` is not in (0, 1); [`Error::Fit`] when a quantile
+    /// overflows (data near the top of the `f64` range).
     pub fn quantile(&self, q: f64) -> Result<Vec<f64>> {
         if !(q > 0.0 && q < 1.0) {
             return Err(Error::param(format!("quantile must be in (0, 1), got {q}")));
@@ -114,6 +115,11 @@ impl Forecast {
             .collect();
         if self.nonnegative {
             floor_at_zero(&mut out);
+        }
+        if let Some(v) = out.iter().find(|v| !v.is_finite()) {
+            return Err(Error::Fit(format!(
+                "the {q}-quantile overflows the floating-point range ({v})"
+            )));
         }
         Ok(out)
     }
@@ -169,7 +175,9 @@ pub trait Fitted: Send + Sync + std::fmt::Debug {
     /// buffers are reused).
     ///
     /// # Errors
-    /// [`Error::InvalidParameter`] for a horizon of 0 or a level outside (0, 1).
+    /// [`Error::InvalidParameter`] for a horizon of 0 or a level outside (0, 1);
+    /// [`Error::Fit`] when the forecast overflows the `f64` range (data near 1e154 or 1e308
+    /// for some models): never an infinite or NaN forecast.
     fn predict_into(&self, horizon: usize, levels: &[f64], out: &mut Forecast) -> Result<()> {
         self.predict_into_with(horizon, levels, NONNEGATIVE, out)
     }
@@ -235,7 +243,30 @@ pub(crate) fn predict_normal<F: Fitted + ?Sized>(
     if nonnegative {
         floor_at_zero(&mut out.mean);
     }
-    Ok(())
+    check_finite(out)
+}
+
+/// Refuses a forecast with an infinite or NaN value: on data near the top of the `f64` range
+/// (1e154 squared, 1e308 summed) a model's arithmetic can overflow, and an infinite band would
+/// reach the policy as a replica count.
+fn check_finite(fc: &Forecast) -> Result<()> {
+    let bounds = fc
+        .intervals
+        .iter()
+        .flat_map(|i| i.lower.iter().chain(&i.upper));
+    match fc
+        .mean
+        .iter()
+        .chain(&fc.sd)
+        .chain(bounds)
+        .find(|v| !v.is_finite())
+    {
+        None => Ok(()),
+        Some(v) => Err(Error::Fit(format!(
+            "the forecast overflows the floating-point range ({v}): the data are too large \
+             for this model; divide them by a constant (e.g. count in thousands)"
+        ))),
+    }
 }
 
 /// `mean ∓ Φ⁻¹((1 + level)/2)·sd` per step: the lower and upper bounds of a normal interval.

@@ -8,6 +8,7 @@ mod common;
 mod ets;
 mod foundation;
 mod policy;
+mod robust;
 mod seasonal;
 mod sim;
 mod state;
