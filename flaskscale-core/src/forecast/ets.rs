@@ -162,6 +162,7 @@ pub struct HoltWinters {
     /// phase of the [`ROBUST_SEASONS`] seasons on either side) are replaced by that phase's
     /// median, then the recursion runs over the data as observed. A few points 10× the rest
     /// otherwise dominate the squared errors and drive α to 1 or the season to the spikes.
+    /// The predictive sd then comes from the one-step errors at the points not replaced.
     pub robust: bool,
 }
 
@@ -1251,6 +1252,29 @@ impl Forecaster for HoltWinters {
                 converged = false;
             }
         }
+        // the predictive scale: the one-step errors of the robust fit leave out the points it
+        // replaced (a surge is not forecastable, and squared it would set the band of every
+        // ordinary hour); the SSE and the likelihood stay those of the data as observed
+        let (sum_sq, n_res) = match &cleaned {
+            Some(c) if fallback.is_none() => {
+                let mut res = vec![0.0; n];
+                scratch.copy_from_slice(&season0);
+                let _ = run(&ys, self.seasonal, p, l, b, &mut scratch, Some(&mut res));
+                let (mut s, mut k) = (0.0, 0usize);
+                for ((r, a), c) in res.iter().zip(&ys).zip(c) {
+                    if a == c {
+                        s += r * r;
+                        k += 1;
+                    }
+                }
+                if k > 0 && s.is_finite() {
+                    (s, k)
+                } else {
+                    (sse, n)
+                }
+            }
+            _ => (sse, n),
+        };
         let n_smooth = usize::from(self.alpha.is_none())
             + usize::from(self.trend != Trend::None && self.beta.is_none())
             + usize::from(self.seasonal != Seasonal::None && self.gamma.is_none())
@@ -1310,13 +1334,13 @@ impl Forecaster for HoltWinters {
             slope: bf,
             season: scratch,
             pos,
-            sum_sq: sse,
-            n_res: n,
+            sum_sq,
+            n_res,
             params: Box::new(params),
             info: FitInfo {
                 n_obs: n,
                 n_filled,
-                sigma: (sse / nf).sqrt() * scale,
+                sigma: (sum_sq / n_res as f64).sqrt() * scale,
             },
         })
     }
