@@ -17,7 +17,8 @@
 
 use crate::error::{Error, Result};
 use crate::forecast::{Fitted, FittedModel, Forecast, ModelSpec, SeasonalNaive, MAX_HORIZON};
-use crate::policy::{Decision, ForecastInput, PredictiveConfig, PredictivePolicy, Reason};
+use crate::policy::count::{recent_predictions, Calibration, Prediction};
+use crate::policy::{Decision, ForecastInput, PredictiveConfig, PredictivePolicy, Reason, Sizing};
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 use std::path::Path;
@@ -290,6 +291,9 @@ pub struct Autoscaler {
     steps_since_fit: usize,
     last_fit_error: Option<String>,
     n_fits: u64,
+    /// The count sizing's record of each predictor's errors (empty without it).
+    #[serde(default)]
+    calibration: Calibration,
     #[serde(skip)]
     clean_cache: CleanCache,
     #[serde(skip)]
@@ -325,6 +329,7 @@ impl Autoscaler {
             steps_since_fit: 0,
             last_fit_error: None,
             n_fits: 0,
+            calibration: Calibration::default(),
             clean_cache: CleanCache::default(),
             forecast_cache: ForecastCache::default(),
             recent_cache: RecentCache::default(),
@@ -454,6 +459,7 @@ impl Autoscaler {
         let gap = target - next;
         if gap > self.config.max_history as u64 {
             self.history.clear();
+            self.calibration.clear();
             self.clean_cache = CleanCache::default();
             self.first_index = target;
             self.fitted = None;
@@ -487,6 +493,76 @@ impl Autoscaler {
                 self.stage = ModelStage::Reactive;
             }
         }
+        if self.config.policy.sizing == Sizing::Count {
+            self.calibrate();
+        }
+    }
+
+    /// Steps of the lead window of a decision at the start of a step, beyond that step.
+    fn lead_steps(&self) -> u64 {
+        let l = (self.config.policy.lead_seconds() / self.config.step_seconds).floor();
+        l.clamp(0.0, MAX_HORIZON as f64 - 1.0) as u64
+    }
+
+    /// The level, trend and last predictions `h_from..=h_to` steps ahead of the newest step.
+    fn recent_predictions(&self, h_from: u64, h_to: u64) -> [Prediction; 3] {
+        let step = self.config.step_seconds;
+        let k = ((self.config.policy.count.recent_seconds / step).ceil() as usize)
+            .max(3)
+            .min(self.history.len());
+        let (a, b) = self.history.as_slices();
+        let n = self.history.len();
+        let recent: Vec<f64> = if b.len() >= k {
+            b[b.len() - k..].to_vec()
+        } else {
+            a[a.len() - (k - b.len())..]
+                .iter()
+                .chain(b)
+                .copied()
+                .collect()
+        };
+        debug_assert_eq!(recent.len(), k.min(n));
+        let short = (self.config.policy.count.short_seconds / step).ceil() as usize;
+        recent_predictions(&recent, short.max(1), h_from, h_to)
+    }
+
+    /// The count sizing's bookkeeping when a step completes: the predictions whose window
+    /// has now passed get their error, and each predictor predicts the window of a decision
+    /// at the start of the next step.
+    fn calibrate(&mut self) {
+        let Some(g) = (self.first_index + self.history.len() as u64).checked_sub(1) else {
+            return;
+        };
+        let (first_index, cfg) = (self.first_index, &self.config.policy.count);
+        let history = &self.history;
+        let q = self.config.policy.quantile;
+        self.calibration.resolve(g, q, cfg, |a, b| {
+            let lo = usize::try_from(a.checked_sub(first_index)?).ok()?;
+            let hi = usize::try_from(b.checked_sub(first_index)?).ok()?;
+            let mut peak = f64::NEG_INFINITY;
+            for i in lo..=hi {
+                let v = *history.get(i)?;
+                if v.is_nan() {
+                    return None;
+                }
+                peak = peak.max(v);
+            }
+            Some(peak)
+        });
+        let l = self.lead_steps();
+        let model = self.fitted.as_ref().and_then(|f| {
+            let fc = f.predict(l as usize + 1, &[]).ok()?;
+            let peak = fc.mean.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            peak.is_finite().then_some(peak.max(0.0))
+        });
+        let [level, trend, last] = self.recent_predictions(1, l + 1);
+        self.calibration.predict(
+            g + 1,
+            g + 1 + l,
+            [model, level, trend, last],
+            q,
+            &self.config.policy.count,
+        );
     }
 
     /// Refits now if a refit is due (or no model is fitted), walking the warm-up chain.
@@ -603,6 +679,18 @@ impl Autoscaler {
         let end = self
             .history_start()
             .map(|s| s + self.history.len() as f64 * step);
+        // the count sizing's lead window, as steps ahead of the newest one (1 = the next),
+        // and the recent level and trend over it
+        let window = match (self.config.policy.sizing, end) {
+            (Sizing::Count, Some(end)) if !self.history.is_empty() => {
+                let lead = self.config.policy.lead_seconds();
+                let h_from = ((now - end) / step).floor().max(0.0) as u64 + 1;
+                let h_to = (((now + lead - end) / step).ceil().max(1.0) as u64).max(h_from);
+                let recent = self.recent_predictions(h_from, h_to);
+                Some((h_from, h_to, recent))
+            }
+            _ => None,
+        };
         let forecast = match (&self.fitted, end) {
             (Some(f), Some(end)) => {
                 let ahead = ((now + self.config.policy.lead_seconds() - end) / step)
@@ -634,6 +722,24 @@ impl Autoscaler {
             start,
             model: name,
         });
+        let sized = match (self.config.policy.sizing, end, window) {
+            (Sizing::Count, Some(_), Some((h_from, h_to, [level, trend, last]))) => {
+                let model = forecast.and_then(|(fc, _)| {
+                    let n = fc.mean.len() as u64;
+                    let peak = (h_from - 1..h_to.min(n))
+                        .map(|i| fc.mean[i as usize])
+                        .fold(f64::NEG_INFINITY, f64::max);
+                    peak.is_finite().then_some(peak.max(0.0))
+                });
+                self.calibration.size(
+                    [model, level, trend, last],
+                    self.config.policy.quantile,
+                    &self.config.policy.count,
+                    step,
+                )
+            }
+            _ => None,
+        };
         let status = match (status, &forecast, &self.fitted) {
             (s, Some(_), _) => s,
             (None, None, Some(_)) => Some((
@@ -643,7 +749,7 @@ impl Autoscaler {
             (s, _, _) => s,
         };
         self.policy
-            .decide(now, current, load, input, recent, status)
+            .decide(now, current, load, input, recent, sized, status)
     }
 
     /// The whole state as versioned JSON text.
@@ -693,11 +799,13 @@ impl Autoscaler {
                 format!("saved autoscaler does not match its format: {e}"),
             )
         })?;
-        saved.autoscaler.config.validate()?;
-        if let Some(f) = &saved.autoscaler.fitted {
+        let mut auto = saved.autoscaler;
+        auto.config.validate()?;
+        if let Some(f) = &auto.fitted {
             f.check_state()?;
         }
-        Ok(saved.autoscaler)
+        auto.calibration.restore()?;
+        Ok(auto)
     }
 
     /// Writes [`Autoscaler::to_json`] to `path` (through a temporary file and a rename, so a

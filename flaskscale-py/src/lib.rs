@@ -13,6 +13,19 @@ use pyo3::prelude::*;
 #[pymodule]
 fn _flaskscale(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    // the core's defaults, for the command line and the Flask extension to read
+    m.add(
+        "DEFAULT_QUANTILE",
+        flaskscale_core::policy::DEFAULT_QUANTILE,
+    )?;
+    m.add(
+        "DEFAULT_STARTUP_SECONDS",
+        flaskscale_core::policy::DEFAULT_STARTUP_SECONDS,
+    )?;
+    m.add(
+        "DEFAULT_INTERVAL_SECONDS",
+        flaskscale_core::policy::DEFAULT_INTERVAL_SECONDS,
+    )?;
     series::register(m)?;
     forecast::register(m)?;
     policy::register(m)?;

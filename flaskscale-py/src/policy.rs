@@ -174,8 +174,11 @@ impl PyHpaPolicy {
     }
 }
 
-/// The predictive policy's settings: provision for the forecast quantile at the peak of the
-/// startup + interval lead window, combined with the reactive HPA and its limits. With
+/// The predictive policy's settings: provision for the `quantile` of the request count at the
+/// peak of the startup + interval lead window, calibrated online on the errors of the model
+/// and of the recent load (`sizing="count"`, the default; `"forecast"` provisions for the
+/// model's own forecast quantile), combined with the reactive HPA and its limits. Unset
+/// settings take the core's defaults (startup 120 s, interval 15 s, quantile 0.98). With
 /// `floor_window_seconds`, never below `floor_factor` × the `floor_quantile` of the per-step
 /// load over that much recent history (1 = its peak): cover for per-minute noise that no
 /// forecast foresees. The replica limits are `min_replicas`/`max_replicas` (default 1 and
@@ -189,17 +192,18 @@ pub struct PyPredictivePolicy {
 #[pymethods]
 impl PyPredictivePolicy {
     #[new]
-    #[pyo3(signature = (capacity_per_replica, *, startup_seconds = 0.0, interval_seconds = 15.0,
-                        quantile = 0.95, headroom = 0.0, min_replicas = None, max_replicas = None,
+    #[pyo3(signature = (capacity_per_replica, *, startup_seconds = None, interval_seconds = None,
+                        quantile = None, headroom = 0.0, min_replicas = None, max_replicas = None,
                         combination = "max", mode = "full", hpa = None,
-                        floor_window_seconds = None, floor_quantile = 1.0, floor_factor = 1.2))]
+                        floor_window_seconds = None, floor_quantile = 1.0, floor_factor = 1.2,
+                        sizing = "count", count = None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
         capacity_per_replica: f64,
-        startup_seconds: f64,
-        interval_seconds: f64,
-        quantile: f64,
+        startup_seconds: Option<f64>,
+        interval_seconds: Option<f64>,
+        quantile: Option<f64>,
         headroom: f64,
         #[pyo3(from_py_with = opt_count)] min_replicas: Option<u32>,
         #[pyo3(from_py_with = opt_count)] max_replicas: Option<u32>,
@@ -209,7 +213,17 @@ impl PyPredictivePolicy {
         floor_window_seconds: Option<f64>,
         floor_quantile: f64,
         floor_factor: f64,
+        sizing: &str,
+        count: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
+        let sizing = sizing.parse().map_err(|e| to_py(py, e))?;
+        let count = match count {
+            Some(c) => {
+                let text = json_of(py, c)?.to_string();
+                flaskscale_core::policy::CountSizing::from_json(&text).map_err(|e| to_py(py, e))?
+            }
+            None => flaskscale_core::policy::CountSizing::default(),
+        };
         let combination = match combination {
             "max" => Combination::Max,
             "predictive_only" => Combination::PredictiveOnly,
@@ -239,9 +253,12 @@ impl PyPredictivePolicy {
             min_replicas.unwrap_or(1),
             max_replicas.unwrap_or(100),
         );
-        config.startup_seconds = startup_seconds;
-        config.interval_seconds = interval_seconds;
-        config.quantile = quantile;
+        // unset settings keep the core's defaults
+        config.startup_seconds = startup_seconds.unwrap_or(config.startup_seconds);
+        config.interval_seconds = interval_seconds.unwrap_or(config.interval_seconds);
+        config.quantile = quantile.unwrap_or(config.quantile);
+        config.sizing = sizing;
+        config.count = count;
         config.headroom = headroom;
         config.combination = combination;
         config.mode = mode;
@@ -663,6 +680,51 @@ pub fn simulate(
     Ok(PySimReport { inner, start, step })
 }
 
+/// The policy under test against the tuned-HPA frontier on `series`: the HPA over target
+/// 0.50–0.95 × scale-down window 0/60/300/900 s, and `policy` (default: a `PredictivePolicy`
+/// with the defaults) over its count quantile × reactive target, each point a simulation.
+/// Returns a dict: `r0` and `b0` (replica-hours and request-SLO miss share of the HPA at 70%
+/// with a 300 s window), `points` (every setting with its summary), `budgets` (the lowest
+/// miss share of each family within 0.9, 1.0, 1.1, 1.25 × r0, as `[share, point index]`) and
+/// `service` (the fewest replica-hours of each family that serve 99.9% and 99% of requests
+/// within the SLO, as `[replica_hours, point index]`). The policy forecasts with `model`
+/// (default: the replay model `simulate` uses), refitted hourly.
+#[pyfunction]
+#[pyo3(signature = (series, policy = None, *, capacity_per_replica, startup_seconds = None,
+                    interval_seconds = None, max_replicas = 10000, slo_wait_seconds = 1.0,
+                    model = None, progress = None))]
+#[allow(clippy::too_many_arguments)]
+pub fn frontier<'py>(
+    py: Python<'py>,
+    series: PyRef<'_, PySeries>,
+    policy: Option<PyRef<'_, PyPredictivePolicy>>,
+    capacity_per_replica: f64,
+    startup_seconds: Option<f64>,
+    interval_seconds: Option<f64>,
+    #[pyo3(from_py_with = count)] max_replicas: u32,
+    slo_wait_seconds: f64,
+    model: Option<&Bound<'_, PyAny>>,
+    progress: Option<PyRef<'_, PyProgress>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let trace = series.inner.clone();
+    let mut base = match policy {
+        Some(p) => p.config.clone(),
+        None => PredictiveConfig::new(capacity_per_replica, 1, max_replicas),
+    };
+    base.startup_seconds = startup_seconds.unwrap_or(base.startup_seconds);
+    base.interval_seconds = interval_seconds.unwrap_or(base.interval_seconds);
+    let mut cfg =
+        SimConfig::new(capacity_per_replica, base.startup_seconds).map_err(|e| to_py(py, e))?;
+    cfg.max_replicas = max_replicas;
+    cfg.slo_wait_seconds = slo_wait_seconds;
+    let model = model.map(spec_of).transpose()?;
+    let progress = progress.map_or_else(|| Arc::new(Progress::new()), |p| Arc::clone(&p.inner));
+    let report = compute(py, || {
+        sim::frontier::frontier(&trace, &cfg, &base, model, &progress)
+    })?;
+    to_plain(py, &report)
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyDecision>()?;
     m.add_class::<PyHpaPolicy>()?;
@@ -671,5 +733,6 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PySimReport>()?;
     m.add_class::<PyProgress>()?;
     m.add_function(wrap_pyfunction!(simulate, m)?)?;
+    m.add_function(wrap_pyfunction!(frontier, m)?)?;
     Ok(())
 }

@@ -2,16 +2,18 @@
 //! predictive policy that feeds a forecast through the same rules ([`PredictivePolicy`]).
 //! Every call returns a [`Decision`] that carries its reason and the numbers behind it.
 
+pub mod count;
 mod hpa;
 mod predictive;
 
+pub use count::{Calibration, CountSizing, Predictor};
 pub use hpa::{
     HpaBehavior, HpaConfig, HpaPolicy, HpaScalingPolicy, HpaScalingRules, HpaState, MetricTarget,
     ScalingPolicyType, SelectPolicy,
 };
 pub use predictive::{
     recent_quantile, Combination, ForecastInput, Mode, PredictiveConfig, PredictivePolicy,
-    RecentFloor,
+    RecentFloor, Sizing, DEFAULT_INTERVAL_SECONDS, DEFAULT_QUANTILE, DEFAULT_STARTUP_SECONDS,
 };
 
 use serde::{Deserialize, Serialize};
@@ -45,6 +47,10 @@ pub enum Reason {
     ForecastPeak,
     /// The reactive (current load) value set the target; the forecast did not ask for more.
     Reactive,
+    /// The forecast has had no skill lately (its calibrated provisioning cost more than the
+    /// recent load's at the same coverage): the count sized from the recent load or trend set
+    /// the target.
+    ForecastUntrusted,
     /// The recent-load floor ([`RecentFloor`]) set the target above the forecast and the
     /// reactive value.
     RecentPeak,
@@ -72,6 +78,7 @@ impl Reason {
             Reason::MissingMetric => "MissingMetric",
             Reason::ForecastPeak => "ForecastPeak",
             Reason::Reactive => "Reactive",
+            Reason::ForecastUntrusted => "ForecastUntrusted",
             Reason::RecentPeak => "RecentPeak",
             Reason::WarmUp => "WarmUp",
             Reason::FailSafe => "FailSafe",
@@ -103,6 +110,9 @@ pub struct Explain {
     pub forecast_quantile: Option<f64>,
     /// Replicas the forecast asks for (before combination).
     pub predictive: Option<u32>,
+    /// Which predictor the count sizing chose (`"model"`, `"level"`, `"trend"`).
+    #[serde(default)]
+    pub predictor: Option<String>,
     /// The recent load the floor is computed from (its quantile over the window, per second).
     #[serde(default)]
     pub recent_load: Option<f64>,

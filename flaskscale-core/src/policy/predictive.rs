@@ -6,6 +6,7 @@
 //! after it has started, and the next decision comes one sync interval later, so the count set
 //! now must carry the load until then.
 
+use super::count::{CountSizing, Predictor, Sized};
 use super::hpa::{to_replicas, HpaConfig, HpaPolicy};
 use super::{Decision, Explain, Reason};
 use crate::error::{Error, Result};
@@ -38,11 +39,53 @@ pub enum Mode {
     ScaleOutOnly,
 }
 
+/// How the forecast becomes a replica count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Sizing {
+    /// Provision for the `quantile` of the request *count* in the lead window, calibrated
+    /// online on the errors each predictor has made ([`super::count`]); the predictor whose
+    /// calibrated provisioning has been cheapest decides, and the reactive HPA until one is
+    /// calibrated. The default.
+    #[default]
+    Count,
+    /// Provision for the `quantile` of the model's own forecast distribution (a normal with
+    /// the model's standard deviation).
+    Forecast,
+}
+
+impl std::str::FromStr for Sizing {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "count" => Ok(Sizing::Count),
+            "forecast" => Ok(Sizing::Forecast),
+            other => Err(Error::param(format!(
+                "sizing must be \"count\" or \"forecast\", got {other:?}"
+            ))),
+        }
+    }
+}
+
+/// The utilisation the count sizing provisions the observed load at until a predictor is
+/// calibrated: the HPA target most clusters run.
+pub const WARMUP_UTILIZATION: f64 = 0.7;
+
+/// The quantile a predictive policy provisions for unless told otherwise.
+pub const DEFAULT_QUANTILE: f64 = 0.98;
+/// Seconds from asking for a replica to its serving, unless told otherwise.
+pub const DEFAULT_STARTUP_SECONDS: f64 = 120.0;
+/// Seconds between decisions unless told otherwise (the HPA's sync period).
+pub const DEFAULT_INTERVAL_SECONDS: f64 = 15.0;
+
 fn default_quantile() -> f64 {
-    0.95
+    DEFAULT_QUANTILE
+}
+fn default_startup() -> f64 {
+    DEFAULT_STARTUP_SECONDS
 }
 fn default_interval() -> f64 {
-    15.0
+    DEFAULT_INTERVAL_SECONDS
 }
 
 fn default_floor_quantile() -> f64 {
@@ -122,14 +165,22 @@ pub const MAX_LEAD_SECONDS: f64 = 604_800.0;
 pub struct PredictiveConfig {
     /// Requests per second one replica serves at its target utilisation (> 0).
     pub capacity_per_replica: f64,
-    /// Quantile of the forecast to provision for, in (0, 1) (default 0.95).
+    /// Quantile to provision for, in (0, 1) (default [`DEFAULT_QUANTILE`]): of the request
+    /// count in the lead window with [`Sizing::Count`], of the forecast otherwise.
     #[serde(default = "default_quantile")]
     pub quantile: f64,
+    /// How the forecast becomes a replica count (default [`Sizing::Count`]).
+    #[serde(default)]
+    pub sizing: Sizing,
+    /// Settings of [`Sizing::Count`].
+    #[serde(default)]
+    pub count: CountSizing,
     /// Extra headroom on the forecast, as a fraction >= 0 (0.1 = 10% more; default 0).
     #[serde(default)]
     pub headroom: f64,
-    /// Seconds from asking for a replica to its serving (>= 0).
-    #[serde(default)]
+    /// Seconds from asking for a replica to its serving (>= 0; default
+    /// [`DEFAULT_STARTUP_SECONDS`]).
+    #[serde(default = "default_startup")]
     pub startup_seconds: f64,
     /// Seconds between decisions (> 0; default 15, the HPA's sync period).
     #[serde(default = "default_interval")]
@@ -151,19 +202,27 @@ pub struct PredictiveConfig {
 
 impl PredictiveConfig {
     /// A policy for `capacity_per_replica` requests/s per replica, between `min_replicas` and
-    /// `max_replicas`, with the defaults: q = 0.95, no headroom, no startup delay, a 15-second
-    /// interval, combination Max, mode Full, and the reactive HPA targeting the capacity.
+    /// `max_replicas`, with the defaults — the one home of every default that Rust, Python,
+    /// the command line and the Flask extension use: the count sizing at q =
+    /// [`DEFAULT_QUANTILE`], no headroom, a [`DEFAULT_STARTUP_SECONDS`] startup, a
+    /// [`DEFAULT_INTERVAL_SECONDS`] interval, combination Max, mode Full, and the reactive HPA
+    /// targeting the capacity with no scale-down stabilization (the count sizing already
+    /// covers the lead window; a window would hold capacity the calibration says is idle).
     pub fn new(capacity_per_replica: f64, min_replicas: u32, max_replicas: u32) -> Self {
+        let mut hpa = HpaConfig::new(capacity_per_replica, min_replicas, max_replicas);
+        hpa.downscale_stabilization_seconds = 0;
         PredictiveConfig {
             capacity_per_replica,
             quantile: default_quantile(),
+            sizing: Sizing::Count,
+            count: CountSizing::default(),
             headroom: 0.0,
-            startup_seconds: 0.0,
+            startup_seconds: default_startup(),
             interval_seconds: default_interval(),
             combination: Combination::Max,
             recent_floor: None,
             mode: Mode::Full,
-            hpa: HpaConfig::new(capacity_per_replica, min_replicas, max_replicas),
+            hpa,
         }
     }
 
@@ -214,6 +273,7 @@ impl PredictiveConfig {
         if let Some(f) = &self.recent_floor {
             f.validate()?;
         }
+        self.count.validate()?;
         self.hpa.validate()
     }
 
@@ -294,8 +354,10 @@ impl PredictivePolicy {
     /// One decision at `now` with `current` replicas, the observed `load` (requests/s; NaN =
     /// missing), when a model is ready its forecast, and the recent load the
     /// [`RecentFloor`] asks for (its quantile over the window, requests/s; ignored without a
-    /// floor). `status` overrides the reason of an unlimited decision (the autoscaler's warm-up
-    /// and fail-safe, with a note).
+    /// floor). With [`Sizing::Count`], `sized` is the calibrated count to provision for
+    /// ([`super::count::Calibration::size`]); without it (not calibrated yet) the reactive HPA
+    /// decides. `status` overrides the reason of an unlimited decision (the autoscaler's
+    /// warm-up and fail-safe, with a note).
     ///
     /// # Errors
     /// [`Error::InvalidData`] for a non-finite `now`, time going backwards, or a negative or
@@ -307,6 +369,7 @@ impl PredictivePolicy {
         load: f64,
         forecast: Option<ForecastInput<'_>>,
         recent: Option<f64>,
+        sized: Option<Sized>,
         status: Option<(Reason, String)>,
     ) -> Result<Decision> {
         self.hpa.check_time(now)?;
@@ -358,14 +421,55 @@ impl PredictivePolicy {
         let (reactive, ratio, within) = self.hpa.reactive(current, load);
         explain.usage_ratio = ratio;
         explain.reactive = Some(reactive);
-        let predictive = forecast
-            .and_then(|f| self.lead_peak(now, &f))
-            .map(|(m, q)| {
-                explain.forecast_mean = Some(m);
-                explain.forecast_quantile = Some(q);
-                let need = q * (1.0 + self.config.headroom) / self.config.capacity_per_replica;
-                to_replicas(need.ceil())
-            });
+        let mut status = status;
+        let (peak, untrusted) = match self.config.sizing {
+            Sizing::Forecast => (forecast.and_then(|f| self.lead_peak(now, &f)), None),
+            Sizing::Count => match sized {
+                Some(z) => {
+                    let peak = (z.mean / z.step_seconds, z.count / z.step_seconds);
+                    explain.predictor = Some(z.predictor.as_str().to_string());
+                    let untrusted =
+                        (z.predictor != Predictor::Model).then(|| match z.model_mean_need {
+                            Some(m) => format!(
+                                "forecast untrusted: the recent {} scored {:.1} a step \
+                                 lately (pinball loss), the model {m:.1}",
+                                z.predictor.as_str(),
+                                z.mean_need
+                            ),
+                            None => format!(
+                                "forecast untrusted: the model is not calibrated yet; the \
+                                 recent {} decides",
+                                z.predictor.as_str()
+                            ),
+                        });
+                    (Some(peak), untrusted)
+                }
+                None => {
+                    if status.is_none() {
+                        status = Some((
+                            Reason::WarmUp,
+                            format!(
+                                "warm-up: the count sizing is calibrating; the load at \
+                                 {:.0}% utilisation meanwhile",
+                                100.0 * WARMUP_UTILIZATION
+                            ),
+                        ));
+                    }
+                    // until calibrated: the HPA's customary headroom on the observed load
+                    let q = load / WARMUP_UTILIZATION;
+                    (Some((load, q)), None)
+                }
+            },
+        };
+        if explain.note.is_none() {
+            explain.note = status.as_ref().map(|s| s.1.clone());
+        }
+        let predictive = peak.map(|(m, q)| {
+            explain.forecast_mean = Some(m);
+            explain.forecast_quantile = Some(q);
+            let need = q * (1.0 + self.config.headroom) / self.config.capacity_per_replica;
+            to_replicas(need.ceil())
+        });
         explain.predictive = predictive;
         let floor = match (self.config.recent_floor, recent) {
             (Some(f), Some(r)) if r.is_finite() && r >= 0.0 => {
@@ -397,6 +501,10 @@ impl PredictivePolicy {
         let reason = match n.reason {
             Reason::DesiredWithinRange => match status {
                 Some((r, _)) => r,
+                None if forecast_led && untrusted.is_some() => {
+                    explain.note = untrusted;
+                    Reason::ForecastUntrusted
+                }
                 None if forecast_led => Reason::ForecastPeak,
                 None if floor_led => Reason::RecentPeak,
                 None if within && n.replicas == current => Reason::WithinTolerance,

@@ -38,6 +38,8 @@ struct Totals {
     served: f64,
     served_at_once: f64,
     dropped: f64,
+    /// Requests admitted to a queue that made them wait longer than the SLO wait.
+    late: f64,
     violation_seconds: f64,
     replica_seconds: f64,
     over_seconds: f64,
@@ -63,6 +65,9 @@ struct Cluster {
     draining: VecDeque<(f64, u32)>,
     n_draining: u64,
     queue: f64,
+    /// Ready capacity (requests/s) during the last interval run, to tell which evicted
+    /// requests had already been counted late.
+    last_capacity: f64,
     t: Totals,
 }
 
@@ -81,6 +86,7 @@ impl Cluster {
             draining: VecDeque::new(),
             n_draining: 0,
             queue: 0.0,
+            last_capacity: cfg.initial_replicas as f64 * cfg.capacity_per_replica,
             t: Totals::default(),
         }
     }
@@ -161,10 +167,17 @@ impl Cluster {
             f64::INFINITY
         });
         let mut dropped = 0.0;
+        let mut late = 0.0;
+        let thr = c * self.slo_wait;
         if self.queue > bound {
+            // the requests evicted are the queue's tail; those past the SLO depth of the
+            // capacity they arrived at were counted late then and now count as dropped only
+            let counted = self.queue - bound.max(self.last_capacity * self.slo_wait);
+            late -= counted.max(0.0);
             dropped += self.queue - bound;
             self.queue = bound;
         }
+        self.last_capacity = c;
         let arrivals = lam * dt;
         let slack = 1e-12 * c.max(lam);
         let mut violated = 0.0;
@@ -172,6 +185,15 @@ impl Cluster {
         if lam > c + slack {
             let net = lam - c;
             let room = bound - self.queue;
+            // the queue rises at `net` and reaches the bound at `t_full`; a request arriving
+            // while it is above `thr` waits longer than the SLO (all of them when c = 0)
+            let t_full = if room >= net * dt { dt } else { room / net };
+            let t_late = ((thr - self.queue) / net).max(0.0);
+            late += lam * (t_full - t_late).max(0.0);
+            if t_full < dt && bound > thr {
+                // at the bound, arrivals are admitted at the service rate and wait bound / c
+                late += c * (dt - t_full);
+            }
             if room >= net * dt {
                 self.queue += net * dt;
             } else {
@@ -189,13 +211,14 @@ impl Cluster {
                     f64::INFINITY
                 };
                 // violation while Q / c > slo_wait, i.e. Q > c·slo_wait
-                let thr = c * self.slo_wait;
                 if self.queue > thr || c == 0.0 {
                     violated = if r > 0.0 {
                         ((self.queue - thr) / r).min(dt)
                     } else {
                         dt
                     };
+                    // every request arriving meanwhile waits longer than the SLO
+                    late += lam * violated;
                 }
                 if td >= dt {
                     self.queue -= r * dt;
@@ -214,6 +237,7 @@ impl Cluster {
         let t = &mut self.t;
         t.served += served;
         t.dropped += dropped;
+        t.late += late;
         t.replica_seconds += billed * dt;
         if known {
             t.arrived += arrivals;
@@ -345,7 +369,10 @@ pub(crate) fn run_policy_with(
     let t = cl.t;
     let share = |x: f64| if t.arrived > 0.0 { x / t.arrived } else { 0.0 };
     let delayed = (t.served - t.served_at_once).max(0.0);
+    let slo_missed = (t.dropped + t.late).clamp(0.0, t.arrived.max(0.0));
     let summary = PolicySummary {
+        slo_missed,
+        slo_miss_share: share(slo_missed),
         violation_minutes: t.violation_seconds / 60.0,
         arrived: t.arrived,
         served: t.served,
@@ -396,6 +423,27 @@ mod tests {
         assert!((cl.t.violation_seconds - 18.0).abs() < 1e-12);
         assert!((cl.t.served - (100.0 + 150.0)).abs() < 1e-9);
         assert!((cl.t.served_at_once - 50.0).abs() < 1e-9); // the last 10 s at 5/s
+                                                            // a request arriving at t of the first 10 s waits 5t / 10 s: late after t = 2 s
+                                                            // (15/s × 8 s); in the drain it waits (50 - 5s) / 10 s: late for s < 8 (5/s × 8 s)
+        assert!((cl.t.late - (120.0 + 40.0)).abs() < 1e-9);
+    }
+
+    #[test]
+    fn late_requests_at_the_bound_and_evicted_ones_count_once() {
+        let mut c = cfg();
+        c.queue_timeout_seconds = Some(3.0);
+        let mut cl = Cluster::new(&c); // 10 req/s, bound 30 requests, SLO depth 10
+        let d = cl.advance(20.0, 20.0, true);
+        // +10/s: past the SLO depth after 1 s, full after 3 s
+        // late: 20/s over [1, 3) = 40, then admitted at 10/s while full for 17 s = 170
+        assert!((cl.t.late - 210.0).abs() < 1e-9, "{}", cl.t.late);
+        assert!((d - 170.0).abs() < 1e-9);
+        // capacity falls to 0 (timeout: bound 0): the 30 queued are dropped; the 20 of them
+        // past depth 10 were late already and now count once, as dropped
+        cl.set_target(0, 20.0, false);
+        let d = cl.advance(1.0, 0.0, true);
+        assert!((d - 30.0).abs() < 1e-9);
+        assert!((cl.t.late - 190.0).abs() < 1e-9, "{}", cl.t.late);
     }
 
     #[test]

@@ -71,12 +71,14 @@
 
 pub mod adapters;
 pub mod cluster;
+pub mod frontier;
 pub mod progress;
 pub mod reference;
 pub mod sweep;
 
 pub use adapters::{replay_model, AutoscalerSim, HpaSim};
 pub use cluster::run_policy;
+pub use frontier::{frontier, FrontierReport};
 pub use progress::Progress;
 pub use reference::{FixedFleet, Oracle, Schedule, TargetTracking};
 pub use sweep::{pareto_front, sweep, sweep_configs, SweepReport, SweepRow};
@@ -228,6 +230,13 @@ impl SimConfig {
 /// demand is unknown); replicas running in it are still billed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PolicySummary {
+    /// Requests not served within the SLO latency: dropped, or admitted to a queue that made
+    /// them wait longer than [`SimConfig::slo_wait_seconds`] (the wait a request sees when it
+    /// arrives: the queue ahead of it over the ready capacity then).
+    pub slo_missed: f64,
+    /// `slo_missed / arrived` (0 when nothing arrived): the headline measure, the share of
+    /// requests users saw fail or wait too long.
+    pub slo_miss_share: f64,
     /// Minutes during which ready capacity was below the demand rate, or a newly arriving
     /// request would wait longer than [`SimConfig::slo_wait_seconds`].
     pub violation_minutes: f64,
@@ -371,17 +380,19 @@ impl SimReport {
         out
     }
 
-    /// One line per policy: the totals as CSV (`policy,violation_minutes,replica_hours,...`).
+    /// One line per policy: the totals as CSV (`policy,slo_miss_share,replica_hours,...`).
     pub fn summary_csv(&self) -> String {
         let mut out = String::from(
-            "policy,violation_minutes,replica_hours,over_provisioned_replica_hours,mean_utilisation,\
+            "policy,slo_miss_share,slo_missed,violation_minutes,replica_hours,over_provisioned_replica_hours,mean_utilisation,\
              arrived,served,dropped,dropped_share,delayed,delayed_share,scale_ups,scale_downs,peak_replicas\n",
         );
         for p in &self.policies {
             let s = &p.summary;
             out.push_str(&format!(
-                "{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
+                "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
                 p.name,
+                s.slo_miss_share,
+                s.slo_missed,
                 s.violation_minutes,
                 s.replica_hours,
                 s.over_provisioned_replica_hours,

@@ -5,6 +5,7 @@
 mod accuracy;
 mod auto;
 mod common;
+mod count;
 mod ets;
 mod foundation;
 mod policy;

@@ -7,8 +7,19 @@ use flaskscale_core::forecast::{Fitted, ModelSpec, SeasonalNaive};
 use flaskscale_core::policy::{
     recent_quantile, Combination, ForecastInput, HpaBehavior, HpaConfig, HpaPolicy,
     HpaScalingPolicy, HpaScalingRules, MetricTarget, Mode, PredictiveConfig, PredictivePolicy,
-    Reason, RecentFloor, ScalingPolicyType, SelectPolicy,
+    Reason, RecentFloor, ScalingPolicyType, SelectPolicy, Sizing,
 };
+
+/// A policy sized by the model's own forecast quantile, with no startup delay and the HPA's
+/// default 300 s scale-down window: what these tests of the forecast path were worked for
+/// (the defaults size for the calibrated count; see `count_sizing_*`).
+fn forecast_sized(capacity: f64, min: u32, max: u32) -> PredictiveConfig {
+    let mut c = PredictiveConfig::new(capacity, min, max);
+    c.sizing = Sizing::Forecast;
+    c.startup_seconds = 0.0;
+    c.hpa = HpaConfig::new(capacity, min, max);
+    c
+}
 use flaskscale_core::Error;
 use proptest::prelude::*;
 
@@ -372,7 +383,7 @@ fn fitted_daily() -> (flaskscale_core::FittedModel, Vec<f64>) {
 #[test]
 fn predictive_provisions_for_the_lead_window_peak() {
     let (f, _) = fitted_daily();
-    let mut cfg = PredictiveConfig::new(10.0, 1, 1000);
+    let mut cfg = forecast_sized(10.0, 1, 1000);
     cfg.startup_seconds = 120.0;
     cfg.interval_seconds = 60.0;
     let mut p = PredictivePolicy::new(cfg).unwrap();
@@ -388,7 +399,9 @@ fn predictive_provisions_for_the_lead_window_peak() {
     };
     let (mean, q) = p.lead_peak(0.0, &input).unwrap();
     assert!((mean - 611.25 / 60.0).abs() < 1e-9 && (q - mean).abs() < 1e-9);
-    let d = p.decide(0.0, 1, 5.0, Some(input), None, None).unwrap();
+    let d = p
+        .decide(0.0, 1, 5.0, Some(input), None, None, None)
+        .unwrap();
     // reactive: ceil(5/10) = 1 (ratio 0.5); predictive ceil(10.1875/10) = 2 → ForecastPeak
     assert_eq!((d.replicas, d.reason), (2, Reason::ForecastPeak));
     assert_eq!(
@@ -408,23 +421,27 @@ fn modes_and_combinations() {
         model: "m",
     };
     // forecast-only reports 2 but never changes the count
-    let mut cfg = PredictiveConfig::new(10.0, 1, 1000);
+    let mut cfg = forecast_sized(10.0, 1, 1000);
     cfg.mode = Mode::ForecastOnly;
     let mut p = PredictivePolicy::new(cfg.clone()).unwrap();
-    let d = p.decide(0.0, 1, 5.0, Some(input), None, None).unwrap();
+    let d = p
+        .decide(0.0, 1, 5.0, Some(input), None, None, None)
+        .unwrap();
     assert_eq!((d.replicas, d.reason), (1, Reason::ForecastOnly));
     assert_eq!(d.explain.after_rate_limit, 2);
     // combination max never goes below the reactive value
-    let mut p = PredictivePolicy::new(PredictiveConfig::new(10.0, 1, 1000)).unwrap();
-    let d = p.decide(0.0, 5, 500.0, Some(input), None, None).unwrap();
+    let mut p = PredictivePolicy::new(forecast_sized(10.0, 1, 1000)).unwrap();
+    let d = p
+        .decide(0.0, 5, 500.0, Some(input), None, None, None)
+        .unwrap();
     assert_eq!((d.replicas, d.reason), (10, Reason::ScaleUpLimit)); // reactive 50, legacy limit 10
                                                                     // predictive-only follows the forecast down (after the stabilization window)
-    let mut cfg = PredictiveConfig::new(10.0, 1, 1000);
+    let mut cfg = forecast_sized(10.0, 1, 1000);
     cfg.combination = Combination::PredictiveOnly;
     cfg.hpa.downscale_stabilization_seconds = 0;
     let mut p = PredictivePolicy::new(cfg.clone()).unwrap();
     assert_eq!(
-        p.decide(0.0, 8, 80.0, Some(input), None, None)
+        p.decide(0.0, 8, 80.0, Some(input), None, None, None)
             .unwrap()
             .replicas,
         2
@@ -434,14 +451,16 @@ fn modes_and_combinations() {
     cfg.mode = Mode::ScaleOutOnly;
     let mut p = PredictivePolicy::new(cfg).unwrap();
     assert_eq!(
-        p.decide(0.0, 8, 80.0, Some(input), None, None)
+        p.decide(0.0, 8, 80.0, Some(input), None, None, None)
             .unwrap()
             .replicas,
         8
     );
     // a missing observation holds the count
-    let mut p = PredictivePolicy::new(PredictiveConfig::new(10.0, 1, 1000)).unwrap();
-    let d = p.decide(0.0, 8, f64::NAN, Some(input), None, None).unwrap();
+    let mut p = PredictivePolicy::new(forecast_sized(10.0, 1, 1000)).unwrap();
+    let d = p
+        .decide(0.0, 8, f64::NAN, Some(input), None, None, None)
+        .unwrap();
     assert_eq!((d.replicas, d.reason), (8, Reason::FailSafe));
 }
 
@@ -455,7 +474,7 @@ fn predictive_config_errors() {
         |c: &mut PredictiveConfig| c.interval_seconds = 0.0,
         |c: &mut PredictiveConfig| c.hpa.min_replicas = 2000,
     ] {
-        let mut c = PredictiveConfig::new(10.0, 1, 1000);
+        let mut c = forecast_sized(10.0, 1, 1000);
         f(&mut c);
         assert!(matches!(
             PredictivePolicy::new(c),
@@ -473,7 +492,7 @@ fn daily_load(t: usize) -> f64 {
 }
 
 fn autoscaler(model: ModelSpec) -> Autoscaler {
-    let mut policy = PredictiveConfig::new(20.0, 1, 100);
+    let mut policy = forecast_sized(20.0, 1, 100);
     policy.startup_seconds = 120.0;
     policy.interval_seconds = 60.0;
     let mut cfg = AutoscalerConfig::new(60.0, model, policy);
@@ -715,12 +734,12 @@ proptest! {
     ) {
         let (f, _) = fitted_daily();
         let fc = f.predict(10, &[]).unwrap();
-        let mut cfg = PredictiveConfig::new(10.0, 1, 100);
+        let mut cfg = forecast_sized(10.0, 1, 100);
         cfg.mode = Mode::ForecastOnly;
         let mut p = PredictivePolicy::new(cfg).unwrap();
         for (i, &load) in loads.iter().enumerate() {
             let input = ForecastInput { forecast: &fc, step_seconds: 60.0, start: 0.0, model: "m" };
-            let d = p.decide(15.0 * i as f64, current, load, Some(input), None, None).unwrap();
+            let d = p.decide(15.0 * i as f64, current, load, Some(input), None, None, None).unwrap();
             prop_assert_eq!(d.replicas, current);
         }
     }
@@ -754,25 +773,31 @@ fn floor_joins_every_combination_and_explains_itself() {
         Combination::PredictiveOnly,
         Combination::ReactiveOnly,
     ] {
-        let mut cfg = PredictiveConfig::new(10.0, 1, 1000);
+        let mut cfg = forecast_sized(10.0, 1, 1000);
         cfg.combination = comb;
         cfg.recent_floor = Some(floor);
         let mut p = PredictivePolicy::new(cfg).unwrap();
         // 4 replicas, load 20 req/s → reactive ceil(20/10) = 2; recent peak 45 req/s × 1.2 =
         // 54 → 6 (within the scale-up limit of max(2·4, 4 + 4) = 8)
-        let d = p.decide(0.0, 4, 20.0, None, Some(45.0), None).unwrap();
+        let d = p
+            .decide(0.0, 4, 20.0, None, Some(45.0), None, None)
+            .unwrap();
         assert_eq!((d.replicas, d.reason), (6, Reason::RecentPeak), "{comb:?}");
         assert_eq!(
             (d.explain.floor, d.explain.recent_load),
             (Some(6), Some(45.0))
         );
         // below the reactive value the floor does not lead
-        let d = p.decide(15.0, 6, 80.0, None, Some(45.0), None).unwrap();
+        let d = p
+            .decide(15.0, 6, 80.0, None, Some(45.0), None, None)
+            .unwrap();
         assert_eq!((d.replicas, d.reason), (8, Reason::Reactive), "{comb:?}");
     }
     // without a floor configured the recent load is ignored
-    let mut p = PredictivePolicy::new(PredictiveConfig::new(10.0, 1, 1000)).unwrap();
-    let d = p.decide(0.0, 2, 20.0, None, Some(45.0), None).unwrap();
+    let mut p = PredictivePolicy::new(forecast_sized(10.0, 1, 1000)).unwrap();
+    let d = p
+        .decide(0.0, 2, 20.0, None, Some(45.0), None, None)
+        .unwrap();
     assert_eq!((d.replicas, d.explain.floor), (2, None));
     // bad settings name their field
     for (bad, field) in [
@@ -805,7 +830,7 @@ fn floor_joins_every_combination_and_explains_itself() {
             "factor",
         ),
     ] {
-        let mut cfg = PredictiveConfig::new(10.0, 1, 1000);
+        let mut cfg = forecast_sized(10.0, 1, 1000);
         cfg.recent_floor = Some(bad);
         let e = PredictivePolicy::new(cfg).unwrap_err().to_string();
         assert!(e.contains(field), "{e}");
@@ -815,7 +840,7 @@ fn floor_joins_every_combination_and_explains_itself() {
 /// A lead past a week is refused; a week exactly is fine.
 #[test]
 fn the_lead_is_at_most_a_week() {
-    let mut cfg = PredictiveConfig::new(10.0, 1, 100);
+    let mut cfg = forecast_sized(10.0, 1, 100);
     cfg.startup_seconds = 604_800.0 - cfg.interval_seconds;
     PredictivePolicy::new(cfg.clone()).unwrap();
     for startup in [604_800.0, 1e300] {
@@ -832,7 +857,7 @@ fn the_lead_is_at_most_a_week() {
 fn autoscaler_floor_reads_the_recent_history() {
     // steps of 60 s, a 3-minute window at its peak: after steps 100, 900, 300, 200 (per
     // minute) the window holds 900, 300, 200 → 15 req/s × 1.5 = 22.5 → 3 replicas of 10
-    let mut policy = PredictiveConfig::new(10.0, 1, 100);
+    let mut policy = forecast_sized(10.0, 1, 100);
     policy.recent_floor = Some(RecentFloor {
         window_seconds: 180.0,
         quantile: 1.0,

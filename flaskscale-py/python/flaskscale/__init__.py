@@ -30,6 +30,9 @@ from ._flaskscale import (
     SeasonalNaive,
     Series,
     SimReport,
+    DEFAULT_INTERVAL_SECONDS,
+    DEFAULT_QUANTILE,
+    DEFAULT_STARTUP_SECONDS,
     __version__,
     backtest,
     coverage,
@@ -40,6 +43,7 @@ from ._flaskscale import (
     read_access_log,
     rmse,
     simulate,
+    frontier,
     smape,
 )
 from .exceptions import (
@@ -94,5 +98,9 @@ __all__ = [
     "read_access_log",
     "rmse",
     "simulate",
+    "frontier",
+    "DEFAULT_QUANTILE",
+    "DEFAULT_STARTUP_SECONDS",
+    "DEFAULT_INTERVAL_SECONDS",
     "smape",
 ]

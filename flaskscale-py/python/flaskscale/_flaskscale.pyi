@@ -48,6 +48,10 @@ __all__ = [
 __version__: str
 
 @final
+DEFAULT_QUANTILE: float
+DEFAULT_STARTUP_SECONDS: float
+DEFAULT_INTERVAL_SECONDS: float
+
 class Series:
     def __new__(
         cls, values: npt.ArrayLike, *, start: float = 0.0, step: float = 60.0
@@ -293,9 +297,9 @@ class PredictivePolicy:
         cls,
         capacity_per_replica: float,
         *,
-        startup_seconds: float = 0.0,
-        interval_seconds: float = 15.0,
-        quantile: float = 0.95,
+        startup_seconds: Optional[float] = None,
+        interval_seconds: Optional[float] = None,
+        quantile: Optional[float] = None,
         headroom: float = 0.0,
         min_replicas: Optional[int] = None,
         max_replicas: Optional[int] = None,
@@ -305,6 +309,8 @@ class PredictivePolicy:
         floor_window_seconds: Optional[float] = None,
         floor_quantile: float = 1.0,
         floor_factor: float = 1.2,
+        sizing: str = "count",
+        count: Optional[Union[str, dict[str, Any]]] = None,
     ) -> PredictivePolicy: ...
     def config(self) -> dict[str, Any]: ...
 
@@ -362,6 +368,19 @@ class Progress:
     @property
     def cancelled(self) -> bool: ...
     def cancel(self) -> None: ...
+
+def frontier(
+    series: Series,
+    policy: Optional[PredictivePolicy] = None,
+    *,
+    capacity_per_replica: float,
+    startup_seconds: Optional[float] = None,
+    interval_seconds: Optional[float] = None,
+    max_replicas: int = 10000,
+    slo_wait_seconds: float = 1.0,
+    model: Optional[Any] = None,
+    progress: Optional[Progress] = None,
+) -> dict[str, Any]: ...
 
 def simulate(
     series: Series,

@@ -360,6 +360,13 @@ def _floor(args: argparse.Namespace) -> Dict[str, Any]:
             "floor_factor": args.floor_factor, "floor_quantile": args.floor_quantile}
 
 
+def _reactive(args: argparse.Namespace, capacity: float, max_r: int) -> Dict[str, Any]:
+    """The predictive policy's reactive HPA from --predictive-utilization (the core's when unset)."""
+    if args.predictive_utilization is None:
+        return {}
+    return {"hpa": _fs.HpaPolicy(args.predictive_utilization * capacity, max_replicas=max_r)}
+
+
 def _policy_file(path: str, capacity: float) -> Dict[str, Any]:
     """The policies of a JSON file (see :func:`_policies`); any fault is a FlaskscaleError that
     names the file and the entry."""
@@ -407,7 +414,7 @@ def _policy_entry(body: Any, folder: str, capacity: float) -> Any:
 
 
 def _policies(args: argparse.Namespace, capacity: float, startup: float, interval: float,
-              quantile: float, utilization: float) -> dict:
+              quantile: Optional[float], utilization: float) -> dict:
     """The HPA at the given target utilisation and the predictive policy, or the policies of a
     JSON file: {"name": {"hpa": {autoscaling/v2 config}} | {"predictive": {kwargs, "hpa" an
     autoscaling/v2 config}} | {"schedule": "plan.csv"}}, a schedule being a CSV of planned replica counts per step
@@ -423,7 +430,7 @@ def _policies(args: argparse.Namespace, capacity: float, startup: float, interva
             interval_seconds=interval,
             quantile=quantile,
             max_replicas=max_r,
-            hpa=_fs.HpaPolicy(args.predictive_utilization * capacity, max_replicas=max_r),
+            **_reactive(args, capacity, max_r),
             **_floor(args),
         ),
     }
@@ -475,12 +482,13 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     _print_summary(summary)
     if "hpa" in summary and "predictive" in summary:
         h, p = summary["hpa"], summary["predictive"]
-        figures = (h["violation_minutes"], h["replica_hours"], p["violation_minutes"],
+        figures = (h["slo_miss_share"], h["replica_hours"], p["slo_miss_share"],
                    p["replica_hours"])
-        if None not in figures and h["violation_minutes"] > 0 and h["replica_hours"] > 0:
-            change = p["violation_minutes"] / h["violation_minutes"] - 1
-            print(f"\npredictive vs hpa: violation minutes {change:+.0%}, "
-                  f"replica-hours {p['replica_hours'] / h['replica_hours'] - 1:+.1%}")
+        if None not in figures and h["replica_hours"] > 0:
+            print(f"\nrequests not served within the SLO: predictive {p['slo_miss_share']:.3%}, "
+                  f"hpa {h['slo_miss_share']:.3%}; replica-hours "
+                  f"{p['replica_hours'] / h['replica_hours'] - 1:+.1%} "
+                  "(flaskscale frontier compares with the best-tuned HPA at equal cost)")
     if args.json:
         with open(args.json, "w") as fh:
             fh.write(report.to_json())
@@ -501,6 +509,72 @@ def cmd_simulate(args: argparse.Namespace) -> int:
                         title=f"{args.trace.split('/')[-1]}: demand vs ready capacity")
         print(f"plot written to {args.plot}")
     return 0
+
+
+def _setting(p: dict) -> str:
+    """A frontier point's setting in words."""
+    if p["family"] == "hpa":
+        return f"HPA {p['target']:.0%}, {p['window_seconds']} s window"
+    return f"q {p['quantile']:g}, reactive {p['target']:.0%}"
+
+
+def _frontier_policy(args: argparse.Namespace, capacity: float) -> Optional[Any]:
+    """The policy under test: the one 'predictive' entry of --policy, or the defaults."""
+    if not args.policy:
+        return None
+    found = [p for p in _policy_file(args.policy, capacity).values()
+             if isinstance(p, _fs.PredictivePolicy)]
+    if len(found) != 1:
+        raise FlaskscaleError(f"{args.policy}: expected exactly one 'predictive' entry, "
+                              f"got {len(found)}")
+    return found[0]
+
+
+def cmd_frontier(args: argparse.Namespace) -> int:
+    _picture("--plot", args.plot)
+    series, capacity, startup, interval = _sim_setup(args)
+    policy = _frontier_policy(args, capacity)
+    print(f"{args.trace}: {len(series)} steps of {series.step:g} s; capacity {capacity:.4g} req/s "
+          f"per replica, startup {startup:g} s, decisions every {interval:g} s")
+    t0 = time.perf_counter()
+    rep = run_with_progress(
+        lambda progress: _fs.frontier(series, policy, capacity_per_replica=capacity,
+                                      startup_seconds=startup, interval_seconds=interval,
+                                      max_replicas=args.max_replicas, progress=progress),
+        "frontier", args.progress)
+    pts = rep["points"]
+    print(f"replayed {len(pts)} settings in {time.perf_counter() - t0:.1f} s; "
+          f"R0 = {rep['r0']:,.0f} replica-hours (HPA 70%, 300 s), B0 = {rep['b0']:.3%}\n")
+    print("B = share of requests not served within the SLO; best of each family within the budget")
+    print(f"{'budget':>8}{'tuned HPA B':>13}{'policy B':>11}{'ratio':>8}  policy setting / HPA setting")
+    for row in rep["budgets"]:
+        h, p = row["hpa"], row["policy"]
+        ratio = f"{p[0] / h[0]:.2f}" if h and p and h[0] > 0 else "-"
+        print(f"{row['budget']:>7.2f}x{_share(h):>13}{_share(p):>11}{ratio:>8}  "
+              f"{_setting(pts[p[1]]) if p else '-'} / {_setting(pts[h[1]]) if h else '-'}")
+    print(f"\n{'served':>8}{'tuned HPA RH':>14}{'policy RH':>12}{'ratio':>8}")
+    for row in rep["service"]:
+        h, p = row["hpa"], row["policy"]
+        ratio = f"{p[0] / h[0]:.2f}" if h and p else "-"
+        print(f"{row['served']:>8.1%}{_rh(h):>14}{_rh(p):>12}{ratio:>8}")
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump(rep, fh)
+        print(f"frontier written to {args.json}")
+    if args.plot:
+        from .plot import plot_frontier
+
+        plot_frontier(rep, args.plot, title=f"{os.path.basename(args.trace)}: cost vs requests missed")
+        print(f"plot written to {args.plot}")
+    return 0
+
+
+def _share(best: Optional[list]) -> str:
+    return "-" if not best else f"{best[0]:.3%}"
+
+
+def _rh(best: Optional[list]) -> str:
+    return "-" if not best else f"{best[0]:,.0f}"
 
 
 def pareto(points: List[tuple]) -> List[int]:
@@ -559,11 +633,14 @@ def _sim_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("trace", help="timestamp,value CSV (requests per step) or an access log")
     p.add_argument("--step", help="step for access logs (default 1m)")
     p.add_argument("--capacity", type=float, help="req/s one replica serves (default: peak / 20)")
-    p.add_argument("--startup", default="120s", help="replica start-up delay (default 120s)")
-    p.add_argument("--interval", default="15s", help="decision interval (default 15s)")
+    p.add_argument("--startup", default=f"{_fs.DEFAULT_STARTUP_SECONDS:g}s",
+                   help=f"replica start-up delay (default {_fs.DEFAULT_STARTUP_SECONDS:g}s)")
+    p.add_argument("--interval", default=f"{_fs.DEFAULT_INTERVAL_SECONDS:g}s",
+                   help=f"decision interval (default {_fs.DEFAULT_INTERVAL_SECONDS:g}s)")
     p.add_argument("--max-replicas", type=int, default=100, help="quota (default 100)")
-    p.add_argument("--predictive-utilization", type=float, default=0.8,
-                   help="target utilisation of the predictive policy's reactive path (default 0.8)")
+    p.add_argument("--predictive-utilization", type=float, default=None,
+                   help="target utilisation of the predictive policy's reactive path (default: "
+                        "the core's, 1.0 with no scale-down window: the count sizing leads)")
     p.add_argument("--floor", metavar="WINDOW",
                    help="give the predictive policy a floor from the recent load: at least "
                         "--floor-factor x the --floor-quantile of the per-step load over this "
@@ -621,12 +698,26 @@ def build_parser() -> argparse.ArgumentParser:
                      "{\"schedule\": \"plan.csv\"}}")
     sim.add_argument("--target-utilization", type=float, default=0.7,
                      help="the HPA's target utilisation (default 0.7)")
-    sim.add_argument("--quantile", type=float, default=0.9,
-                     help="forecast quantile the predictive policy provisions for (default 0.9)")
+    sim.add_argument("--quantile", type=float, default=None,
+                     help="quantile of the request count the predictive policy provisions for "
+                          f"(default {_fs.DEFAULT_QUANTILE:g})")
     sim.add_argument("--plot", help="write a picture of demand vs capacity (PNG or SVG)")
     sim.add_argument("--json", help="write the whole report as JSON")
     sim.add_argument("--csv", help="write the per-step time series as CSV")
     sim.set_defaults(func=cmd_simulate)
+
+    fr = sub.add_parser(
+        "frontier",
+        help="the predictive policy against the tuned-HPA frontier at equal cost",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _sim_arguments(fr)
+    fr.add_argument("--policy", help="JSON file whose one 'predictive' entry is the policy under "
+                    "test (default: the predictive policy's defaults)")
+    fr.add_argument("--plot", help="write a picture of both frontiers (PNG or SVG)")
+    fr.add_argument("--json", help="write every point of the frontier as JSON")
+    fr.set_defaults(func=cmd_frontier)
 
     sw = sub.add_parser(
         "sweep",

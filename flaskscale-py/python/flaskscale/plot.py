@@ -150,3 +150,40 @@ def plot_simulation(
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
+
+
+def plot_frontier(report: dict, path: str, *, title: str = "") -> None:
+    """Writes a picture of a :func:`flaskscale.frontier` report: replica-hours (as a multiple
+    of R0) against the share of requests not served within the SLO, every setting of both
+    families as a dot and each family's frontier (the lowest share at each cost) as a line,
+    with the budgets as vertical guides."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(8, 5))
+    r0 = report["r0"]
+    styles = {"hpa": ("tuned HPA (target x scale-down window)", "tab:gray"),
+              "policy": ("predictive (count quantile x reactive target)", "tab:blue")}
+    for family, (label, color) in styles.items():
+        pts = sorted((p["summary"]["replica_hours"] / r0, p["summary"]["slo_miss_share"])
+                     for p in report["points"] if p["family"] == family)
+        if not pts:
+            continue
+        ax.scatter([p[0] for p in pts], [max(p[1], 1e-6) for p in pts], s=12, color=color,
+                   alpha=0.45)
+        front, best = [], float("inf")
+        for c, b in pts:
+            if b < best:
+                best = b
+                front.append((c, max(b, 1e-6)))
+        ax.step([p[0] for p in front], [p[1] for p in front], where="post", color=color,
+                label=label, linewidth=2)
+    for b in (0.9, 1.0, 1.1, 1.25):
+        ax.axvline(b, color="k", alpha=0.15, linewidth=1)
+    ax.set_yscale("log")
+    ax.set_xlabel("replica-hours / R0 (HPA at 70%, 300 s window)")
+    ax.set_ylabel("share of requests not served within the SLO")
+    ax.set_title(title or "cost vs requests missed")
+    ax.legend(loc="upper right")
+    ax.grid(True, which="both", alpha=0.2)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)

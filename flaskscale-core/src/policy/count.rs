@@ -1,0 +1,600 @@
+//! Provisioning for the count: the replicas a decision asks for must carry the *requests* that
+//! arrive in the lead window, and those are a count scattered around the forecast level — on
+//! real traffic over-dispersed (variance several times the mean) and, where the forecast is
+//! wrong, biased. Sizing for a multiple of the mean pays too much at high load and too little
+//! at low load.
+//!
+//! [`Calibration`] keeps, for each of a few predictors of the load, the standardised error it
+//! made on the peak of every past lead window, `e = (y - m) / sqrt(max(m, 1))` with `y` the
+//! highest per-step count in the window and `m` the predictor's highest mean there. The
+//! `q`-quantile of those errors turns a new prediction into the count to provision for,
+//! `m + e_q · sqrt(max(m, 1))`: with Poisson noise `e_q` is the normal quantile, with
+//! over-dispersion or a biased forecast it is as large as the errors have been (a quantile of
+//! the count, calibrated online, not a multiple of the mean).
+//!
+//! Every predictor is calibrated to the same coverage, so they differ only in what that
+//! coverage costs: the one whose provisioning has been lowest over the recent steps decides.
+//! The predictors are the forecasting model, the recent level (the mean of the last half
+//! hour), the recent trend (a line through it) and the ramp (a line through the last few
+//! minutes). When the recent level or trend wins,
+//! the forecast has had no skill there — surges that do not repeat, a level shift, a model
+//! that does not fit — and the decision says so ([`crate::policy::Reason::ForecastUntrusted`]).
+//! Until a predictor has enough errors to be calibrated, the reactive HPA alone decides.
+
+use crate::error::{Error, Result};
+use serde::{Deserialize, Serialize};
+use std::collections::VecDeque;
+
+/// How many predictors the count sizing keeps.
+pub const N_PREDICTORS: usize = 4;
+
+/// The predictors of the load that the count sizing calibrates, in the order they are kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Predictor {
+    /// The autoscaler's forecasting model.
+    Model,
+    /// The mean of the recent steps, held flat.
+    Level,
+    /// A least-squares line through the recent steps, extended over the lead window.
+    Trend,
+    /// A least-squares line through the last few steps only (`short_seconds`), extended over
+    /// the lead window: quick on a ramp.
+    Ramp,
+}
+
+impl Predictor {
+    /// Every predictor, in the order [`Calibration`] keeps them.
+    pub const ALL: [Predictor; N_PREDICTORS] = [
+        Predictor::Model,
+        Predictor::Level,
+        Predictor::Trend,
+        Predictor::Ramp,
+    ];
+
+    /// The stable string form (`"model"`, `"level"`, `"trend"`, `"ramp"`).
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Predictor::Model => "model",
+            Predictor::Level => "level",
+            Predictor::Trend => "trend",
+            Predictor::Ramp => "ramp",
+        }
+    }
+}
+
+fn default_calibration_steps() -> usize {
+    4320
+}
+fn default_skill_steps() -> usize {
+    1440
+}
+fn default_min_samples() -> usize {
+    60
+}
+fn default_recent_seconds() -> f64 {
+    1800.0
+}
+fn default_short_seconds() -> f64 {
+    300.0
+}
+
+/// Settings of the count sizing ([`crate::policy::PredictiveConfig::count`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CountSizing {
+    /// Errors kept per predictor for the quantile, in steps (default 4,320: three days of
+    /// minutes); the oldest is dropped when a new one comes.
+    #[serde(default = "default_calibration_steps")]
+    pub calibration_steps: usize,
+    /// Span, in resolved predictions, of the recent mean pinball loss by which the
+    /// predictors are compared to choose the one that decides (default 1,440: a day of
+    /// minutes).
+    #[serde(default = "default_skill_steps")]
+    pub skill_steps: usize,
+    /// Errors a predictor needs before it may decide (default 60).
+    #[serde(default = "default_min_samples")]
+    pub min_samples: usize,
+    /// Seconds of recent history the level and trend predictors look at (default 1,800; at
+    /// least one step for the level, three for the trend).
+    #[serde(default = "default_recent_seconds")]
+    pub recent_seconds: f64,
+    /// Seconds of recent history the `ramp` predictor draws its line through (default 300;
+    /// at least three steps).
+    #[serde(default = "default_short_seconds")]
+    pub short_seconds: f64,
+    /// The predictors that may decide (default all of [`Predictor::ALL`]; at least one).
+    #[serde(default = "default_predictors")]
+    pub predictors: Vec<Predictor>,
+    /// How the calibrated predictors' counts combine.
+    #[serde(default)]
+    pub combine: CountCombine,
+}
+
+/// How [`Calibration::size`] combines the calibrated predictors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CountCombine {
+    /// The one with the lowest recent pinball loss decides (default).
+    #[default]
+    Best,
+    /// The largest of their counts: covered whichever is right, at the cost of the most
+    /// cautious.
+    Max,
+}
+
+fn default_predictors() -> Vec<Predictor> {
+    Predictor::ALL.to_vec()
+}
+
+impl Default for CountSizing {
+    fn default() -> Self {
+        CountSizing {
+            calibration_steps: default_calibration_steps(),
+            skill_steps: default_skill_steps(),
+            min_samples: default_min_samples(),
+            recent_seconds: default_recent_seconds(),
+            short_seconds: default_short_seconds(),
+            predictors: default_predictors(),
+            combine: CountCombine::Best,
+        }
+    }
+}
+
+/// The most errors a predictor keeps: more would only slow every step.
+pub const MAX_CALIBRATION_STEPS: usize = 1_000_000;
+
+impl CountSizing {
+    /// Parses JSON (`{"calibration_steps": 4320, "predictors": ["model", "level"], ...}`;
+    /// unset fields take their defaults), then [`CountSizing::validate`] runs.
+    ///
+    /// # Errors
+    /// [`Error::Parse`] for text that is not such an object (an unknown key included);
+    /// [`Error::InvalidParameter`] as [`CountSizing::validate`].
+    pub fn from_json(text: &str) -> Result<Self> {
+        let c: CountSizing = serde_json::from_str(text).map_err(|e| Error::Parse {
+            line: e.line(),
+            message: format!("count sizing settings: {e}"),
+        })?;
+        c.validate()?;
+        Ok(c)
+    }
+
+    /// Checks every field.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] naming the field: `min_samples` below 10, a calibration
+    /// window below `min_samples` or above [`MAX_CALIBRATION_STEPS`], a skill window of 0 or
+    /// above it, a recent window that is not finite and > 0.
+    pub fn validate(&self) -> Result<()> {
+        if self.min_samples < 10 {
+            return Err(Error::param(format!(
+                "count.min_samples must be >= 10, got {}",
+                self.min_samples
+            )));
+        }
+        if !(self.min_samples..=MAX_CALIBRATION_STEPS).contains(&self.calibration_steps) {
+            return Err(Error::param(format!(
+                "count.calibration_steps must be in [min_samples = {}, {MAX_CALIBRATION_STEPS}], got {}",
+                self.min_samples, self.calibration_steps
+            )));
+        }
+        if !(1..=MAX_CALIBRATION_STEPS).contains(&self.skill_steps) {
+            return Err(Error::param(format!(
+                "count.skill_steps must be in [1, {MAX_CALIBRATION_STEPS}], got {}",
+                self.skill_steps
+            )));
+        }
+        if self.predictors.is_empty() {
+            return Err(Error::param(
+                "count.predictors must name at least one predictor",
+            ));
+        }
+        for (name, v) in [
+            ("recent_seconds", self.recent_seconds),
+            ("short_seconds", self.short_seconds),
+        ] {
+            if !(v.is_finite() && v > 0.0) {
+                return Err(Error::param(format!(
+                    "count.{name} must be finite and > 0, got {v}"
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The scale of a count with mean `m` that errors are measured in: its Poisson standard
+/// deviation, at least 1.
+pub fn count_scale(m: f64) -> f64 {
+    m.max(1.0).sqrt()
+}
+
+/// The `q`-quantile (linear interpolation between order statistics) of sorted values.
+fn sorted_quantile(sorted: &[f64], q: f64) -> Option<f64> {
+    if sorted.is_empty() {
+        return None;
+    }
+    let pos = q.clamp(0.0, 1.0) * (sorted.len() - 1) as f64;
+    let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
+    Some(sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64))
+}
+
+/// A prediction waiting for its outcome: the steps `[first, last]` (grid indices) of the lead
+/// window and the predicted highest mean there.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+struct Pending {
+    first: u64,
+    last: u64,
+    mean: f64,
+    /// The count it would have provisioned for (`NaN` while not calibrated).
+    need: f64,
+}
+
+/// One predictor's record: predictions waiting, the errors of those resolved, and the
+/// provisioning it asked for over the skill window.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+struct Track {
+    pending: VecDeque<Pending>,
+    /// Errors in the order they came (the oldest leaves first).
+    errors: VecDeque<f64>,
+    /// The same errors sorted, for the quantile; rebuilt from `errors` after a load.
+    #[serde(skip)]
+    sorted: Vec<f64>,
+    /// Exponentially weighted mean pinball loss (at the sizing quantile) of the count it
+    /// provisioned for, over its resolved calibrated predictions, and how many went in.
+    loss: f64,
+    scored: u64,
+    /// Resolved calibrated predictions in a row whose count fell short of the load.
+    #[serde(default)]
+    misses: u32,
+}
+
+impl Track {
+    fn push_error(&mut self, e: f64, cap: usize) {
+        if self.errors.len() >= cap {
+            if let Some(old) = self.errors.pop_front() {
+                let i = self.sorted.partition_point(|&v| v < old);
+                if i < self.sorted.len() {
+                    self.sorted.remove(i);
+                }
+            }
+        }
+        self.errors.push_back(e);
+        let i = self.sorted.partition_point(|&v| v < e);
+        self.sorted.insert(i, e);
+    }
+
+    fn quantile(&self, q: f64, min_samples: usize) -> Option<f64> {
+        (self.sorted.len() >= min_samples)
+            .then(|| sorted_quantile(&self.sorted, q))
+            .flatten()
+    }
+
+    fn score(&mut self, y: f64, need: f64, q: f64, skill: usize) {
+        let pinball = if y > need {
+            q * (y - need)
+        } else {
+            (1.0 - q) * (need - y)
+        };
+        self.misses = if y > need { self.misses + 1 } else { 0 };
+        // a mean over the first `skill` scores, then an exponential one of that span
+        self.scored += 1;
+        let w = 1.0 / (self.scored.min(skill as u64) as f64);
+        self.loss += w * (pinball - self.loss);
+    }
+}
+
+/// What one predictor says at a step: the highest mean count over the lead window, `None`
+/// when it cannot say (no model, no known recent step).
+pub type Prediction = Option<f64>;
+
+/// The sizing a decision gets from [`Calibration::size`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Sized {
+    /// The predictor that decided.
+    pub predictor: Predictor,
+    /// Its highest mean count per step over the lead window.
+    pub mean: f64,
+    /// The count per step to provision for: `mean + error quantile × scale`.
+    pub count: f64,
+    /// The calibrated error quantile.
+    pub error_quantile: f64,
+    /// Recent mean pinball loss of the predictor that decided (count per step).
+    pub mean_need: f64,
+    /// The model's, when it is calibrated.
+    pub model_mean_need: Option<f64>,
+    /// Length of the step the counts are per, seconds.
+    pub step_seconds: f64,
+    /// Resolved predictions in a row of the predictor with the best score that fell short;
+    /// from [`SHORTFALLS_LOST`] on, the most cautious predictor decides instead.
+    pub shortfalls: u32,
+}
+
+/// Shortfalls in a row after which the best-scored predictor's calibration is taken as lost:
+/// at the default quantile two in a row happen by chance once in 2,500 predictions.
+pub const SHORTFALLS_LOST: u32 = 2;
+
+/// Per-predictor calibration of the lead-window peak; see the [module docs](self). Saved with
+/// the autoscaler's state.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Calibration {
+    tracks: Vec<Track>,
+}
+
+impl Calibration {
+    fn tracks(&mut self) -> &mut Vec<Track> {
+        if self.tracks.len() != Predictor::ALL.len() {
+            self.tracks = vec![Track::default(); Predictor::ALL.len()];
+        }
+        &mut self.tracks
+    }
+
+    /// Rebuilds what is not saved (the sorted errors) after a load, and checks the rest.
+    ///
+    /// # Errors
+    /// [`Error::Parse`] for a record that no run writes: a wrong number of predictors, a
+    /// non-finite error, a pending window that ends before it starts or a non-finite mean.
+    pub fn restore(&mut self) -> Result<()> {
+        if !self.tracks.is_empty() && self.tracks.len() != Predictor::ALL.len() {
+            return Err(Error::parse(
+                0,
+                format!(
+                    "saved calibration has {} predictors, expected {}",
+                    self.tracks.len(),
+                    Predictor::ALL.len()
+                ),
+            ));
+        }
+        for t in &mut self.tracks {
+            if t.errors.iter().any(|e| !e.is_finite())
+                || !(t.loss.is_finite() && t.loss >= 0.0)
+                || t.pending.iter().any(|p| {
+                    p.last < p.first
+                        || !(p.mean.is_finite() && p.mean >= 0.0)
+                        || p.need < 0.0
+                        || p.need.is_infinite()
+                })
+            {
+                return Err(Error::parse(
+                    0,
+                    "saved calibration holds a non-finite error or loss, a negative need or a bad window",
+                ));
+            }
+            let mut sorted: Vec<f64> = t.errors.iter().copied().collect();
+            sorted.sort_by(f64::total_cmp);
+            t.sorted = sorted;
+        }
+        Ok(())
+    }
+
+    /// Forgets everything (after a gap longer than the history).
+    pub fn clear(&mut self) {
+        self.tracks.clear();
+    }
+
+    /// Resolves the predictions whose window ends at or before the step `g` just completed:
+    /// `peak(first, last)` gives the highest count of those steps (`None` when one is missing
+    /// or no longer kept, which drops the prediction).
+    pub fn resolve(
+        &mut self,
+        g: u64,
+        q: f64,
+        cfg: &CountSizing,
+        mut peak: impl FnMut(u64, u64) -> Option<f64>,
+    ) {
+        let cap = cfg.calibration_steps;
+        for t in self.tracks().iter_mut() {
+            while let Some(p) = t.pending.front().copied().filter(|p| p.last <= g) {
+                t.pending.pop_front();
+                if let Some(y) = peak(p.first, p.last) {
+                    let e = (y - p.mean) / count_scale(p.mean);
+                    if e.is_finite() {
+                        t.push_error(e, cap);
+                    }
+                    if p.need.is_finite() {
+                        t.score(y, p.need, q, cfg.skill_steps);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Records what each predictor says for the lead window `[first, last]` of a decision at
+    /// the start of step `first`, with the count it would provision for at quantile `q`.
+    pub fn predict(
+        &mut self,
+        first: u64,
+        last: u64,
+        predictions: [Prediction; N_PREDICTORS],
+        q: f64,
+        cfg: &CountSizing,
+    ) {
+        for (t, p) in self.tracks().iter_mut().zip(predictions) {
+            if let Some(mean) = p.filter(|m| m.is_finite() && *m >= 0.0) {
+                let need = t
+                    .quantile(q, cfg.min_samples)
+                    .map_or(f64::NAN, |e| (mean + e * count_scale(mean)).max(0.0));
+                t.pending.push_back(Pending {
+                    first,
+                    last,
+                    mean,
+                    need,
+                });
+            }
+        }
+    }
+
+    /// The sizing for a decision whose predictors say `predictions` (the highest mean count
+    /// per step over its lead window): the calibrated predictor whose provisioning has had the
+    /// lowest pinball loss at `q` lately (a proper score: it charges shortfall and waste at
+    /// their quantile's weights), the model when it ties. `None` while no predictor is
+    /// calibrated and scored.
+    pub fn size(
+        &self,
+        predictions: [Prediction; N_PREDICTORS],
+        q: f64,
+        cfg: &CountSizing,
+        step_seconds: f64,
+    ) -> Option<Sized> {
+        let mut best: Option<Sized> = None;
+        let mut highest: Option<Sized> = None;
+        let mut model_mean_need = None;
+        for ((t, p), who) in self.tracks.iter().zip(predictions).zip(Predictor::ALL) {
+            let Some(mean) = p.filter(|m| m.is_finite() && *m >= 0.0) else {
+                continue;
+            };
+            if !cfg.predictors.contains(&who) {
+                continue;
+            }
+            let Some(eq) = t.quantile(q, cfg.min_samples) else {
+                continue;
+            };
+            if t.scored < cfg.min_samples.min(cfg.skill_steps) as u64 {
+                continue;
+            }
+            let mean_need = t.loss;
+            if who == Predictor::Model {
+                model_mean_need = Some(mean_need);
+            }
+            let s = Sized {
+                predictor: who,
+                mean,
+                count: (mean + eq * count_scale(mean)).max(0.0),
+                error_quantile: eq,
+                mean_need,
+                model_mean_need: None,
+                step_seconds,
+                shortfalls: t.misses,
+            };
+            if highest.is_none_or(|b| s.count > b.count) {
+                highest = Some(s);
+            }
+            let better = match cfg.combine {
+                CountCombine::Best => best.is_none_or(|b| mean_need < b.mean_need),
+                CountCombine::Max => best.is_none_or(|b| s.count > b.count),
+            };
+            if better {
+                best = Some(s);
+            }
+        }
+        // the chosen predictor has fallen short several times in a row: its calibration no
+        // longer holds (a ramp, a level shift); the most cautious one decides until it does
+        let best = match (best, highest) {
+            (Some(b), Some(h)) if b.shortfalls >= SHORTFALLS_LOST => Some(Sized {
+                shortfalls: b.shortfalls,
+                ..h
+            }),
+            (b, _) => b,
+        };
+        best.map(|b| Sized {
+            model_mean_need,
+            ..b
+        })
+    }
+
+    /// How many errors each predictor holds, in [`Predictor::ALL`] order.
+    pub fn samples(&self) -> [usize; N_PREDICTORS] {
+        let mut out = [0; N_PREDICTORS];
+        for (o, t) in out.iter_mut().zip(&self.tracks) {
+            *o = t.errors.len();
+        }
+        out
+    }
+}
+
+/// A least-squares line through the known values of `recent` (the last one at x = 0), at
+/// least three of them: its highest value over `h_from..=h_to` steps ahead, never below zero.
+fn line_peak(recent: &[f64], h_from: u64, h_to: u64) -> Prediction {
+    let n = recent.len();
+    let (mut k, mut sx, mut sy) = (0.0, 0.0, 0.0);
+    for (i, &v) in recent.iter().enumerate() {
+        if v.is_finite() {
+            k += 1.0;
+            sx += i as f64 - (n - 1) as f64;
+            sy += v;
+        }
+    }
+    if k < 3.0 {
+        return None;
+    }
+    let (mx, my) = (sx / k, sy / k);
+    let (mut sxx, mut sxy) = (0.0, 0.0);
+    for (i, &v) in recent.iter().enumerate() {
+        if v.is_finite() {
+            let x = i as f64 - (n - 1) as f64 - mx;
+            sxx += x * x;
+            sxy += x * (v - my);
+        }
+    }
+    let slope = if sxx > 0.0 { sxy / sxx } else { 0.0 };
+    let at = |h: u64| (my + slope * (h as f64 - mx)).max(0.0);
+    let peak = at(h_from).max(at(h_to.max(h_from)));
+    peak.is_finite().then_some(peak)
+}
+
+/// The level, trend and ramp predictors over the recent known values `recent` (oldest first,
+/// the last one the step just completed): the highest mean count over the steps
+/// `h_from..=h_to` ahead of it (1 = the next step). The level is the mean of the known values;
+/// the trend a least-squares line through them, the ramp one through the last `short` of
+/// them (each with at least three known values), never below zero.
+pub fn recent_predictions(recent: &[f64], short: usize, h_from: u64, h_to: u64) -> [Prediction; 3] {
+    let n = recent.len();
+    let (sum, k) = recent
+        .iter()
+        .filter(|v| v.is_finite())
+        .fold((0.0, 0usize), |(s, k), v| (s + v, k + 1));
+    let level = (k > 0).then(|| sum / k as f64);
+    let tail = &recent[n - short.min(n)..];
+    [
+        level,
+        line_peak(recent, h_from, h_to),
+        line_peak(tail, h_from, h_to),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_keep_their_window_and_quantile() {
+        let cfg = CountSizing {
+            calibration_steps: 10,
+            min_samples: 10,
+            ..CountSizing::default()
+        };
+        let mut t = Track::default();
+        for i in 0..25 {
+            t.push_error(i as f64, cfg.calibration_steps);
+        }
+        // the last ten: 15..=24; the 0.5-quantile is 19.5
+        assert_eq!(t.errors.len(), 10);
+        assert_eq!(t.sorted, (15..25).map(f64::from).collect::<Vec<_>>());
+        assert_eq!(t.quantile(0.5, 10), Some(19.5));
+        assert_eq!(t.quantile(0.5, 11), None);
+    }
+
+    #[test]
+    fn recent_level_and_trend_by_hand() {
+        // 10, 20, 30: mean 20 at x = -1; slope 10; at h = 1..=3 ahead: 40, 50, 60
+        let [l, t, ramp] = recent_predictions(&[10.0, 20.0, 30.0], 3, 1, 3);
+        assert_eq!(l, Some(20.0));
+        assert_eq!(t, Some(60.0));
+        assert_eq!(ramp, Some(60.0));
+        // 0, 0, 0, 10, 20, 30 at x = -5..=0: x̄ = -2.5, ȳ = 10, Sxx = 17.5, Sxy = 110, so the
+        // whole line has slope 44/7; the last three slope 10 through (-1, 20): at h = 2 ahead
+        // 10 + 44/7·4.5 = 38.29 and 20 + 10·3 = 50
+        let [_, t, ramp] = recent_predictions(&[0.0, 0.0, 0.0, 10.0, 20.0, 30.0], 3, 1, 2);
+        assert!(
+            (t.unwrap() - (10.0 + 44.0 / 7.0 * 4.5)).abs() < 1e-9,
+            "{t:?}"
+        );
+        assert!((ramp.unwrap() - 50.0).abs() < 1e-9);
+        let [l, t, ramp] = recent_predictions(&[f64::NAN, 5.0], 1, 1, 2);
+        assert_eq!((l, t, ramp), (Some(5.0), None, None));
+        // a falling line is cut at zero
+        let [_, t, _] = recent_predictions(&[30.0, 20.0, 10.0], 1, 5, 6);
+        assert_eq!(t, Some(0.0));
+    }
+}

@@ -1,0 +1,235 @@
+//! The count sizing of the predictive policy: the calibrated quantile of the count, the skill
+//! gate between the model and the recent load, the cold start, and the frontier's HPA family.
+
+use flaskscale_core::autoscaler::{Autoscaler, AutoscalerConfig};
+use flaskscale_core::forecast::{ModelSpec, SeasonalNaive};
+use flaskscale_core::policy::count::{Calibration, CountSizing, Predictor};
+use flaskscale_core::policy::{HpaConfig, HpaPolicy, PredictiveConfig, Reason};
+use flaskscale_core::sim::{self, frontier, HpaSim, Progress, SimConfig, SimPolicy};
+use flaskscale_core::traffic::{generate, FlashCrowd, Rng, TrafficSpec};
+use flaskscale_core::Series;
+
+/// A negative binomial draw with `r` successes of probability `p` (the number of failures), as
+/// a sum of `r` geometric draws.
+fn negative_binomial(rng: &mut Rng, r: u32, p: f64) -> f64 {
+    (0..r)
+        .map(|_| (rng.uniform().max(1e-300).ln() / (1.0 - p).ln()).floor())
+        .sum()
+}
+
+/// The smallest k with P(N <= k) >= q for N ~ NB(r, p), by summing the probability mass:
+/// P(0) = p^r, P(k + 1) = P(k) (k + r) / (k + 1) (1 - p).
+fn negative_binomial_quantile(r: u32, p: f64, q: f64) -> f64 {
+    let mut pk = p.powi(r as i32);
+    let (mut cdf, mut k) = (pk, 0.0);
+    while cdf < q {
+        pk *= (k + r as f64) / (k + 1.0) * (1.0 - p);
+        k += 1.0;
+        cdf += pk;
+    }
+    k
+}
+
+#[test]
+fn count_quantile_matches_a_negative_binomial_worked_by_hand() {
+    // counts with mean 100 and variance 300 (three times Poisson's): NB(r = 50, p = 1/3)
+    let (r, p, q) = (50, 1.0 / 3.0, 0.98);
+    let exact = negative_binomial_quantile(r, p, q);
+    // a normal with the Poisson variance would say 100 + 2.054·10 = 120.5, one with the
+    // count's variance 100 + 2.054·17.3 = 135.6; the skewed count's quantile is above both
+    assert!(exact > 135.6 && exact < 145.0, "{exact}");
+    let cfg = CountSizing {
+        calibration_steps: 20_000,
+        min_samples: 10,
+        skill_steps: 10,
+        ..CountSizing::default()
+    };
+    let mut cal = Calibration::default();
+    let mut rng = Rng::new(7);
+    for g in 0..20_000u64 {
+        let y = negative_binomial(&mut rng, r, p);
+        cal.predict(g, g, [Some(100.0), None, None, None], q, &cfg);
+        cal.resolve(g, q, &cfg, |_, _| Some(y));
+    }
+    let s = cal
+        .size([Some(100.0), None, None, None], q, &cfg, 60.0)
+        .expect("calibrated");
+    assert_eq!(s.predictor, Predictor::Model);
+    // the empirical 0.98-quantile of 20,000 draws is within about one count of the exact one
+    assert!((s.count - exact).abs() <= 2.0, "{} vs {exact}", s.count);
+    // the same errors scale to another level as a count does: by sqrt(mean)
+    let s = cal
+        .size([Some(400.0), None, None, None], q, &cfg, 60.0)
+        .unwrap();
+    assert!(
+        (s.count - (400.0 + 2.0 * (exact - 100.0))).abs() <= 4.0,
+        "{}",
+        s.count
+    );
+}
+
+/// Minutes of `days` days at 20 requests/s with a jump to 6x for an hour at `onsets` (seconds
+/// after the start), Poisson noise.
+fn surges(days: usize, onsets: &[f64], seed: u64) -> Series {
+    let mut spec = TrafficSpec::new(0.0, 60.0, days * 1440, 20.0);
+    spec.seed = seed;
+    spec.flash_crowds = onsets
+        .iter()
+        .map(|&start| FlashCrowd {
+            start,
+            duration: 3600.0,
+            multiplier: 6.0,
+            ramp: 0.0,
+        })
+        .collect();
+    generate(&spec).unwrap()
+}
+
+/// Replays `trace` through an autoscaler forecasting with the daily seasonal naive model,
+/// deciding every 15 s, and returns the last decision within each step (index = the step).
+fn decisions(trace: &Series) -> Vec<(u32, Reason, Option<String>)> {
+    let policy = PredictiveConfig::new(10.0, 1, 1000);
+    let mut cfg = AutoscalerConfig::new(
+        60.0,
+        ModelSpec::SeasonalNaive(SeasonalNaive::new(1440)),
+        policy,
+    );
+    cfg.refit_every = 60;
+    let mut a = Autoscaler::new(cfg).unwrap();
+    let mut current = 1;
+    let mut out = Vec::new();
+    for (i, &v) in trace.values().iter().enumerate() {
+        let t = 60.0 * i as f64;
+        let mut last = None;
+        for k in 0..4 {
+            let d = a.recommend(t + 15.0 * k as f64, current).unwrap();
+            current = d.replicas;
+            last = Some((d.replicas, d.reason, d.explain.predictor.clone()));
+        }
+        out.extend(last);
+        a.observe(t, v).unwrap();
+    }
+    out
+}
+
+#[test]
+fn skill_gate_trusts_a_repeating_season_and_not_surges_that_do_not_repeat() {
+    let day = 86_400.0;
+    // the same hour every day: 09:00
+    let repeating: Vec<f64> = (0..8).map(|d| d as f64 * day + 9.0 * 3600.0).collect();
+    let d = decisions(&surges(8, &repeating, 1));
+    // on the last days the decisions of 08:58 (ready by 09:00) already provision the surge
+    // (6 × 20 req/s at 10 per replica = 12 replicas), because the model foresaw it
+    for k in 5..8 {
+        let i = k * 1440 + 9 * 60 - 2;
+        let (replicas, reason, who) = &d[i];
+        assert!(
+            matches!(reason, Reason::ForecastPeak | Reason::ScaleUpLimit),
+            "day {k}: {:?}",
+            d[i]
+        );
+        assert_eq!(who.as_deref(), Some("model"));
+        assert!(
+            *replicas >= 12,
+            "day {k}: {replicas} replicas before the surge"
+        );
+    }
+    // surges at a different hour every day: the daily model is wrong twice a day, the recent
+    // load decides and says the forecast is untrusted
+    let hours = [3.0, 17.0, 11.0, 22.0, 6.0, 14.0, 1.0, 19.0];
+    let wandering: Vec<f64> = (0..8).map(|d| d as f64 * day + hours[d] * 3600.0).collect();
+    let d = decisions(&surges(8, &wandering, 2));
+    let last_days = &d[5 * 1440..];
+    let untrusted = last_days
+        .iter()
+        .filter(|x| x.2.as_deref() != Some("model"))
+        .count();
+    assert!(
+        untrusted * 10 >= last_days.len() * 9,
+        "{untrusted} of {} decisions did not trust the model",
+        last_days.len()
+    );
+    assert!(last_days.iter().any(|x| x.1 == Reason::ForecastUntrusted));
+    // and nothing is pre-warmed before a surge it could not know of
+    let i = 7 * 1440 + 19 * 60 - 2;
+    assert!(d[i].0 < 6, "{:?}", d[i]);
+}
+
+#[test]
+fn cold_start_stays_within_the_warm_up_margin_of_the_reactive_target() {
+    // a fresh pod at a steady 1,838 req/s with 50 req/s per replica: the reactive target is
+    // 37 replicas; until the count sizing is calibrated it provisions the load at 70%
+    let policy = PredictiveConfig::new(50.0, 1, 100);
+    let cfg = AutoscalerConfig::new(60.0, ModelSpec::Auto(Default::default()), policy);
+    let mut a = Autoscaler::new(cfg).unwrap();
+    let mut rng = Rng::new(3);
+    let (mut current, mut t) = (1u32, 0.0);
+    let bound = (1838.0f64 / (0.7 * 50.0)).ceil() as u32 + 1;
+    for _ in 0..240 {
+        a.observe(t, rng.poisson(1838.0 * 60.0) as f64).unwrap();
+        t += 60.0;
+        for k in 0..4 {
+            let d = a.recommend(t + 15.0 * k as f64, current).unwrap();
+            assert!(d.replicas <= bound, "{} replicas: {:?}", d.replicas, d);
+            current = d.replicas;
+        }
+    }
+    assert!(current >= 37, "{current}");
+    // the load stops: the count follows it down instead of holding the maximum
+    for _ in 0..30 {
+        a.observe(t, 0.0).unwrap();
+        t += 60.0;
+        current = a.recommend(t, current).unwrap().replicas;
+    }
+    assert!(current <= 2, "{current}");
+}
+
+#[test]
+fn frontier_hpa_points_are_the_single_simulations() {
+    let shop = flaskscale_core::traffic::shop_two_weeks_spec();
+    let mut spec = shop.clone();
+    spec.len = 4 * 1440;
+    spec.flash_crowds.clear();
+    let trace = generate(&spec).unwrap();
+    let cap = trace.values().iter().copied().fold(0.0, f64::max) / 60.0 / 20.0;
+    let cfg = SimConfig::new(cap, 120.0).unwrap();
+    let base = PredictiveConfig::new(cap, 1, 1000);
+    let rep = frontier::frontier(&trace, &cfg, &base, None, &Progress::new()).unwrap();
+    assert_eq!(
+        rep.points.len(),
+        frontier::HPA_TARGETS.len() * frontier::HPA_WINDOWS.len()
+            + frontier::POLICY_QUANTILES.len() * frontier::POLICY_REACTIVE.len()
+    );
+    for (target, window) in [(0.7, 300), (0.55, 0), (0.9, 900)] {
+        let mut h = HpaConfig::new(target * cap, 1, 1000);
+        h.downscale_stabilization_seconds = window;
+        let p: Vec<Box<dyn SimPolicy>> = vec![Box::new(
+            HpaSim::new("hpa", HpaPolicy::new(h).unwrap(), 60.0, 15.0).unwrap(),
+        )];
+        let single = sim::simulate(&trace, p, &cfg).unwrap();
+        let point = rep
+            .points
+            .iter()
+            .find(|p| {
+                p.family == "hpa"
+                    && p.window_seconds == Some(window)
+                    && (p.target - target).abs() < 1e-12
+            })
+            .unwrap();
+        assert_eq!(point.summary, single.policies[0].summary);
+        if (target, window) == (0.7, 300) {
+            assert_eq!(rep.r0, single.policies[0].summary.replica_hours);
+        }
+    }
+    // the budget rows hold the best point within each budget
+    for row in &rep.budgets {
+        let limit = row.budget * rep.r0;
+        let (b, i) = row.hpa.unwrap();
+        assert!(rep.points[i].summary.replica_hours <= limit);
+        assert!(rep
+            .points
+            .iter()
+            .filter(|p| p.family == "hpa" && p.summary.replica_hours <= limit)
+            .all(|p| p.summary.slo_miss_share >= b));
+    }
+}
