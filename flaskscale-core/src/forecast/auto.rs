@@ -705,6 +705,14 @@ impl Forecaster for AutoForecaster {
             &dropped,
             calibration.as_ref(),
         );
+        // a Holt-Winters member refitted on the whole history may have fallen back
+        for m in &members {
+            if let FittedModel::HoltWinters(h) = m {
+                if let Some(f) = &h.params().fallback {
+                    why += &format!(" On the whole history, {f}.");
+                }
+            }
+        }
         if let Some(note) = guard_note {
             why += &note;
         } else if let Select::CombineTopK(want) = self.select {

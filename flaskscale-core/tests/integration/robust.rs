@@ -332,4 +332,18 @@ fn holt_winters_far_worse_than_seasonal_naive_falls_back_and_says_so() {
             fc.mean[k]
         );
     }
+    // chosen by an AutoForecaster, the fallback is said in its why()
+    let auto = AutoForecaster {
+        candidates: Some(vec![ModelSpec::HoltWinters(HoltWinters {
+            robust: false,
+            ..HoltWinters::new(48)
+        })]),
+        season_lengths: Some(vec![48]),
+        ..AutoForecaster::default()
+    };
+    let why = auto.fit(&y).unwrap().why().to_string();
+    assert!(
+        why.contains("On the whole history, holt-winters fit replaced by seasonal naive"),
+        "{why}"
+    );
 }
