@@ -7,7 +7,7 @@ One process (Flask's development server)::
 A pod's worth of workers, counted together::
 
     FLASKSCALE_SHARED_DIR=/dev/shm/flaskscale gunicorn -w 4 -b 127.0.0.1:8000 \\
-        --chdir examples flask_app:create_app()
+        --chdir examples 'flask_app:create_app()'
 
 Then ``curl 127.0.0.1:8000/flaskscale/metrics`` and ``curl 127.0.0.1:8000/flaskscale/recommendation``.
 With ``FLASKSCALE_STEP_SECONDS=5`` the numbers move within a minute of sending load (for

@@ -21,6 +21,17 @@ Dry run by default: nothing is sent. With ``--apply`` the loop reads the Deploym
 count and sends the patch to the API server with the pod's service account token, which
 needs a Role allowing ``get`` and ``patch`` on ``deployments/scale``.
 
+A Google Compute Engine managed instance group instead (``--mig NAME --project P --zone Z``,
+or ``--region R`` for a regional group): each change is the Compute Engine API call
+
+    POST /compute/v1/projects/{project}/zones/{zone}/instanceGroupManagers/{mig}/resize?size=N
+
+(``gcloud compute instance-groups managed resize NAME --size=N --zone=Z``), emitted as a JSON
+line; with ``--apply`` the loop reads the group's ``targetSize`` and sends the call with an
+OAuth access token: the VM's service account token from the metadata server, or
+``--token-file`` (e.g. the output of ``gcloud auth print-access-token``). The account needs
+``compute.instanceGroupManagers.get`` and ``.update`` (roles/compute.instanceAdmin.v1).
+
 Run from the repository root: ``python examples/orchestrate.py --help``.
 """
 
@@ -57,6 +68,10 @@ EPILOG = """examples:
   # the first day only, pods that take 3 minutes to start, provisioning for the 0.9 quantile
   python examples/orchestrate.py --replay datasets/shop-2w/shop_2w_per_minute.csv \\
       --capacity 2 --startup 180 --quantile 0.9 --limit 1440
+
+  # a Compute Engine managed instance group (dry run: prints the resize calls)
+  python examples/orchestrate.py --replay datasets/shop-2w/shop_2w_per_minute.csv \
+      --capacity 2 --max 40 --mig shop-mig --project my-project --zone europe-west1-b
 
   # in the cluster: every minute, ask Prometheus and scale the Deployment default/shop
   python examples/orchestrate.py --prometheus http://prometheus.monitoring.svc:9090 \\
@@ -193,6 +208,53 @@ class ScaleClient:
         self._call("PATCH", json.dumps(body).encode())
 
 
+# --- the Compute Engine API (a managed instance group; only with --apply) ---
+
+COMPUTE_API = "https://compute.googleapis.com/compute/v1"
+# the metadata server every Compute Engine VM (and GKE node) answers on (documented address)
+METADATA_TOKEN_URL = (
+    "http://metadata.google.internal/computeMetadata/v1/instance/service-accounts/default/token"
+)
+
+
+def mig_path(project: str, zone: Optional[str], region: Optional[str], mig: str) -> str:
+    where = f"zones/{zone}" if zone else f"regions/{region}"
+    return f"/projects/{project}/{where}/instanceGroupManagers/{mig}"
+
+
+class MigClient:
+    """GET of a managed instance group's ``targetSize`` and its ``resize`` call."""
+
+    def __init__(self, api: str, path: str, token_file: Optional[str],
+                 metadata_url: str = METADATA_TOKEN_URL) -> None:
+        self.url = api.rstrip("/") + path
+        self.token_file = token_file
+        self.metadata_url = metadata_url
+        self.token()  # fail at start, not at the first change, if there is no token
+
+    def token(self) -> str:
+        if self.token_file:
+            with open(self.token_file, encoding="utf-8") as fh:
+                return fh.read().strip()
+        req = urllib.request.Request(self.metadata_url, headers={"Metadata-Flavor": "Google"})
+        with urllib.request.urlopen(req, timeout=5) as resp:
+            return str(json.loads(resp.read())["access_token"])
+
+    def _call(self, method: str, url: str) -> Dict[str, Any]:
+        headers = {"Authorization": f"Bearer {self.token()}", "Accept": "application/json"}
+        data = b"" if method == "POST" else None
+        req = urllib.request.Request(url, data=data, method=method, headers=headers)
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            answer: Dict[str, Any] = json.loads(resp.read())
+            return answer
+
+    def replicas(self) -> int:
+        return int(self._call("GET", self.url)["targetSize"])
+
+    def resize(self, size: int) -> None:
+        self._call("POST", f"{self.url}/resize?size={size}")
+
+
 def default_api_server() -> str:
     host = os.environ.get("KUBERNETES_SERVICE_HOST")
     if not host:
@@ -244,6 +306,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--namespace", default="default",
                    help="the Deployment's namespace (default: default)")
     p.add_argument("--deployment", default="shop", help="the Deployment's name (default: shop)")
+    p.add_argument("--mig", metavar="NAME",
+                   help="scale a Compute Engine managed instance group instead of a Deployment")
+    p.add_argument("--project", help="the group's Google Cloud project (with --mig)")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--zone", help="the zone of a zonal group (with --mig)")
+    where.add_argument("--region", help="the region of a regional group (with --mig)")
+    p.add_argument("--compute-api", default=COMPUTE_API,
+                   help=f"Compute Engine API base for --mig --apply (default: {COMPUTE_API})")
     p.add_argument("--limit", type=int, default=None, metavar="N",
                    help="stop after N steps (default: the whole trace, or forever)")
     p.add_argument("--state", metavar="FILE",
@@ -253,8 +323,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="send the patches to the API server (default: dry run, print only)")
     p.add_argument("--api-server", default=None,
                    help="API server URL for --apply (default: the in-cluster address)")
-    p.add_argument("--token-file", default=TOKEN_PATH,
-                   help=f"bearer token for --apply (default: {TOKEN_PATH})")
+    p.add_argument("--token-file", default=None,
+                   help=f"bearer token for --apply (default: {TOKEN_PATH}; with --mig, the "
+                   "VM's service account token from the metadata server)")
     return p
 
 
@@ -292,13 +363,18 @@ def run(args: argparse.Namespace) -> int:
     if autoscaler is None:
         autoscaler = fs.Autoscaler(policy, step_seconds=step, refit_every=refit_every)
 
-    client = None
-    if args.apply:
-        client = ScaleClient(
-            args.api_server or default_api_server(), args.token_file, args.namespace,
-            args.deployment,
-        )
-    path = f"/apis/apps/v1/namespaces/{args.namespace}/deployments/{args.deployment}/scale"
+    client: Any = None
+    if args.mig:
+        if not args.project or not (args.zone or args.region):
+            raise FlaskscaleError("--mig needs --project and --zone (or --region)")
+        path = mig_path(args.project, args.zone, args.region, args.mig)
+        if args.apply:
+            client = MigClient(args.compute_api, path, args.token_file)
+    else:
+        path = f"/apis/apps/v1/namespaces/{args.namespace}/deployments/{args.deployment}/scale"
+        if args.apply:
+            client = ScaleClient(args.api_server or default_api_server(),
+                                 args.token_file or TOKEN_PATH, args.namespace, args.deployment)
     current = args.initial if args.initial is not None else args.min_replicas
     steps = changes = failures = 0
     try:
@@ -321,21 +397,33 @@ def run(args: argparse.Namespace) -> int:
                     log(f"step at {iso(t)} skipped: {e}; keeping {current} replicas")
                     decision = None
                 if decision is not None and decision.replicas != current:
-                    body = {"spec": {"replicas": decision.replicas}}
+                    n = decision.replicas
+                    call: Dict[str, Any]
+                    if args.mig:
+                        where = f"--zone={args.zone}" if args.zone else f"--region={args.region}"
+                        call = {"method": "POST", "path": f"/compute/v1{path}/resize?size={n}",
+                                "body": None,
+                                "gcloud": f"gcloud compute instance-groups managed resize "
+                                          f"{args.mig} --size={n} {where} --project={args.project}"}
+                    else:
+                        call = {"method": "PATCH", "path": path,
+                                "content_type": PATCH_CONTENT_TYPE,
+                                "body": {"spec": {"replicas": n}}}
                     applied = False
                     if client is not None:
                         try:
-                            client.patch(body)
+                            if args.mig:
+                                client.resize(n)
+                            else:
+                                client.patch(call["body"])
                             applied = True
                         except (OSError, ValueError) as e:
-                            log(f"PATCH {path} failed: {e}; will retry at the next step")
+                            log(f"{call['method']} {call['path']} failed: {e}; will retry at "
+                                "the next step")
                     record = {
                         "time": iso(now),
                         "now": now,
-                        "method": "PATCH",
-                        "path": path,
-                        "content_type": PATCH_CONTENT_TYPE,
-                        "body": body,
+                        **call,
                         "from_replicas": current,
                         "reason": decision.reason,
                         "mode": decision.mode,

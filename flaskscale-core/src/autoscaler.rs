@@ -106,6 +106,14 @@ impl AutoscalerConfig {
                 self.step_seconds
             )));
         }
+        // a step is decided on at its end: one longer than the longest lead is no schedule
+        if self.step_seconds > crate::policy::MAX_LEAD_SECONDS {
+            return Err(Error::param(format!(
+                "step_seconds must be at most {} (a week), got {}",
+                crate::policy::MAX_LEAD_SECONDS,
+                self.step_seconds
+            )));
+        }
         if self.max_history < 2 {
             return Err(Error::param(format!(
                 "max_history must be >= 2 steps, got {}",
@@ -555,14 +563,30 @@ impl Autoscaler {
             let peak = fc.mean.iter().copied().fold(f64::NEG_INFINITY, f64::max);
             peak.is_finite().then_some(peak.max(0.0))
         });
-        let [level, trend, last] = self.recent_predictions(1, l + 1);
+        let [level, trend, ramp] = self.recent_predictions(1, l + 1);
+        let phase = self.phase_of(g + 1);
         self.calibration.predict(
             g + 1,
             g + 1 + l,
-            [model, level, trend, last],
+            [model, level, trend, ramp, level],
             q,
             &self.config.policy.count,
+            phase,
         );
+    }
+
+    /// The phase of grid step `k` in the count sizing's `phase_seconds` cycle and the
+    /// cycle's length in steps, `None` when the cycle is shorter than two steps.
+    fn phase_of(&self, k: u64) -> Option<(u32, u32)> {
+        let step = self.config.step_seconds;
+        let cycle = self.config.policy.count.phase_seconds;
+        let period = (cycle / step).round();
+        if !(2.0..=1e6).contains(&period) {
+            return None;
+        }
+        let t = self.origin? + k as f64 * step;
+        let phase = (t.rem_euclid(cycle) / step).floor() as u32 % period as u32;
+        Some((phase, period as u32))
     }
 
     /// Refits now if a refit is due (or no model is fitted), walking the warm-up chain.
@@ -723,7 +747,7 @@ impl Autoscaler {
             model: name,
         });
         let sized = match (self.config.policy.sizing, end, window) {
-            (Sizing::Count, Some(_), Some((h_from, h_to, [level, trend, last]))) => {
+            (Sizing::Count, Some(_), Some((h_from, h_to, [level, trend, ramp]))) => {
                 let model = forecast.and_then(|(fc, _)| {
                     let n = fc.mean.len() as u64;
                     let peak = (h_from - 1..h_to.min(n))
@@ -732,7 +756,7 @@ impl Autoscaler {
                     peak.is_finite().then_some(peak.max(0.0))
                 });
                 self.calibration.size(
-                    [model, level, trend, last],
+                    [model, level, trend, ramp, level],
                     self.config.policy.quantile,
                     &self.config.policy.count,
                     step,

@@ -29,3 +29,20 @@ pub(crate) mod seq {
         Ok(raw.into_iter().map(|v| v.unwrap_or(f64::NAN)).collect())
     }
 }
+
+/// For one `f64` that may be `NaN`: `#[serde(with = "crate::nan_serde::one")]`.
+pub(crate) mod one {
+    use super::*;
+
+    pub(crate) fn serialize<S: Serializer>(value: &f64, s: S) -> Result<S::Ok, S::Error> {
+        if value.is_nan() {
+            s.serialize_none()
+        } else {
+            s.serialize_some(value)
+        }
+    }
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+        Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
+    }
+}

@@ -408,7 +408,7 @@ impl Series {
                             ln,
                             format!(
                                 "timestamp {} skips {} grid point(s) after {} (step {step} s); \
-                                 pass skipped_rows=Missing to keep them as gaps",
+                                 pass skipped_rows=\"missing\" (Rust: SkippedRows::Missing) to keep them as gaps",
                                 time::format_iso8601(t),
                                 k - values.len(),
                                 time::format_iso8601(start + step * (values.len() as f64 - 1.0))

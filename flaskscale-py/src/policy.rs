@@ -5,7 +5,8 @@ use crate::series::PySeries;
 use flaskscale_core::autoscaler::{Autoscaler, AutoscalerConfig, EmptySteps};
 use flaskscale_core::forecast::AutoForecaster;
 use flaskscale_core::policy::{
-    Combination, Decision, HpaBehavior, HpaConfig, HpaPolicy, Mode, PredictiveConfig, RecentFloor,
+    forecast_hpa, hpa_from_manifest, manifest_of, Combination, Decision, HpaBehavior, HpaConfig,
+    HpaPolicy, Lines, ManifestKind, ManifestOptions, Mode, PredictiveConfig, RecentFloor,
 };
 use flaskscale_core::sim::{
     self, AutoscalerSim, FixedFleet, HpaSim, Oracle, Progress, Schedule, SimConfig, SimPolicy,
@@ -157,6 +158,61 @@ impl PyHpaPolicy {
         Ok(PyDecision { inner })
     }
 
+    /// Reads a Kubernetes manifest: an `autoscaling/v2` HorizontalPodAutoscaler or a KEDA
+    /// ScaledObject, from a file (YAML or JSON, one document or several; errors name the file
+    /// and line) or as parsed data (a dict or a list of documents). The metric's target becomes
+    /// requests/s per replica: Pods/Object/External `AverageValue` as it is, a Resource
+    /// `Utilization` of U % as U/100 × `capacity_per_replica` (the requests/s one replica
+    /// serves at 100% of its resource request). `name` picks one of several autoscalers.
+    /// Unsupported fields are refused together in one `ParseError`.
+    #[staticmethod]
+    #[pyo3(signature = (manifest, *, capacity_per_replica = None, name = None))]
+    fn from_manifest(
+        py: Python<'_>,
+        manifest: &Bound<'_, PyAny>,
+        capacity_per_replica: Option<f64>,
+        name: Option<String>,
+    ) -> PyResult<Self> {
+        let is_path = manifest.is_instance_of::<PyString>() || manifest.hasattr("__fspath__")?;
+        let (value, lines, source) = if is_path {
+            let read = py.import("flaskscale._manifest")?.getattr("read")?;
+            let (text, lines, source): (String, Lines, String) =
+                read.call1((manifest,))?.extract()?;
+            let value: serde_json::Value =
+                serde_json::from_str(&text).map_err(|e| param_err(py, format!("{source}: {e}")))?;
+            (value, lines, Some(source))
+        } else {
+            (json_of(py, manifest)?, Lines::new(), None)
+        };
+        let opts = ManifestOptions {
+            capacity_per_replica,
+            name,
+            source,
+        };
+        let c = hpa_from_manifest(&value, &lines, &opts).map_err(|e| to_py(py, e))?;
+        let inner = HpaPolicy::new(c).map_err(|e| to_py(py, e))?;
+        Ok(PyHpaPolicy { inner })
+    }
+
+    /// The manifest (a dict) that scales the Deployment `name` with these settings on the pods'
+    /// forecast: `kind` "keda" (a ScaledObject reading `url`, by default
+    /// `http://NAME:8000/flaskscale/recommendation`) or "hpa" (an autoscaling/v2 HPA on the
+    /// `flaskscale_forecast_requests_per_second` gauge). `from_manifest` of it gives these
+    /// settings back.
+    #[pyo3(signature = (kind = "keda", *, name = "app", url = None))]
+    fn manifest<'py>(
+        &self,
+        py: Python<'py>,
+        kind: &str,
+        name: &str,
+        url: Option<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let kind: ManifestKind = kind.parse().map_err(|e| to_py(py, e))?;
+        let m = manifest_of(self.inner.config(), kind, name, url.as_deref())
+            .map_err(|e| to_py(py, e))?;
+        to_plain(py, &m)
+    }
+
     /// The settings as a dict (autoscaling/v2 names).
     fn config<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         to_plain(py, self.inner.config())
@@ -293,6 +349,29 @@ impl PyPredictivePolicy {
     /// The settings as a dict.
     fn config<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         to_plain(py, &self.config)
+    }
+
+    /// Seconds a decision provisions ahead: startup + interval.
+    #[getter]
+    fn lead_seconds(&self) -> f64 {
+        self.config.lead_seconds()
+    }
+
+    /// The HPA that scales on the pods' published forecast as this policy does (target = the
+    /// capacity per replica, this policy's bounds and `behavior`), as `HpaPolicy.manifest`
+    /// writes it: the Kubernetes side of the predictive setup.
+    #[pyo3(signature = (kind = "keda", *, name = "app", url = None))]
+    fn manifest<'py>(
+        &self,
+        py: Python<'py>,
+        kind: &str,
+        name: &str,
+        url: Option<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let kind: ManifestKind = kind.parse().map_err(|e| to_py(py, e))?;
+        let m = manifest_of(&forecast_hpa(&self.config), kind, name, url.as_deref())
+            .map_err(|e| to_py(py, e))?;
+        to_plain(py, &m)
     }
 
     fn __repr__(&self) -> String {
@@ -522,6 +601,35 @@ impl PySimReport {
     /// The per-step time series of every policy as CSV text (long format).
     fn to_csv(&self) -> String {
         self.inner.to_csv()
+    }
+
+    /// pandas: the summary as a DataFrame (one row per policy) when `policy` is None, else that
+    /// policy's timeline as a DataFrame on a UTC DatetimeIndex (needs pandas).
+    #[pyo3(signature = (policy = None))]
+    fn to_pandas<'py>(
+        slf: &Bound<'py, Self>,
+        py: Python<'py>,
+        policy: Option<&str>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        py.import("flaskscale._report")?
+            .getattr("to_pandas")?
+            .call1((slf, policy))
+    }
+
+    /// Writes the picture of demand against each policy's ready capacity, with its SLO
+    /// violations and a zoom on the worst window (PNG or SVG by the ending; needs matplotlib).
+    /// Returns the matplotlib Figure.
+    #[pyo3(signature = (path, *, title = "", zoom_seconds = 86400.0))]
+    fn plot<'py>(
+        slf: &Bound<'py, Self>,
+        py: Python<'py>,
+        path: &Bound<'py, PyAny>,
+        title: &str,
+        zoom_seconds: f64,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        py.import("flaskscale._report")?
+            .getattr("plot")?
+            .call1((slf, path, title, zoom_seconds))
     }
 
     fn __repr__(&self) -> String {

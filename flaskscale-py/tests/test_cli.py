@@ -184,7 +184,7 @@ def test_simulate_a_policy_file_with_a_schedule(tmp_path, capsys) -> None:  # ty
     pfile.write_text(json.dumps({"x": {"cron": "* * * * *"}}))
     assert main(["simulate", str(shop), "--policy", str(pfile), "--no-progress"]) != 0
     err = capsys.readouterr().err
-    assert "'hpa', 'predictive' or 'schedule'" in err and len(err.strip().splitlines()) == 1
+    assert "'hpa', 'manifest', 'predictive' or 'schedule'" in err and len(err.strip().splitlines()) == 1
 
 
 def test_simulate_with_a_recent_load_floor(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]

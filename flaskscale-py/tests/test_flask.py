@@ -69,22 +69,29 @@ def test_unknown_keyword_option():
     "options, match",
     [
         ({}, "CAPACITY .* is required"),
-        ({"capacity": 0}, "CAPACITY must be > 0"),
-        ({"capacity": -5}, "CAPACITY must be > 0"),
-        ({"capacity": float("nan")}, "CAPACITY must be finite"),
+        # the ranges are the core's: its words, raised at init_app as a ConfigError
+        ({"capacity": 0}, "capacity_per_replica must be finite and > 0"),
+        ({"capacity": -5}, "capacity_per_replica must be finite and > 0"),
+        ({"capacity": float("nan")}, "capacity_per_replica must be finite"),
         ({"capacity": "many"}, "CAPACITY must be a number"),
-        ({"capacity": 5, "min_replicas": 4, "max_replicas": 2}, "MIN_REPLICAS .* above"),
-        ({"capacity": 5, "min_replicas": 0}, "MIN_REPLICAS must be a whole number >= 1"),
+        ({"capacity": 5, "min_replicas": 4, "max_replicas": 2}, "minReplicas .4. must not exceed"),
+        ({"capacity": 5, "min_replicas": 0}, "minReplicas must be >= 1"),
         ({"capacity": 5, "max_replicas": 2.5}, "MAX_REPLICAS must be a whole number"),
-        ({"capacity": 5, "quantile": 1.0}, "QUANTILE must be in"),
-        ({"capacity": 5, "step_seconds": 0}, "STEP_SECONDS must be > 0"),
+        ({"capacity": 5, "quantile": 1.0}, "quantile must be in \\(0, 1\\)"),
+        ({"capacity": 5, "step_seconds": 0}, "interval_seconds must be finite and > 0"),
         ({"capacity": 5, "metrics_path": "metrics"}, "METRICS_PATH must be a URL path"),
         ({"capacity": 5, "recommendation_path": "/flaskscale/metrics"}, "both"),
         ({"capacity": 5, "exclude_paths": ["healthz"]}, "EXCLUDE_PATHS entries"),
         ({"capacity": 5, "enabled": "perhaps"}, "ENABLED must be true or false"),
-        ({"capacity": 5, "floor_seconds": 0}, "FLOOR_SECONDS must be > 0"),
-        ({"capacity": 5, "floor_quantile": 0}, "FLOOR_QUANTILE must be in"),
-        ({"capacity": 5, "floor_factor": -1}, "FLOOR_FACTOR must be > 0"),
+        ({"capacity": 5, "floor_seconds": 0}, "window_seconds must be finite and > 0"),
+        ({"capacity": 5, "floor_seconds": 60, "floor_quantile": 0}, "quantile must be in"),
+        ({"capacity": 5, "floor_seconds": 60, "floor_factor": -1}, "factor must be finite and > 0"),
+        # issue 14: accepted by the extension before, refused by the core
+        ({"capacity": 5, "startup_seconds": 1e7}, "at most 604800 \\(a week\\)"),
+        ({"capacity": 5, "max_replicas": 2**40}, "max_replicas"),
+        ({"capacity": 5, "step_seconds": 1e300}, "at most 604800"),
+        ({"capacity": 5, "model": "holt_winters"}, "expected a flaskscale model"),
+        ({"capacity": 5, "save_every": 0}, "SAVE_EVERY must be >= 1"),
     ],
 )
 def test_impossible_settings_are_config_errors(options, match):
@@ -203,7 +210,8 @@ def test_metrics_parse_with_prometheus_client(app_ext):
     assert [s.value for s in req.samples] == [12.0]
     assert fams["flaskscale_workers"].samples[0].value == 1.0
     q = fams["flaskscale_forecast_requests_per_second"].samples[0]
-    assert q.labels == {"quantile": "0.95"}
+    # unset, the quantile is the core's default, and the label says which one is in force
+    assert q.labels == {"quantile": str(fs.PredictivePolicy(10).config()["quantile"])}
     assert fams["flaskscale_desired_replicas"].type == "gauge"
     assert fams["flaskscale_capacity_per_replica_requests_per_second"].samples[0].value == 10.0
     for name in ("flaskscale_fit_errors", "flaskscale_steps", "flaskscale_clock_jumps"):
@@ -356,13 +364,19 @@ def test_ticker_survives_failures_and_keeps_the_last_good_decision():
         st.counter.add(600)
         st._close([1_700_000_000.0 + 60 * i])
     good = st.snapshot()
-    assert good["desired_replicas"] == 10 and good["step_errors"] == 0
+    # the decision a standalone Autoscaler of the same settings takes on the same steps
+    ref = st.settings.autoscaler()
+    current = st.settings.min_replicas
+    for i in range(30):
+        ref.observe(1_700_000_000.0 + 60 * i, 600.0)
+        current = ref.recommend(1_700_000_000.0 + 60 * (i + 1), current_replicas=current).replicas
+    assert good["desired_replicas"] == current >= 10 and good["step_errors"] == 0
     st.engine.autoscaler.fail = True
     st.counter.add(6000)
     st._close([1_700_000_000.0 + 60 * 30])
     snap = st.snapshot()
     assert snap["step_errors"] == 1 and "model exploded" in snap["last_error"]
-    assert snap["desired_replicas"] == 10  # the last good decision is still served
+    assert snap["desired_replicas"] == current  # the last good decision is still served
     # a step going back in time is refused by the Autoscaler and counted, not raised
     st.engine.autoscaler.fail = False
     st._close([1_700_000_000.0])
@@ -580,6 +594,17 @@ def test_forked_worker_claims_its_own_slot(tmp_path):
     ext.shutdown(app)
 
 
+def _standalone(settings, counts, t0):
+    """The replica count a standalone Autoscaler of ``settings`` decides after ``counts`` (one
+    per step from ``t0``), each decision taken as the next step's current count."""
+    a = settings.autoscaler()
+    current = settings.min_replicas
+    for i, c in enumerate(counts):
+        a.observe(t0 + settings.step_seconds * i, c)
+        current = a.recommend(t0 + settings.step_seconds * (i + 1), current_replicas=current).replicas
+    return current
+
+
 def test_shared_mode_leader_publishes_a_snapshot_followers_read(tmp_path):
     s = Settings.resolve({}, {"capacity": 1.0, "shared_dir": str(tmp_path)})
     leader, follower = _State(s), _State(s)
@@ -589,7 +614,8 @@ def test_shared_mode_leader_publishes_a_snapshot_followers_read(tmp_path):
         leader.counter.add(120)
         leader._close([1_700_000_000.0 + 60 * i])
     snap = follower.snapshot()
-    assert snap is not None and snap["steps"] == 5 and snap["desired_replicas"] == 2
+    want = _standalone(s, [120.0] * 5, 1_700_000_000.0)
+    assert snap is not None and snap["steps"] == 5 and snap["desired_replicas"] == want >= 2
     leader.stop()  # resigns: the follower takes over and restores the hand-over state
     assert follower._try_lead()
     assert follower.engine.autoscaler.history.size == 5
@@ -615,7 +641,7 @@ def test_every_failed_fit_is_counted_and_the_last_fit_time_kept():
     assert snap["fit_errors"] == 3
     assert snap["last_fit_time"] == fitted_at
     assert snap["last_fit_error"] == "singular"
-    assert snap["desired_replicas"] == 1 and snap["steps"] == 8
+    assert snap["desired_replicas"] == _standalone(s, [60.0] * 8, t0) and snap["steps"] == 8
 
 
 def test_example_app_counts_traffic_but_not_probes():
@@ -633,3 +659,129 @@ def test_example_app_counts_traffic_but_not_probes():
     assert FlaskScale.state(app).counter.total() == 1
     assert c.get("/flaskscale/recommendation").get_json()["capacity_per_replica"] == 50.0
     mod.flaskscale.shutdown(app)
+
+
+# ---------------------------------------------------------------- one answer, the core's ranges
+
+
+def _metric(app, name):
+    parser = pytest.importorskip("prometheus_client.parser")
+    text = app.test_client().get("/flaskscale/metrics").get_data(as_text=True)
+    fams = {f.name: f for f in parser.text_string_to_metric_families(text)}
+    return [s.value for s in fams[name].samples]
+
+
+def test_before_the_first_step_both_endpoints_give_one_answer():
+    app, ext = make_app(capacity=10, min_replicas=3, startup_seconds=90, step_seconds=30)
+    body = app.test_client().get("/flaskscale/recommendation").get_json()
+    assert body["reason"] == "starting" and body["desired_replicas"] == 3
+    assert _metric(app, "flaskscale_desired_replicas") == [3.0]
+    assert _metric(app, "flaskscale_forecast_requests_per_second") == [body["forecast_rps"]["quantile"]]
+    # the lead is start-up plus one interval (a step), as the core's policy has it
+    assert _metric(app, "flaskscale_lead_seconds") == [120.0] == [body["lead_seconds"]]
+    assert fs.PredictivePolicy(10, startup_seconds=90, interval_seconds=30).lead_seconds == 120.0
+    ext.shutdown(app)
+
+
+@pytest.mark.parametrize("q", [0.01, 0.3, 0.5, 0.99])
+def test_the_quantile_range_is_the_cores(q):
+    # the extension refused q < 0.5 before; the core takes (0, 1)
+    s = Settings.resolve({}, {"capacity": 5, "quantile": q})
+    assert json.loads(s.autoscaler().to_json())["autoscaler"]["config"]["policy"]["quantile"] == q
+
+
+def test_settings_summary_is_logged_once_with_the_token_masked(monkeypatch, caplog):
+    monkeypatch.setenv("FLASKSCALE_STEP_SECONDS", "30")
+    monkeypatch.setenv("FLASKSCALE_STEP_SECOND", "15")  # misspelt: warned about, ignored
+    app = flask.Flask("x")
+    app.config["FLASKSCALE_TOKEN"] = "s3cret"
+    with caplog.at_level(logging.INFO, logger="flaskscale.flask"):
+        ext = FlaskScale(app, capacity=7)
+    summaries = [r.getMessage() for r in caplog.records if "flaskscale settings:" in r.getMessage()]
+    assert len(summaries) == 1
+    line = summaries[0]
+    assert "CAPACITY=7.0 (keyword)" in line and "STEP_SECONDS=30.0 (environment)" in line
+    assert "TOKEN='***' (app.config)" in line and "s3cret" not in line
+    assert "ignoring environment variable FLASKSCALE_STEP_SECOND: not a setting" in caplog.text
+    assert FlaskScale.state(app).settings.step_seconds == 30.0
+    ext.shutdown(app)
+
+
+def _newer_state(path, version=2):
+    a = Settings.resolve({}, {"capacity": 1.0}).autoscaler()
+    doc = json.loads(a.to_json())
+    doc["version"] = version
+    doc["a_field_of_the_future"] = {"x": 1}
+    text = json.dumps(doc)
+    path.write_text(text)
+    return text
+
+
+def test_a_newer_versions_state_file_is_never_overwritten(tmp_path, caplog):
+    path = tmp_path / "state.json"
+    text = _newer_state(path)
+    st = _State(Settings.resolve({}, {"capacity": 1.0, "state_file": str(path), "save_every": 1}))
+    with caplog.at_level(logging.WARNING, logger="flaskscale.flask"):
+        assert st._try_lead()
+    assert "written by a newer flaskscale" in caplog.text
+    for i in range(3):  # saves every step, and at shutdown
+        st.counter.add(5)
+        st._close([1_700_000_000.0 + 60 * i])
+    st.stop()
+    assert path.read_text() == text
+
+
+def test_a_newer_state_file_stays_even_when_the_hand_over_file_is_restored(tmp_path):
+    shared = tmp_path / "shared"
+    state = tmp_path / "state.json"
+    s = Settings.resolve({}, {"capacity": 1.0, "state_file": str(state), "shared_dir": str(shared)})
+    first = _State(s)
+    assert first._try_lead()
+    first.counter.add(5)
+    first._close([1_700_000_000.0])
+    first.stop()  # writes both files
+    text = _newer_state(state)
+    os.utime(state, (1, 1))  # the hand-over file is the newer one: it is restored
+    second = _State(s)
+    assert second._try_lead()
+    assert second.engine.restore_error is None
+    second.counter.add(5)
+    second._close([1_700_000_060.0])
+    second.stop()
+    assert state.read_text() == text
+    fs.Autoscaler.load(str(shared / "autoscaler.json"))  # the hand-over file was saved
+
+
+def test_worker_slots_the_shared_counter_refuses_are_a_config_error(tmp_path):
+    app = flask.Flask("x")
+    with pytest.raises(fs.ConfigError, match="worker slots must be in"):
+        FlaskScale(app, capacity=5, shared_dir=str(tmp_path), worker_slots=0)
+
+
+def test_documented_gunicorn_commands_are_valid_shell():
+    import subprocess
+    from pathlib import Path
+
+    import flaskscale.flask as ext_module
+
+    example = Path(__file__).resolve().parents[2] / "examples" / "flask_app.py"
+    for doc in (ext_module.__doc__, example.read_text()):
+        text = doc.replace("\\\n", " ")
+        cmds = [ln.strip() for ln in text.splitlines() if "gunicorn -w" in ln and "create_app" in ln]
+        assert cmds, "no gunicorn command documented"
+        for cmd in cmds:
+            # bash parses it (an unquoted create_app() is a syntax error) and keeps the app
+            # spec one word
+            r = subprocess.run(["bash", "-n", "-c", cmd], capture_output=True, text=True)
+            assert r.returncode == 0, (cmd, r.stderr)
+            assert "'flask_app:create_app()'" in cmd
+
+
+def test_unset_settings_take_the_cores_defaults():
+    s = Settings.resolve({}, {"capacity": 5})
+    core = fs.PredictivePolicy(5).config()
+    assert (s.quantile, s.startup_seconds) == (core["quantile"], core["startup_seconds"])
+    policy = json.loads(s.autoscaler().to_json())["autoscaler"]["config"]["policy"]
+    assert (policy["quantile"], policy["startup_seconds"]) == (s.quantile, s.startup_seconds)
+    given = Settings.resolve({"FLASKSCALE_QUANTILE": "0.9"}, {"capacity": 5})
+    assert given.quantile == 0.9

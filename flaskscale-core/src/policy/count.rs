@@ -26,7 +26,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 
 /// How many predictors the count sizing keeps.
-pub const N_PREDICTORS: usize = 4;
+pub const N_PREDICTORS: usize = 5;
 
 /// The predictors of the load that the count sizing calibrates, in the order they are kept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -41,6 +41,11 @@ pub enum Predictor {
     /// A least-squares line through the last few steps only (`short_seconds`), extended over
     /// the lead window: quick on a ramp.
     Ramp,
+    /// The recent level, calibrated on the errors made at the same phase of the
+    /// `phase_seconds` cycle only (± `phase_width` steps): load that jumps at the same minute
+    /// of every half hour (cron jobs, batch clients, scheduled pushes) is provisioned for at
+    /// that minute and not at the others.
+    Phase,
 }
 
 impl Predictor {
@@ -50,15 +55,17 @@ impl Predictor {
         Predictor::Level,
         Predictor::Trend,
         Predictor::Ramp,
+        Predictor::Phase,
     ];
 
-    /// The stable string form (`"model"`, `"level"`, `"trend"`, `"ramp"`).
+    /// The stable string form (`"model"`, `"level"`, `"trend"`, `"ramp"`, `"phase"`).
     pub fn as_str(&self) -> &'static str {
         match self {
             Predictor::Model => "model",
             Predictor::Level => "level",
             Predictor::Trend => "trend",
             Predictor::Ramp => "ramp",
+            Predictor::Phase => "phase",
         }
     }
 }
@@ -77,6 +84,12 @@ fn default_recent_seconds() -> f64 {
 }
 fn default_short_seconds() -> f64 {
     300.0
+}
+fn default_phase_seconds() -> f64 {
+    1800.0
+}
+fn default_phase_width() -> u32 {
+    1
 }
 
 /// Settings of the count sizing ([`crate::policy::PredictiveConfig::count`]).
@@ -103,6 +116,13 @@ pub struct CountSizing {
     /// at least three steps).
     #[serde(default = "default_short_seconds")]
     pub short_seconds: f64,
+    /// The cycle the `phase` predictor's errors are told apart by (default 1,800 s: the half
+    /// hour, which holds hourly and half-hourly schedules; it needs at least two steps).
+    #[serde(default = "default_phase_seconds")]
+    pub phase_seconds: f64,
+    /// Steps on each side of a phase whose errors count as the same phase (default 1).
+    #[serde(default = "default_phase_width")]
+    pub phase_width: u32,
     /// The predictors that may decide (default all of [`Predictor::ALL`]; at least one).
     #[serde(default = "default_predictors")]
     pub predictors: Vec<Predictor>,
@@ -135,6 +155,8 @@ impl Default for CountSizing {
             min_samples: default_min_samples(),
             recent_seconds: default_recent_seconds(),
             short_seconds: default_short_seconds(),
+            phase_seconds: default_phase_seconds(),
+            phase_width: default_phase_width(),
             predictors: default_predictors(),
             combine: CountCombine::Best,
         }
@@ -193,6 +215,7 @@ impl CountSizing {
         for (name, v) in [
             ("recent_seconds", self.recent_seconds),
             ("short_seconds", self.short_seconds),
+            ("phase_seconds", self.phase_seconds),
         ] {
             if !(v.is_finite() && v > 0.0) {
                 return Err(Error::param(format!(
@@ -208,6 +231,18 @@ impl CountSizing {
 /// deviation, at least 1.
 pub fn count_scale(m: f64) -> f64 {
     m.max(1.0).sqrt()
+}
+
+fn insert_sorted(v: &mut Vec<f64>, x: f64) {
+    let i = v.partition_point(|&a| a < x);
+    v.insert(i, x);
+}
+
+fn remove_sorted(v: &mut Vec<f64>, x: f64) {
+    let i = v.partition_point(|&a| a < x);
+    if i < v.len() {
+        v.remove(i);
+    }
 }
 
 /// The `q`-quantile (linear interpolation between order statistics) of sorted values.
@@ -227,8 +262,12 @@ struct Pending {
     first: u64,
     last: u64,
     mean: f64,
-    /// The count it would have provisioned for (`NaN` while not calibrated).
+    /// The count it would have provisioned for (`NaN` while not calibrated; `null` in JSON).
+    #[serde(with = "crate::nan_serde::one")]
     need: f64,
+    /// Phase of the step `first` in the `phase_seconds` cycle (0 without one).
+    #[serde(default)]
+    phase: u32,
 }
 
 /// One predictor's record: predictions waiting, the errors of those resolved, and the
@@ -248,27 +287,93 @@ struct Track {
     /// Resolved calibrated predictions in a row whose count fell short of the load.
     #[serde(default)]
     misses: u32,
+    /// The phase of each error (the `phase` predictor only; empty for the others).
+    #[serde(default)]
+    phases: VecDeque<u32>,
+    /// The errors of each phase, sorted; rebuilt from `errors` and `phases` after a load.
+    #[serde(skip)]
+    by_phase: Vec<Vec<f64>>,
+    /// The error quantile of the phase of the next step, `(phase, quantile)`, computed when
+    /// it was predicted (the `phase` predictor only).
+    #[serde(default)]
+    phase_quantile: Option<(u32, f64)>,
 }
 
 impl Track {
-    fn push_error(&mut self, e: f64, cap: usize) {
+    fn push_error(&mut self, e: f64, cap: usize, phase: Option<u32>) {
         if self.errors.len() >= cap {
             if let Some(old) = self.errors.pop_front() {
-                let i = self.sorted.partition_point(|&v| v < old);
-                if i < self.sorted.len() {
-                    self.sorted.remove(i);
+                remove_sorted(&mut self.sorted, old);
+                if let Some(ph) = self.phases.pop_front() {
+                    if let Some(v) = self.by_phase.get_mut(ph as usize) {
+                        remove_sorted(v, old);
+                    }
                 }
             }
         }
         self.errors.push_back(e);
-        let i = self.sorted.partition_point(|&v| v < e);
-        self.sorted.insert(i, e);
+        insert_sorted(&mut self.sorted, e);
+        if let Some(ph) = phase {
+            self.phases.push_back(ph);
+            let ph = ph as usize;
+            if self.by_phase.len() <= ph {
+                self.by_phase.resize(ph + 1, Vec::new());
+            }
+            insert_sorted(&mut self.by_phase[ph], e);
+        }
+    }
+
+    /// Rebuilds the sorted views from the errors (after a load).
+    fn rebuild(&mut self) {
+        let mut sorted: Vec<f64> = self.errors.iter().copied().collect();
+        sorted.sort_by(f64::total_cmp);
+        self.sorted = sorted;
+        self.by_phase.clear();
+        for (&e, &ph) in self.errors.iter().zip(&self.phases) {
+            let ph = ph as usize;
+            if self.by_phase.len() <= ph {
+                self.by_phase.resize(ph + 1, Vec::new());
+            }
+            self.by_phase[ph].push(e);
+        }
+        for v in &mut self.by_phase {
+            v.sort_by(f64::total_cmp);
+        }
     }
 
     fn quantile(&self, q: f64, min_samples: usize) -> Option<f64> {
         (self.sorted.len() >= min_samples)
             .then(|| sorted_quantile(&self.sorted, q))
             .flatten()
+    }
+
+    /// The `q`-quantile of the errors made at phases within `width` of `phase` in a cycle of
+    /// `period` phases, `None` with fewer than `min_samples` of them.
+    fn phase_error_quantile(
+        &self,
+        phase: u32,
+        period: u32,
+        width: u32,
+        q: f64,
+        min_samples: usize,
+    ) -> Option<f64> {
+        let mut near: Vec<f64> = Vec::new();
+        let w = width.min(period / 2);
+        for d in 0..=2 * w {
+            if d == 2 * w && 2 * w + 1 > period {
+                break;
+            }
+            let ph = (phase % period + period + d - w) % period;
+            if let Some(v) = self.by_phase.get(ph as usize) {
+                near.extend_from_slice(v);
+            }
+        }
+        if near.len() < min_samples {
+            return None;
+        }
+        // a few sorted runs: the sort merges them
+        near.sort_by(f64::total_cmp);
+        sorted_quantile(&near, q)
     }
 
     fn score(&mut self, y: f64, need: f64, q: f64, skill: usize) {
@@ -361,9 +466,13 @@ impl Calibration {
                     "saved calibration holds a non-finite error or loss, a negative need or a bad window",
                 ));
             }
-            let mut sorted: Vec<f64> = t.errors.iter().copied().collect();
-            sorted.sort_by(f64::total_cmp);
-            t.sorted = sorted;
+            if !t.phases.is_empty() && t.phases.len() != t.errors.len() {
+                return Err(Error::parse(
+                    0,
+                    "saved calibration: the phases do not match the errors",
+                ));
+            }
+            t.rebuild();
         }
         Ok(())
     }
@@ -384,13 +493,13 @@ impl Calibration {
         mut peak: impl FnMut(u64, u64) -> Option<f64>,
     ) {
         let cap = cfg.calibration_steps;
-        for t in self.tracks().iter_mut() {
+        for (t, who) in self.tracks().iter_mut().zip(Predictor::ALL) {
             while let Some(p) = t.pending.front().copied().filter(|p| p.last <= g) {
                 t.pending.pop_front();
                 if let Some(y) = peak(p.first, p.last) {
                     let e = (y - p.mean) / count_scale(p.mean);
                     if e.is_finite() {
-                        t.push_error(e, cap);
+                        t.push_error(e, cap, (who == Predictor::Phase).then_some(p.phase));
                     }
                     if p.need.is_finite() {
                         t.score(y, p.need, q, cfg.skill_steps);
@@ -401,7 +510,10 @@ impl Calibration {
     }
 
     /// Records what each predictor says for the lead window `[first, last]` of a decision at
-    /// the start of step `first`, with the count it would provision for at quantile `q`.
+    /// the start of step `first`, with the count it would provision for at quantile `q`;
+    /// `phase` is that step's phase in the cycle of `period` phases (`None` without a cycle of
+    /// at least two steps, which leaves the `phase` predictor out).
+    #[allow(clippy::too_many_arguments)]
     pub fn predict(
         &mut self,
         first: u64,
@@ -409,19 +521,40 @@ impl Calibration {
         predictions: [Prediction; N_PREDICTORS],
         q: f64,
         cfg: &CountSizing,
+        phase: Option<(u32, u32)>,
     ) {
-        for (t, p) in self.tracks().iter_mut().zip(predictions) {
-            if let Some(mean) = p.filter(|m| m.is_finite() && *m >= 0.0) {
-                let need = t
-                    .quantile(q, cfg.min_samples)
-                    .map_or(f64::NAN, |e| (mean + e * count_scale(mean)).max(0.0));
-                t.pending.push_back(Pending {
-                    first,
-                    last,
-                    mean,
-                    need,
+        for ((t, p), who) in self
+            .tracks()
+            .iter_mut()
+            .zip(predictions)
+            .zip(Predictor::ALL)
+        {
+            let is_phase = who == Predictor::Phase;
+            if is_phase {
+                t.phase_quantile = phase.and_then(|(ph, period)| {
+                    t.phase_error_quantile(ph, period, cfg.phase_width, q, cfg.min_samples)
+                        .map(|e| (ph, e))
                 });
             }
+            let Some(mean) = p.filter(|m| m.is_finite() && *m >= 0.0) else {
+                continue;
+            };
+            if is_phase && phase.is_none() {
+                continue;
+            }
+            let eq = if is_phase {
+                t.phase_quantile.map(|(_, e)| e)
+            } else {
+                t.quantile(q, cfg.min_samples)
+            };
+            let need = eq.map_or(f64::NAN, |e| (mean + e * count_scale(mean)).max(0.0));
+            t.pending.push_back(Pending {
+                first,
+                last,
+                mean,
+                need,
+                phase: phase.map_or(0, |p| p.0),
+            });
         }
     }
 
@@ -447,7 +580,12 @@ impl Calibration {
             if !cfg.predictors.contains(&who) {
                 continue;
             }
-            let Some(eq) = t.quantile(q, cfg.min_samples) else {
+            let eq = if who == Predictor::Phase {
+                t.phase_quantile.map(|(_, e)| e)
+            } else {
+                t.quantile(q, cfg.min_samples)
+            };
+            let Some(eq) = eq else {
                 continue;
             };
             if t.scored < cfg.min_samples.min(cfg.skill_steps) as u64 {
@@ -566,7 +704,7 @@ mod tests {
         };
         let mut t = Track::default();
         for i in 0..25 {
-            t.push_error(i as f64, cfg.calibration_steps);
+            t.push_error(i as f64, cfg.calibration_steps, None);
         }
         // the last ten: 15..=24; the 0.5-quantile is 19.5
         assert_eq!(t.errors.len(), 10);

@@ -4,6 +4,7 @@
 
 pub mod count;
 mod hpa;
+mod manifest;
 mod predictive;
 
 pub use count::{Calibration, CountSizing, Predictor};
@@ -11,9 +12,14 @@ pub use hpa::{
     HpaBehavior, HpaConfig, HpaPolicy, HpaScalingPolicy, HpaScalingRules, HpaState, MetricTarget,
     ScalingPolicyType, SelectPolicy,
 };
+pub use manifest::{
+    forecast_hpa, hpa_from_manifest, manifest_of, parse_quantity, Lines, ManifestKind,
+    ManifestOptions, FORECAST_METRIC,
+};
 pub use predictive::{
     recent_quantile, Combination, ForecastInput, Mode, PredictiveConfig, PredictivePolicy,
     RecentFloor, Sizing, DEFAULT_INTERVAL_SECONDS, DEFAULT_QUANTILE, DEFAULT_STARTUP_SECONDS,
+    MAX_LEAD_SECONDS,
 };
 
 use serde::{Deserialize, Serialize};

@@ -362,6 +362,7 @@ impl PredictivePolicy {
     /// # Errors
     /// [`Error::InvalidData`] for a non-finite `now`, time going backwards, or a negative or
     /// infinite load.
+    #[allow(clippy::too_many_arguments)]
     pub fn decide(
         &mut self,
         now: f64,

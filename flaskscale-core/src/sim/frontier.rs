@@ -27,7 +27,7 @@ pub const HPA_TARGETS: [f64; 10] = [0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 
 /// Scale-down stabilization windows of the HPA family, seconds.
 pub const HPA_WINDOWS: [u32; 4] = [0, 60, 300, 900];
 /// The quantiles of the count the policy under test is swept over.
-pub const POLICY_QUANTILES: [f64; 7] = [0.8, 0.9, 0.95, 0.98, 0.99, 0.995, 0.999];
+pub const POLICY_QUANTILES: [f64; 9] = [0.8, 0.9, 0.925, 0.95, 0.97, 0.98, 0.99, 0.995, 0.999];
 /// The reactive targets (as a share of the capacity) the policy under test is swept over.
 pub const POLICY_REACTIVE: [f64; 6] = [0.5, 0.6, 0.7, 0.8, 0.9, 1.0];
 /// Budgets, as multiples of R0.

@@ -48,18 +48,18 @@ fn count_quantile_matches_a_negative_binomial_worked_by_hand() {
     let mut rng = Rng::new(7);
     for g in 0..20_000u64 {
         let y = negative_binomial(&mut rng, r, p);
-        cal.predict(g, g, [Some(100.0), None, None, None], q, &cfg);
+        cal.predict(g, g, [Some(100.0), None, None, None, None], q, &cfg, None);
         cal.resolve(g, q, &cfg, |_, _| Some(y));
     }
     let s = cal
-        .size([Some(100.0), None, None, None], q, &cfg, 60.0)
+        .size([Some(100.0), None, None, None, None], q, &cfg, 60.0)
         .expect("calibrated");
     assert_eq!(s.predictor, Predictor::Model);
     // the empirical 0.98-quantile of 20,000 draws is within about one count of the exact one
     assert!((s.count - exact).abs() <= 2.0, "{} vs {exact}", s.count);
     // the same errors scale to another level as a count does: by sqrt(mean)
     let s = cal
-        .size([Some(400.0), None, None, None], q, &cfg, 60.0)
+        .size([Some(400.0), None, None, None, None], q, &cfg, 60.0)
         .unwrap();
     assert!(
         (s.count - (400.0 + 2.0 * (exact - 100.0))).abs() <= 4.0,
@@ -232,4 +232,45 @@ fn frontier_hpa_points_are_the_single_simulations() {
             .filter(|p| p.family == "hpa" && p.summary.replica_hours <= limit)
             .all(|p| p.summary.slo_miss_share >= b));
     }
+}
+
+#[test]
+fn bursts_at_the_same_minute_of_the_hour_are_prewarmed_and_only_then() {
+    // 20 req/s, and at :32 of three hours in ten a 5-minute burst to 80 req/s
+    let mut rng = Rng::new(11);
+    let days = 4;
+    let mut values = Vec::with_capacity(days * 1440);
+    let mut burst_left = 0u32;
+    for i in 0..days * 1440 {
+        if i % 60 == 32 && rng.uniform() < 0.3 {
+            burst_left = 5;
+        }
+        let rate = if burst_left > 0 { 80.0 } else { 20.0 };
+        burst_left = burst_left.saturating_sub(1);
+        values.push(rng.poisson(rate * 60.0) as f64);
+    }
+    let trace = Series::new(values, 0.0, 60.0).unwrap();
+    let d = decisions(&trace);
+    let last_day = 3 * 1440..4 * 1440;
+    // the decisions of :30 (ready by :32) provision the burst: 80 req/s at 10 per replica
+    let before: Vec<_> = last_day.clone().filter(|i| i % 60 == 30).collect();
+    let warmed = before.iter().filter(|&&i| d[i].0 >= 8).count();
+    assert!(
+        warmed * 10 >= before.len() * 8,
+        "{warmed} of {}",
+        before.len()
+    );
+    assert!(
+        before.iter().all(|&i| d[i].2.as_deref() == Some("phase")),
+        "{:?}",
+        before.iter().map(|&i| &d[i]).collect::<Vec<_>>()
+    );
+    // a quarter of an hour later nothing is held for it: 20 req/s needs 2 replicas
+    let calm: Vec<_> = last_day.filter(|i| i % 60 == 15).collect();
+    let held = calm.iter().filter(|&&i| d[i].0 > 4).count();
+    assert!(
+        held * 10 <= calm.len(),
+        "{held} of {} calm minutes held more",
+        calm.len()
+    );
 }

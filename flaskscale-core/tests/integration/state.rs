@@ -253,3 +253,34 @@ fn a_restored_autoscaler_refuses_an_edited_model() {
         "{err}"
     );
 }
+
+/// A state saved in its first steps, while the count sizing's predictors have asked for nothing
+/// yet (their pending `need` is NaN, `null` in JSON), reads back and decides as the original.
+#[test]
+fn an_autoscaler_saved_before_its_predictors_are_calibrated_reads_back() {
+    use flaskscale_core::autoscaler::{Autoscaler, AutoscalerConfig};
+    use flaskscale_core::policy::PredictiveConfig;
+    let cfg = AutoscalerConfig::new(
+        60.0,
+        ModelSpec::SeasonalNaive(SeasonalNaive::new(24)),
+        PredictiveConfig::new(1.0, 1, 100),
+    );
+    let mut a = Autoscaler::new(cfg).unwrap();
+    for i in 0..5 {
+        a.observe(i as f64 * 60.0, 60.0).unwrap();
+        a.recommend((i + 1) as f64 * 60.0, 1).unwrap();
+    }
+    let text = a.to_json().unwrap();
+    assert!(
+        text.contains("\"need\":null"),
+        "no uncalibrated prediction saved: {text}"
+    );
+    let mut b = Autoscaler::from_json(&text).unwrap();
+    assert_eq!(b.to_json().unwrap(), text);
+    a.observe(300.0, 90.0).unwrap();
+    b.observe(300.0, 90.0).unwrap();
+    assert_eq!(
+        a.recommend(360.0, 1).unwrap(),
+        b.recommend(360.0, 1).unwrap()
+    );
+}

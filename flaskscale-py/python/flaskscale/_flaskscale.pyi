@@ -15,6 +15,9 @@ __all__ = [
     "AccessLogReport",
     "AutoForecaster",
     "Autoscaler",
+    "DEFAULT_INTERVAL_SECONDS",
+    "DEFAULT_QUANTILE",
+    "DEFAULT_STARTUP_SECONDS",
     "Decision",
     "Drift",
     "Ensemble",
@@ -36,6 +39,7 @@ __all__ = [
     "backtest",
     "coverage",
     "detect_periods",
+    "frontier",
     "mae",
     "mase",
     "pinball",
@@ -47,11 +51,11 @@ __all__ = [
 
 __version__: str
 
-@final
 DEFAULT_QUANTILE: float
 DEFAULT_STARTUP_SECONDS: float
 DEFAULT_INTERVAL_SECONDS: float
 
+@final
 class Series:
     def __new__(
         cls, values: npt.ArrayLike, *, start: float = 0.0, step: float = 60.0
@@ -288,6 +292,16 @@ class HpaPolicy:
     ) -> HpaPolicy: ...
     @staticmethod
     def from_config(config: Union[str, dict[str, Any]]) -> HpaPolicy: ...
+    @staticmethod
+    def from_manifest(
+        manifest: Union[str, PathLike[str], dict[str, Any], list[Any]],
+        *,
+        capacity_per_replica: Optional[float] = None,
+        name: Optional[str] = None,
+    ) -> HpaPolicy: ...
+    def manifest(
+        self, kind: str = "keda", *, name: str = "app", url: Optional[str] = None
+    ) -> dict[str, Any]: ...
     def recommend(self, *, now: float, current_replicas: int, load: float) -> Decision: ...
     def config(self) -> dict[str, Any]: ...
 
@@ -313,6 +327,11 @@ class PredictivePolicy:
         count: Optional[Union[str, dict[str, Any]]] = None,
     ) -> PredictivePolicy: ...
     def config(self) -> dict[str, Any]: ...
+    @property
+    def lead_seconds(self) -> float: ...
+    def manifest(
+        self, kind: str = "keda", *, name: str = "app", url: Optional[str] = None
+    ) -> dict[str, Any]: ...
 
 @final
 class Autoscaler:
@@ -357,6 +376,10 @@ class SimReport:
     def timeline(self, name: str) -> dict[str, _FloatArray]: ...
     def to_json(self) -> str: ...
     def to_csv(self) -> str: ...
+    def to_pandas(self, policy: Optional[str] = None) -> Any: ...
+    def plot(
+        self, path: Union[str, PathLike[str]], *, title: str = "", zoom_seconds: float = 86400.0
+    ) -> Any: ...
 
 @final
 class Progress:

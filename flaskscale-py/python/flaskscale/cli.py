@@ -16,6 +16,7 @@ import re
 import sys
 import threading
 import time
+import warnings
 from typing import Any, Callable, Dict, List, Optional, Sequence, TextIO
 
 import numpy as np
@@ -28,6 +29,8 @@ _MAX_REPLICAS = 2**32 - 1  # the core counts replicas in 32 bits
 
 _EPILOG = """examples:
   flaskscale simulate datasets/shop-2w/shop_2w_per_minute.csv --plot sim.png
+  flaskscale simulate datasets/shop-2w/shop_2w_per_minute.csv --hpa my-hpa.yaml --capacity 40
+  flaskscale simulate datasets/shop-2w/shop_2w_per_minute.csv --write-manifest keda.yaml
   flaskscale simulate ../shared/traces/nasa-http-1995/nasa_http_1995_per_minute.csv --startup 2m --json out.json
   flaskscale simulate ../shared/traces/nasa-http-1995/nasa_http_1995_per_minute.csv --floor 30m --floor-factor 1.2
   flaskscale sweep datasets/shop-2w/shop_2w_per_minute.csv --quantiles 0.8 0.9 0.95 --utilizations 0.7 0.8
@@ -394,6 +397,11 @@ def _policy_entry(body: Any, folder: str, capacity: float) -> Any:
         raise FlaskscaleError("expected an object")
     if "hpa" in body:
         return _fs.HpaPolicy.from_config(body["hpa"])
+    if "manifest" in body:  # a real HPA / ScaledObject file, read as --hpa reads it
+        if not isinstance(body["manifest"], str):
+            raise FlaskscaleError("expected 'manifest' to be the path of a Kubernetes manifest")
+        return _fs.HpaPolicy.from_manifest(os.path.join(folder, body["manifest"]),
+                                           capacity_per_replica=capacity)
     if "predictive" in body:
         kw = body["predictive"]
         if not isinstance(kw, dict):
@@ -410,7 +418,7 @@ def _policy_entry(body: Any, folder: str, capacity: float) -> Any:
         if not isinstance(body["schedule"], str):
             raise FlaskscaleError("expected 'schedule' to be the path of a CSV of replica counts")
         return _fs.Series.from_csv(os.path.join(folder, body["schedule"]))
-    raise FlaskscaleError("expected an 'hpa', 'predictive' or 'schedule' entry")
+    raise FlaskscaleError("expected an 'hpa', 'manifest', 'predictive' or 'schedule' entry")
 
 
 def _policies(args: argparse.Namespace, capacity: float, startup: float, interval: float,
@@ -422,15 +430,25 @@ def _policies(args: argparse.Namespace, capacity: float, startup: float, interva
     if args.policy:
         return _policy_file(args.policy, capacity)
     max_r = args.max_replicas
+    hpa_file = getattr(args, "hpa", None)
+    if hpa_file:
+        # the user's own HPA, and the predictive policy wrapping it (its target, bounds and
+        # behavior as the reactive path): a Utilization target is a share of --capacity
+        hpa = _fs.HpaPolicy.from_manifest(hpa_file, capacity_per_replica=capacity)
+        reactive = {"hpa": _fs.HpaPolicy.from_manifest(hpa_file, capacity_per_replica=capacity)}
+        max_r = None
+    else:
+        hpa = _fs.HpaPolicy(utilization * capacity, max_replicas=max_r)
+        reactive = _reactive(args, capacity, max_r)
     return {
-        "hpa": _fs.HpaPolicy(utilization * capacity, max_replicas=max_r),
+        "hpa": hpa,
         "predictive": _fs.PredictivePolicy(
             capacity,
             startup_seconds=startup,
             interval_seconds=interval,
             quantile=quantile,
             max_replicas=max_r,
-            **_reactive(args, capacity, max_r),
+            **reactive,
             **_floor(args),
         ),
     }
@@ -449,10 +467,14 @@ def _figure(value: Optional[float], width: int, fmt: str = "", scale: float = 1)
 
 
 def _print_summary(summary: dict) -> None:
-    print(f"{'policy':<14}{'violation min':>14}{'dropped %':>10}{'delayed %':>10}"
-          f"{'replica-h':>11}{'util %':>8}{'over-prov h':>12}{'ups':>6}{'downs':>6}{'peak':>6}")
+    """The summary table; the policy column is as wide as the longest name."""
+    w = max(14, 2 + max((len(name) for name in summary), default=0))
+    print(f"{'policy':<{w}}{'SLO missed %':>13}{'violation min':>14}{'dropped %':>10}"
+          f"{'delayed %':>10}{'replica-h':>11}{'util %':>8}{'over-prov h':>12}{'ups':>6}"
+          f"{'downs':>6}{'peak':>6}")
     for name, v in summary.items():
-        print(f"{name:<14}{_figure(v['violation_minutes'], 14, '.1f')}"
+        print(f"{name:<{w}}{_figure(v['slo_miss_share'], 13, '.3f', 100)}"
+              f"{_figure(v['violation_minutes'], 14, '.1f')}"
               f"{_figure(v['dropped_share'], 10, '.3f', 100)}"
               f"{_figure(v['delayed_share'], 10, '.2f', 100)}"
               f"{_figure(v['replica_hours'], 11, '.1f')}"
@@ -464,6 +486,8 @@ def _print_summary(summary: dict) -> None:
 
 def cmd_simulate(args: argparse.Namespace) -> int:
     _picture("--plot", args.plot)
+    if args.hpa and args.policy:
+        raise FlaskscaleError("--hpa and --policy: give one of them")
     series, capacity, startup, interval = _sim_setup(args)
     policies = _policies(args, capacity, startup, interval, args.quantile, args.target_utilization)
     print(
@@ -498,17 +522,25 @@ def cmd_simulate(args: argparse.Namespace) -> int:
             fh.write(report.to_csv())
         print(f"time series written to {args.csv}")
     if args.plot:
-        from .plot import plot_simulation
-
-        first = report.timeline(report.names[0])
-        lines = {}
-        for name in report.names:
-            tl = report.timeline(name)
-            lines[name] = {"capacity": tl["capacity"], "violation": tl["capacity"] < np.nan_to_num(tl["demand"])}
-        plot_simulation(first["time"], first["demand"], lines, args.plot,
-                        title=f"{args.trace.split('/')[-1]}: demand vs ready capacity")
+        report.plot(args.plot, title=f"{os.path.basename(args.trace)}: demand vs ready capacity")
         print(f"plot written to {args.plot}")
+    if args.write_manifest:
+        _write_manifest(args, policies)
     return 0
+
+
+def _write_manifest(args: argparse.Namespace, policies: Dict[str, Any]) -> None:
+    """--write-manifest: the KEDA ScaledObject or HPA of the predictive policy simulated."""
+    from ._manifest import dump
+
+    pol = policies.get("predictive")
+    if not isinstance(pol, _fs.PredictivePolicy):
+        raise FlaskscaleError("--write-manifest needs a policy named 'predictive' that is a "
+                              "PredictivePolicy")
+    doc = pol.manifest(args.manifest_kind, name=args.manifest_name)
+    dump(doc, args.write_manifest)
+    print(f"{args.manifest_kind} manifest of the predictive policy written to "
+          f"{args.write_manifest}")
 
 
 def _setting(p: dict) -> str:
@@ -694,8 +726,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _sim_arguments(sim)
     sim.add_argument("--policy", help="JSON file of policies to compare instead of the defaults: "
-                     "{\"name\": {\"hpa\": {...}} | {\"predictive\": {...}} | "
-                     "{\"schedule\": \"plan.csv\"}}")
+                     "{\"name\": {\"hpa\": {...}} | {\"manifest\": \"hpa.yaml\"} | "
+                     "{\"predictive\": {...}} | {\"schedule\": \"plan.csv\"}}")
+    sim.add_argument("--hpa", metavar="MANIFEST",
+                     help="your own autoscaler: an autoscaling/v2 HorizontalPodAutoscaler or a "
+                          "KEDA ScaledObject (YAML or JSON), replayed as 'hpa' and wrapped by "
+                          "the predictive policy; a Utilization target is that share of "
+                          "--capacity")
+    sim.add_argument("--write-manifest", metavar="PATH",
+                     help="write the Kubernetes manifest of the predictive policy (YAML, or "
+                          "JSON for a .json path): it scales on the pods' forecast")
+    sim.add_argument("--manifest-kind", choices=["keda", "hpa"], default="keda",
+                     help="keda (a ScaledObject, the default) or hpa (autoscaling/v2 on the "
+                          "flaskscale_forecast_requests_per_second gauge)")
+    sim.add_argument("--manifest-name", default="app",
+                     help="the Deployment (and Service) the manifest scales (default app)")
     sim.add_argument("--target-utilization", type=float, default=0.7,
                      help="the HPA's target utilisation (default 0.7)")
     sim.add_argument("--quantile", type=float, default=None,
@@ -733,12 +778,30 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _show_warning(message: Any, category: Any, filename: str, lineno: int,
+                  file: Optional[TextIO] = None, line: Optional[str] = None) -> None:
+    print(f"flaskscale: warning: {message}", file=file if file is not None else sys.stderr)
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Entry point of the ``flaskscale`` command."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    # warnings (skipped access-log lines, ...) as one line each, without Python source lines
+    warnings.showwarning = _show_warning
     try:
-        return int(args.func(args))
+        code = int(args.func(args))
+        sys.stdout.flush()
+        return code
+    except BrokenPipeError:
+        # the reader went away (`| head`): stop quietly as Unix tools do; stdout goes to
+        # /dev/null so that the interpreter's last flush has nowhere to fail
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+        return 0
     except (FlaskscaleError, OSError, argparse.ArgumentTypeError) as e:
         print(f"flaskscale: error: {e}", file=sys.stderr)
         return 2

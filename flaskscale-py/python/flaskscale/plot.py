@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional, Sequence
+from typing import Any, Dict, Optional, Sequence
 
 import numpy as np
 
@@ -67,6 +67,58 @@ def plot_forecast(
 
 
 _COLORS = ["#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2"]
+_REFERENCES = ("oracle", "fixed", "fixed-fleet")  # the simulator's reference policies
+_MAX_POINTS = 720  # drawn per panel: finer steps are averaged so lines do not fill solid
+
+
+def _means(x: np.ndarray, k: int) -> np.ndarray:
+    """Means of consecutive blocks of ``k`` values (the last block may be shorter; NaN ignored)."""
+    if k <= 1:
+        return x
+    n = len(x)
+    pad = (-n) % k
+    y = np.concatenate([x, np.full(pad, np.nan)]).reshape(-1, k)
+    with np.errstate(invalid="ignore"):
+        counts = np.sum(~np.isnan(y), axis=1)
+        sums = np.nansum(y, axis=1)
+    return np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
+
+
+def _block(steps: int, step: float) -> int:
+    """Steps per drawn block: 1 up to ``_MAX_POINTS`` steps, else the first round length
+    (1, 2, 5, 10, 15, 20, 30 min, 1, 2, 3, 6, 12 h, 1 d, ...) that brings them under it."""
+    need = steps / _MAX_POINTS
+    if need <= 1:
+        return 1
+    for minutes in (1, 2, 5, 10, 15, 20, 30, 60, 120, 180, 360, 720, 1440, 2880, 10080):
+        k = minutes * 60.0 / step
+        if k >= need and abs(k - round(k)) < 1e-9:
+            return int(round(k))
+    return int(np.ceil(need))
+
+
+def _duration(seconds: float) -> str:
+    for unit, size in (("d", 86400.0), ("h", 3600.0), ("min", 60.0)):
+        if seconds >= size and abs(seconds / size - round(seconds / size)) < 1e-9:
+            return f"{round(seconds / size):g} {unit}"
+    return f"{seconds:g} s"
+
+
+def _label(name: str, p: Dict[str, Any]) -> str:
+    """A policy's legend entry: its capacity, and the share of requests that missed the SLO
+    (the simulator's headline figure) when given."""
+    share = p.get("slo_miss_share")
+    if share is None:
+        return f"{name} capacity"
+    return f"{name} capacity ({100 * share:.2f}% missed the SLO)"
+
+
+def _style(name: str, k: int) -> Dict[str, Any]:
+    if name == "oracle":
+        return {"color": "#555555", "ls": (0, (4, 2)), "zorder": 2}
+    if name in ("fixed", "fixed-fleet"):
+        return {"color": "#999999", "ls": ":", "zorder": 2}
+    return {"color": _COLORS[k % len(_COLORS)], "ls": "-", "zorder": 3}
 
 
 def plot_simulation(
@@ -77,16 +129,24 @@ def plot_simulation(
     *,
     title: str = "",
     zoom_seconds: float = 86400.0,
-) -> None:
-    """Writes a picture of demand against the ready capacity of each policy: the whole trace on
-    top, SLO-violation steps marked under it per policy, and a zoom on the worst window below.
+) -> Any:
+    """Writes a picture of demand against the ready capacity of each policy and returns the
+    matplotlib Figure: the whole trace on top, a strip below it with one row of ticks per
+    policy at its SLO-violation steps, and a zoom on the worst window at the bottom.
 
     ``times`` are step starts (UTC seconds), ``demand`` is the load in requests/s, and
-    ``policies`` maps a name to ``{"capacity": req/s per step, "violation": bool per step}``.
+    ``policies`` maps a name to ``{"capacity": req/s per step, "violation": bool per step}``
+    and, optionally, ``"slo_miss_share"`` (the share of requests not served within the SLO,
+    shown in the legend).
     The zoom window (``zoom_seconds``, one day by default) is the one where the policies other
-    than the reference ones ("oracle", "fixed") together violate the SLO for the most steps.
+    than the references ("oracle", "fixed") together violate the SLO for the most steps. A
+    panel showing more than 720 steps draws block means (its title says how long), so a
+    capacity that follows the demand step by step (the oracle's) stays a line.
     """
     plt = _pyplot()
+    import matplotlib.dates as mdates
+    from matplotlib.lines import Line2D
+
     times = np.asarray(times, dtype=np.float64)
     demand = np.asarray(demand, dtype=np.float64)
     n = len(times)
@@ -95,7 +155,7 @@ def plot_simulation(
 
     # the worst window, by violation steps of the real (non-reference) policies
     window = max(1, int(round(zoom_seconds / step)))
-    real = [p for p in policies if p not in ("oracle", "fixed")] or list(policies)
+    real = [p for p in policies if p not in _REFERENCES] or list(policies)
     bad = np.zeros(n)
     for name in real:
         bad += np.asarray(policies[name]["violation"], dtype=np.float64)
@@ -109,47 +169,75 @@ def plot_simulation(
     else:
         start = 0
     zoom = slice(start, min(n, start + window))
+    zoom_bad = int(bad[zoom].sum())
 
-    fig, (ax, axz) = plt.subplots(
-        2, 1, figsize=(12, 7.5), dpi=110, gridspec_kw={"height_ratios": [1.1, 1]}
+    rows = max(1, len(policies))
+    fig, (ax, axv, axz) = plt.subplots(
+        3, 1, figsize=(12, 8.5 + 0.15 * rows), dpi=110,
+        gridspec_kw={"height_ratios": [3.0, 0.25 + 0.22 * rows, 2.6], "hspace": 0.32},
     )
+    axv.sharex(ax)
+    averaged = {}
     for a, sl in ((ax, slice(0, n)), (axz, zoom)):
-        t = to_dt(times[sl])
-        a.fill_between(t, demand[sl], color="#bbbbbb", lw=0, step="post", label="demand")
-        for k, (name, p) in enumerate(policies.items()):
-            a.step(
-                t,
-                np.asarray(p["capacity"])[sl],
-                where="post",
-                color=_COLORS[k % len(_COLORS)],
-                lw=0.9 if a is ax else 1.3,
-                label=f"{name} capacity",
-            )
+        k = _block(sl.stop - sl.start, step)
+        averaged[a] = k
+        t = to_dt(times[sl][::k])
+        a.fill_between(t, _means(demand[sl], k), color="#c8c8c8", lw=0, step="post",
+                       label="demand", zorder=1)
+        for j, (name, p) in enumerate(policies.items()):
+            a.step(t, _means(np.asarray(p["capacity"], dtype=np.float64)[sl], k), where="post",
+                   lw=1.0 if a is ax else 1.4, label=_label(name, p), **_style(name, j))
         a.set_ylabel("requests / s")
-        a.set_ylim(bottom=0)
+        a.set_ylim(bottom=0, top=1.35 * a.get_ylim()[1])  # room for the legend above the peak
         a.grid(alpha=0.3)
-    # violation rugs under the full view, one row per policy
-    top = float(np.nanmax(demand)) if np.isfinite(np.nanmax(demand)) else 1.0
-    for k, (name, p) in enumerate(policies.items()):
+        loc = mdates.AutoDateLocator()
+        a.xaxis.set_major_locator(loc)
+        a.xaxis.set_major_formatter(mdates.ConciseDateFormatter(loc))
+
+    # the violation strip: one row per policy, a tick at each violating step
+    for j, (name, p) in enumerate(policies.items()):
         v = np.asarray(p["violation"], dtype=bool)
         if v.any():
-            ax.plot(
-                to_dt(times[v]),
-                np.full(int(v.sum()), -0.04 * top * (k + 1)),
-                "|",
-                color=_COLORS[k % len(_COLORS)],
-                ms=5,
-            )
-    ax.set_ylim(bottom=-0.05 * top * (len(policies) + 1))
-    ax.axvspan(to_dt(times[zoom.start]), to_dt(times[zoom.stop - 1]), color="#ffd54f", alpha=0.25)
-    ax.set_title(title or "demand vs ready capacity (ticks below: SLO-violation steps)")
-    axz.set_title("zoom: the worst window for the non-reference policies", fontsize=9)
-    ax.legend(loc="upper left", ncol=min(5, len(policies) + 1), fontsize=8)
-    for a in (ax, axz):
-        a.tick_params(axis="x", labelrotation=20)
-    fig.tight_layout()
+            axv.plot(to_dt(times[v]), np.full(int(v.sum()), j), "|", ms=7, mew=1.0,
+                     color=_style(name, j)["color"])
+    axv.set_yticks(range(rows), list(policies) or [""], fontsize=8)
+    axv.set_ylim(rows - 0.5, -0.5)
+    axv.tick_params(axis="x", labelbottom=False)
+    axv.grid(axis="x", alpha=0.3)
+    axv.set_title("SLO-violation steps (ready capacity below demand, or requests dropped)",
+                  fontsize=9, loc="left")
+    ax.axvspan(to_dt(times[zoom.start]), to_dt(times[zoom.stop - 1]), color="#ffd54f",
+               alpha=0.25, zorder=0)
+    axv.axvspan(to_dt(times[zoom.start]), to_dt(times[zoom.stop - 1]), color="#ffd54f",
+                alpha=0.25, zorder=0)
+
+    mean_note = lambda a: (f" ({_duration(averaged[a] * step)} means)"  # noqa: E731
+                           if averaged[a] > 1 else "")
+    ax.set_title((title or "demand vs ready capacity") + mean_note(ax))
+    handles, labels = ax.get_legend_handles_labels()
+    handles += [
+        Line2D([], [], marker="|", ls="", color="#444444", ms=8, label="SLO-violation step (strip)"),
+        plt.Rectangle((0, 0), 1, 1, color="#ffd54f", alpha=0.4, label="zoomed window"),
+    ]
+    ax.legend(handles=handles, loc="upper left", ncol=3, fontsize=8,
+              title="ready capacity (in brackets: the share of requests that missed the SLO)",
+              title_fontsize=8)
+    fmt = "%Y-%m-%d %H:%M"
+    t0, t1 = times[zoom.start], times[zoom.stop - 1] + step
+    import time as _time
+    span = f"{_time.strftime(fmt, _time.gmtime(t0))} to {_time.strftime(fmt, _time.gmtime(t1))} UTC"
+    which = ", ".join(real)
+    axz.set_title(
+        f"zoom: {span}, the {_duration(window * step)} with the most SLO-violation steps of "
+        f"{which}: {zoom_bad}" + (f"; {_duration(averaged[axz] * step)} means"
+                                  if averaged[axz] > 1 else ""),
+        fontsize=9,
+    )
+    axz.legend(loc="upper left", ncol=3, fontsize=8)
+    fig.subplots_adjust(left=0.1, right=0.98, top=0.95, bottom=0.06)
     fig.savefig(path)
     plt.close(fig)
+    return fig
 
 
 def plot_frontier(report: dict, path: str, *, title: str = "") -> None:
