@@ -794,11 +794,12 @@ pub fn simulate(
 /// miss share of each family within 0.9, 1.0, 1.1, 1.25 × r0, as `[share, point index]`) and
 /// `service` (the fewest replica-hours of each family that serve 99.9% and 99% of requests
 /// within the SLO, as `[replica_hours, point index]`). The policy forecasts with `model`
-/// (default: the replay model `simulate` uses), refitted hourly.
+/// (default: the replay model `simulate` uses), refitted hourly; `sweep_policy=False` replays
+/// it once as given instead of over its knobs.
 #[pyfunction]
 #[pyo3(signature = (series, policy = None, *, capacity_per_replica, startup_seconds = None,
                     interval_seconds = None, max_replicas = 10000, slo_wait_seconds = 1.0,
-                    model = None, progress = None))]
+                    model = None, sweep_policy = true, progress = None))]
 #[allow(clippy::too_many_arguments)]
 pub fn frontier<'py>(
     py: Python<'py>,
@@ -810,6 +811,7 @@ pub fn frontier<'py>(
     #[pyo3(from_py_with = count)] max_replicas: u32,
     slo_wait_seconds: f64,
     model: Option<&Bound<'_, PyAny>>,
+    sweep_policy: bool,
     progress: Option<PyRef<'_, PyProgress>>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let trace = series.inner.clone();
@@ -826,7 +828,7 @@ pub fn frontier<'py>(
     let model = model.map(spec_of).transpose()?;
     let progress = progress.map_or_else(|| Arc::new(Progress::new()), |p| Arc::clone(&p.inner));
     let report = compute(py, || {
-        sim::frontier::frontier(&trace, &cfg, &base, model, &progress)
+        sim::frontier::frontier(&trace, &cfg, &base, model, sweep_policy, &progress)
     })?;
     to_plain(py, &report)
 }

@@ -33,8 +33,20 @@ pub fn replay_model(trace: &Series) -> ModelSpec {
 /// # Errors
 /// As [`AutoscalerConfig::validate`].
 pub fn replay_autoscaler(trace: &Series, policy: &PredictiveConfig) -> Result<Autoscaler> {
+    replay_autoscaler_with(trace, policy, replay_model(trace))
+}
+
+/// [`replay_autoscaler`] forecasting with `model` instead of [`replay_model`].
+///
+/// # Errors
+/// As [`AutoscalerConfig::validate`].
+pub fn replay_autoscaler_with(
+    trace: &Series,
+    policy: &PredictiveConfig,
+    model: ModelSpec,
+) -> Result<Autoscaler> {
     let step = trace.step();
-    let mut cfg = AutoscalerConfig::new(step, replay_model(trace), policy.clone());
+    let mut cfg = AutoscalerConfig::new(step, model, policy.clone());
     cfg.refit_every = ((3600.0 / step).round() as usize).max(1);
     Autoscaler::new(cfg)
 }

@@ -76,7 +76,9 @@ pub mod progress;
 pub mod reference;
 pub mod sweep;
 
-pub use adapters::{replay_autoscaler, replay_model, AutoscalerSim, HpaSim};
+pub use adapters::{
+    replay_autoscaler, replay_autoscaler_with, replay_model, AutoscalerSim, HpaSim,
+};
 pub use cluster::run_policy;
 pub use frontier::{frontier, FrontierReport};
 pub use progress::Progress;

@@ -201,7 +201,7 @@ fn frontier_hpa_points_are_the_single_simulations() {
     let cap = trace.values().iter().copied().fold(0.0, f64::max) / 60.0 / 20.0;
     let cfg = SimConfig::new(cap, 120.0).unwrap();
     let base = PredictiveConfig::new(cap, 1, 1000);
-    let rep = frontier::frontier(&trace, &cfg, &base, None, &Progress::new()).unwrap();
+    let rep = frontier::frontier(&trace, &cfg, &base, None, true, &Progress::new()).unwrap();
     assert_eq!(
         rep.points.len(),
         frontier::HPA_TARGETS.len() * frontier::HPA_WINDOWS.len()

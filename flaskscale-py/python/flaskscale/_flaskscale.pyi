@@ -406,6 +406,7 @@ def frontier(
     max_replicas: int = 10000,
     slo_wait_seconds: float = 1.0,
     model: Optional[Any] = None,
+    sweep_policy: bool = True,
     progress: Optional[Progress] = None,
 ) -> dict[str, Any]: ...
 
