@@ -242,14 +242,14 @@ impl FleetPlan {
             policies: vec![
                 (
                     "hpa".to_string(),
-                    FleetPolicy::Hpa(HpaConfig::new(0.7, 1, max)),
+                    FleetPolicy::Hpa(HpaConfig::new(sim::DEFAULT_HPA_UTILIZATION, 1, max)),
                 ),
                 (
                     "predictive".to_string(),
                     FleetPolicy::Predictive(predictive),
                 ),
             ],
-            capacity: Capacity::PeakShare(20.0),
+            capacity: Capacity::PeakShare(sim::DEFAULT_PEAK_REPLICAS),
             sim,
             interval_seconds,
             references: true,

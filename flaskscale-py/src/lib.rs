@@ -27,6 +27,14 @@ fn _flaskscale(m: &Bound<'_, PyModule>) -> PyResult<()> {
         "DEFAULT_INTERVAL_SECONDS",
         flaskscale_core::policy::DEFAULT_INTERVAL_SECONDS,
     )?;
+    m.add(
+        "DEFAULT_HPA_UTILIZATION",
+        flaskscale_core::sim::DEFAULT_HPA_UTILIZATION,
+    )?;
+    m.add(
+        "DEFAULT_PEAK_REPLICAS",
+        flaskscale_core::sim::DEFAULT_PEAK_REPLICAS,
+    )?;
     series::register(m)?;
     forecast::register(m)?;
     policy::register(m)?;

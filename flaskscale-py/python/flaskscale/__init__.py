@@ -30,7 +30,9 @@ from ._flaskscale import (
     SeasonalNaive,
     Series,
     SimReport,
+    DEFAULT_HPA_UTILIZATION,
     DEFAULT_INTERVAL_SECONDS,
+    DEFAULT_PEAK_REPLICAS,
     DEFAULT_QUANTILE,
     DEFAULT_STARTUP_SECONDS,
     __version__,
@@ -106,5 +108,7 @@ __all__ = [
     "DEFAULT_QUANTILE",
     "DEFAULT_STARTUP_SECONDS",
     "DEFAULT_INTERVAL_SECONDS",
+    "DEFAULT_HPA_UTILIZATION",
+    "DEFAULT_PEAK_REPLICAS",
     "smape",
 ]

@@ -15,7 +15,9 @@ __all__ = [
     "AccessLogReport",
     "AutoForecaster",
     "Autoscaler",
+    "DEFAULT_HPA_UTILIZATION",
     "DEFAULT_INTERVAL_SECONDS",
+    "DEFAULT_PEAK_REPLICAS",
     "DEFAULT_QUANTILE",
     "DEFAULT_STARTUP_SECONDS",
     "Decision",
@@ -58,6 +60,8 @@ __version__: str
 DEFAULT_QUANTILE: float
 DEFAULT_STARTUP_SECONDS: float
 DEFAULT_INTERVAL_SECONDS: float
+DEFAULT_HPA_UTILIZATION: float
+DEFAULT_PEAK_REPLICAS: float
 
 @final
 class Series:

@@ -351,7 +351,7 @@ def _sim_setup(args: argparse.Namespace) -> tuple:
     rate_peak = series.stats()["max"] / series.step
     if not math.isfinite(rate_peak) or rate_peak <= 0:
         raise FlaskscaleError("the trace has no positive load to scale for")
-    capacity = rate_peak / 20.0 if args.capacity is None else args.capacity
+    capacity = rate_peak / _fs.DEFAULT_PEAK_REPLICAS if args.capacity is None else args.capacity
     return series, capacity, startup, interval
 
 
@@ -759,8 +759,8 @@ def build_parser() -> argparse.ArgumentParser:
                           "flaskscale_forecast_requests_per_second gauge)")
     sim.add_argument("--manifest-name", default="app",
                      help="the Deployment (and Service) the manifest scales (default app)")
-    sim.add_argument("--target-utilization", type=float, default=0.7,
-                     help="the HPA's target utilisation (default 0.7)")
+    sim.add_argument("--target-utilization", type=float, default=_fs.DEFAULT_HPA_UTILIZATION,
+                     help=f"the HPA's target utilisation (default {_fs.DEFAULT_HPA_UTILIZATION:g})")
     sim.add_argument("--quantile", type=float, default=None,
                      help="quantile of the request count the predictive policy provisions for "
                           f"(default {_fs.DEFAULT_QUANTILE:g})")
