@@ -578,14 +578,28 @@ impl Autoscaler {
         });
         let [level, trend, ramp] = self.recent_predictions(1, l + 1);
         let phase = self.phase_of(g + 1);
+        let peak = self.recent_peak();
         self.calibration.predict(
             g + 1,
             g + 1 + l,
-            [model, level, trend, ramp, level],
+            [model, level, trend, ramp, level, peak],
             q,
             &self.config.policy.count,
             phase,
         );
+    }
+
+    /// The highest known count of the last `peak_seconds` of history (at least one step).
+    fn recent_peak(&self) -> Prediction {
+        let k = (self.config.policy.count.peak_seconds / self.config.step_seconds).ceil() as usize;
+        let peak = self
+            .history
+            .iter()
+            .rev()
+            .take(k.max(1))
+            .filter(|v| !v.is_nan())
+            .fold(f64::NEG_INFINITY, |a, &b| a.max(b));
+        peak.is_finite().then_some(peak)
     }
 
     /// The phase of grid step `k` in the count sizing's `phase_seconds` cycle and the
@@ -724,7 +738,7 @@ impl Autoscaler {
                 let h_from = ((now - end) / step).floor().max(0.0) as u64 + 1;
                 let h_to = (((now + lead - end) / step).ceil().max(1.0) as u64).max(h_from);
                 let recent = self.recent_predictions(h_from, h_to);
-                Some((h_from, h_to, recent))
+                Some((h_from, h_to, recent, self.recent_peak()))
             }
             _ => None,
         };
@@ -760,7 +774,7 @@ impl Autoscaler {
             model: name,
         });
         let sized = match (self.config.policy.sizing, end, window) {
-            (Sizing::Count, Some(_), Some((h_from, h_to, [level, trend, ramp]))) => {
+            (Sizing::Count, Some(_), Some((h_from, h_to, [level, trend, ramp], peak))) => {
                 let model = forecast.and_then(|(fc, _)| {
                     let n = fc.mean.len() as u64;
                     let peak = (h_from - 1..h_to.min(n))
@@ -769,7 +783,7 @@ impl Autoscaler {
                     peak.is_finite().then_some(peak.max(0.0))
                 });
                 self.calibration.size(
-                    [model, level, trend, ramp, level],
+                    [model, level, trend, ramp, level, peak],
                     self.config.policy.quantile,
                     &self.config.policy.count,
                     step,

@@ -2,6 +2,7 @@
 
 pub mod access_log;
 pub mod autoscaler;
+pub mod batch;
 pub mod check;
 mod csv_records;
 pub mod error;

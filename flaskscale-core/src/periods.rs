@@ -89,6 +89,7 @@ pub fn detect_periods(
     let mut d = y.to_vec();
     crate::series::interpolate_gaps(&mut d)?;
     detrend(&mut d);
+    winsorize(&mut d);
     let var: f64 = d.iter().map(|v| v * v).sum();
     if !(var > 0.0 && var.is_finite()) {
         return Ok(Vec::new());
@@ -171,6 +172,8 @@ pub fn detect_periods(
         if r < min_strength {
             continue;
         }
+        // ... and finally to the lag whose folded profile explains the series best
+        let best = refine_by_folding(&d, best, max_p);
         let share = (k.saturating_sub(2)..=(k + 2).min(nn / 2))
             .map(|j| power[j])
             .sum::<f64>()
@@ -225,6 +228,90 @@ pub fn detect_periods(
     }
     kept.sort_by(|a, b| b.strength.total_cmp(&a.strength));
     Ok(kept)
+}
+
+/// Robust standard deviations beyond which a detrended value is clipped before the transform.
+const CLIP_SIGMAS: f64 = 4.0;
+
+/// Clips the detrended series at its median ± [`CLIP_SIGMAS`] robust standard deviations
+/// (1.4826 × the median absolute deviation): a few surges 10× the level otherwise dominate the
+/// periodogram and the autocorrelation, and their spacing (match days every three or four
+/// days) is found as a period instead of the daily cycle. A series whose MAD is 0 (mostly
+/// constant) is left alone.
+fn winsorize(d: &mut [f64]) {
+    let mut v = d.to_vec();
+    let median = |v: &mut [f64]| -> f64 {
+        let k = v.len() / 2;
+        *v.select_nth_unstable_by(k, f64::total_cmp).1
+    };
+    let med = median(&mut v);
+    v.iter_mut()
+        .zip(d.iter())
+        .for_each(|(a, &b)| *a = (b - med).abs());
+    let sigma = 1.4826 * median(&mut v);
+    if !(sigma > 0.0 && sigma.is_finite()) {
+        return;
+    }
+    let (lo, hi) = (med - CLIP_SIGMAS * sigma, med + CLIP_SIGMAS * sigma);
+    d.iter_mut().for_each(|x| *x = x.clamp(lo, hi));
+}
+
+/// Most lags on either side [`refine_by_folding`] tries.
+const FOLD_REACH: usize = 32;
+
+/// Refines a period to the lag within `p ± max(1, p/50)` (at most [`FOLD_REACH`] steps, at most
+/// `max_p`) whose folded profile — the mean of `d` at each phase `t mod L` — explains the most
+/// variance, by the adjusted R² `1 − (SS_within/(n − L))/(SS_total/(n − 1))` (phase dispersion
+/// minimisation, Stellingwerf 1978). The autocorrelation's peak is pulled off the period by its
+/// decay with lag; folding at a lag a few steps off blurs the profile at every cycle instead.
+/// (What changes the pattern within the data still moves it: on 3.5 days of 5-minute data
+/// that run into a weekend at 1.3× the weekday load, folding finds 292 for 288, the
+/// autocorrelation 292 too.)
+fn refine_by_folding(d: &[f64], p: usize, max_p: usize) -> usize {
+    let n = d.len();
+    let reach = (p / 50).clamp(1, FOLD_REACH);
+    let mean = d.iter().sum::<f64>() / n as f64;
+    let sst: f64 = d.iter().map(|v| (v - mean) * (v - mean)).sum();
+    if !(sst > 0.0 && sst.is_finite()) {
+        return p;
+    }
+    let mut sums = Vec::new();
+    let mut counts = Vec::new();
+    let mut score = |lag: usize| -> f64 {
+        sums.clear();
+        sums.resize(lag, 0.0);
+        counts.clear();
+        counts.resize(lag, 0usize);
+        for (t, &v) in d.iter().enumerate() {
+            sums[t % lag] += v;
+            counts[t % lag] += 1;
+        }
+        // SS_within = SS_total − Σ_phase count·(phase mean − mean)²
+        let between: f64 = sums
+            .iter()
+            .zip(&counts)
+            .filter(|(_, &c)| c > 0)
+            .map(|(&s, &c)| {
+                let m = s / c as f64 - mean;
+                c as f64 * m * m
+            })
+            .sum();
+        let within = (sst - between).max(0.0);
+        1.0 - (within / (n - lag) as f64) / (sst / (n - 1) as f64)
+    };
+    let lo = p.saturating_sub(reach).max(2);
+    let hi = (p + reach).min(max_p).min(n.saturating_sub(2) / 2);
+    let mut best = (score(p), p);
+    for lag in lo..=hi {
+        if lag == p {
+            continue;
+        }
+        let s = score(lag);
+        if s > best.0 {
+            best = (s, lag);
+        }
+    }
+    best.1
 }
 
 /// Subtracts the least-squares line through `(t, d[t])`.

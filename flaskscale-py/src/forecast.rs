@@ -39,14 +39,23 @@ pub struct PyFitted {
 #[pymethods]
 impl PyFitted {
     /// Forecasts `horizon` steps with a prediction interval for each of `levels` (in (0, 1)).
-    #[pyo3(signature = (horizon, *, levels = Vec::new()))]
+    /// `nonnegative` (default True, the core's): the mean, bounds and quantiles of a load are
+    /// floored at 0; False gives the model's unfloored normal.
+    #[pyo3(signature = (horizon, *, levels = Vec::new(), nonnegative = None))]
     fn predict(
         &self,
         py: Python<'_>,
         #[pyo3(from_py_with = count)] horizon: usize,
         levels: Vec<f64>,
+        nonnegative: Option<bool>,
     ) -> PyResult<PyForecast> {
-        let inner = compute(py, || self.inner.predict(horizon, &levels))?;
+        let nonneg = nonnegative.unwrap_or(flaskscale_core::forecast::NONNEGATIVE);
+        let inner = compute(py, || {
+            let mut out = Forecast::default();
+            self.inner
+                .predict_into_with(horizon, &levels, nonneg, &mut out)
+                .map(|()| out)
+        })?;
         Ok(PyForecast { inner })
     }
 
@@ -91,10 +100,12 @@ impl PyFitted {
         Ok(PyFitted { inner })
     }
 
-    /// For an automatic forecaster: why the winner won (None for other models).
+    /// For an automatic forecaster: why the winner won; for a Holt-Winters fit replaced by
+    /// seasonal naive (far worse one step ahead): why; None otherwise.
     fn why(&self) -> Option<String> {
         match &self.inner {
             FittedModel::Auto(a) => Some(a.why().to_string()),
+            FittedModel::HoltWinters(h) => h.params().fallback.clone(),
             _ => None,
         }
     }
@@ -318,7 +329,7 @@ model_class!(
     {
         #[new]
         #[pyo3(signature = (season_length = None, *, trend = "additive", seasonal = None,
-                            alpha = None, beta = None, gamma = None, phi = None))]
+                            alpha = None, beta = None, gamma = None, phi = None, robust = None))]
         #[allow(clippy::too_many_arguments)]
         fn new(
             #[pyo3(from_py_with = opt_count)] season_length: Option<usize>,
@@ -328,6 +339,7 @@ model_class!(
             beta: Option<f64>,
             gamma: Option<f64>,
             phi: Option<f64>,
+            robust: Option<bool>,
         ) -> PyResult<Self> {
             let trend: Trend = trend.parse().map_err(PyFsErr::from)?;
             let seasonal: Seasonal = match seasonal {
@@ -340,6 +352,7 @@ model_class!(
                 beta,
                 gamma,
                 phi,
+                robust: robust.unwrap_or(HoltWinters::default().robust),
                 ..HoltWinters::with(season_length, trend, seasonal)
             };
             Ok(PyHoltWinters {

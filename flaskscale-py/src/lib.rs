@@ -1,6 +1,7 @@
 //! Python bindings of flaskscale: convert, call the core, convert back. Every piece of logic
 //! lives in `flaskscale-core`; nothing here decides anything a Rust user would not get.
 
+mod batch;
 mod convert;
 mod counter;
 mod forecast;
@@ -27,9 +28,18 @@ fn _flaskscale(m: &Bound<'_, PyModule>) -> PyResult<()> {
         "DEFAULT_INTERVAL_SECONDS",
         flaskscale_core::policy::DEFAULT_INTERVAL_SECONDS,
     )?;
+    m.add(
+        "DEFAULT_HPA_UTILIZATION",
+        flaskscale_core::sim::DEFAULT_HPA_UTILIZATION,
+    )?;
+    m.add(
+        "DEFAULT_PEAK_REPLICAS",
+        flaskscale_core::sim::DEFAULT_PEAK_REPLICAS,
+    )?;
     series::register(m)?;
     forecast::register(m)?;
     policy::register(m)?;
     counter::register(m)?;
+    batch::register(m)?;
     Ok(())
 }

@@ -43,7 +43,7 @@ fn from_value<T: serde::de::DeserializeOwned>(
 /// A scaling decision: `replicas`, `reason`, `mode`, and `explain()` for the numbers behind it.
 #[pyclass(name = "Decision", module = "flaskscale", frozen)]
 pub struct PyDecision {
-    inner: Decision,
+    pub(crate) inner: Decision,
 }
 
 #[pymethods]
@@ -83,7 +83,7 @@ impl PyDecision {
 #[pyclass(name = "HpaPolicy", module = "flaskscale")]
 #[derive(Clone)]
 pub struct PyHpaPolicy {
-    inner: HpaPolicy,
+    pub(crate) inner: HpaPolicy,
 }
 
 #[pymethods]
@@ -226,7 +226,7 @@ impl PyHpaPolicy {
 #[pyclass(name = "PredictivePolicy", module = "flaskscale", frozen)]
 #[derive(Clone)]
 pub struct PyPredictivePolicy {
-    config: PredictiveConfig,
+    pub(crate) config: PredictiveConfig,
 }
 
 #[pymethods]
@@ -344,6 +344,23 @@ impl PyPredictivePolicy {
             c.hpa.min_replicas, c.hpa.max_replicas
         )
     }
+}
+
+pub(crate) fn autoscaler_config(
+    py: Python<'_>,
+    policy: &PredictiveConfig,
+    model: Option<&Bound<'_, PyAny>>,
+    step_seconds: f64,
+) -> PyResult<AutoscalerConfig> {
+    let model = match model {
+        Some(m) => spec_of(m)?,
+        None => AutoscalerConfig::default_model(),
+    };
+    let _ = py;
+    let mut cfg = AutoscalerConfig::new(step_seconds, model, policy.clone());
+    // refit hourly whatever the step
+    cfg.refit_every = ((3600.0 / step_seconds).round() as usize).max(1);
+    Ok(cfg)
 }
 
 /// The stateful autoscaler: observe load as it comes, recommend replicas each tick, save and
@@ -579,7 +596,7 @@ impl PySimReport {
 /// several simulations (a sweep): each adds its steps to `total` when it starts.
 #[pyclass(name = "Progress", module = "flaskscale", frozen)]
 pub struct PyProgress {
-    inner: Arc<Progress>,
+    pub(crate) inner: Arc<Progress>,
 }
 
 #[pymethods]
@@ -667,7 +684,7 @@ pub fn simulate(
             let s = HpaSim::new(&name, hpa, step, interval_seconds).map_err(PyFsErr::from)?;
             list.push(Box::new(s));
         } else if let Ok(p) = v.extract::<PyRef<'_, PyPredictivePolicy>>() {
-            let a = sim::replay_autoscaler(&trace, p.config.clone()).map_err(PyFsErr::from)?;
+            let a = sim::replay_autoscaler(&trace, &p.config).map_err(PyFsErr::from)?;
             list.push(Box::new(AutoscalerSim::new(&name, a)));
         } else if let Ok(a) = v.extract::<PyRef<'_, PyAutoscaler>>() {
             let mut ac = a.inner.config().clone();
@@ -745,7 +762,7 @@ pub fn sweep<'py>(
             &trace,
             &params,
             |c| {
-                let a = sim::replay_autoscaler(&trace, c.clone())?;
+                let a = sim::replay_autoscaler(&trace, c)?;
                 Ok(Box::new(AutoscalerSim::new("predictive", a)) as Box<dyn SimPolicy>)
             },
             &cfg,
@@ -771,11 +788,12 @@ pub fn sweep<'py>(
 /// miss share of each family within 0.9, 1.0, 1.1, 1.25 × r0, as `[share, point index]`) and
 /// `service` (the fewest replica-hours of each family that serve 99.9% and 99% of requests
 /// within the SLO, as `[replica_hours, point index]`). The policy forecasts with `model`
-/// (default: the replay model `simulate` uses), refitted hourly.
+/// (default: the replay model `simulate` uses), refitted hourly; `sweep_policy=False` replays
+/// it once as given instead of over its knobs.
 #[pyfunction]
 #[pyo3(signature = (series, policy = None, *, capacity_per_replica, startup_seconds = None,
                     interval_seconds = None, max_replicas = 10000, slo_wait_seconds = 1.0,
-                    model = None, progress = None))]
+                    model = None, sweep_policy = true, progress = None))]
 #[allow(clippy::too_many_arguments)]
 pub fn frontier<'py>(
     py: Python<'py>,
@@ -787,6 +805,7 @@ pub fn frontier<'py>(
     #[pyo3(from_py_with = count)] max_replicas: u32,
     slo_wait_seconds: f64,
     model: Option<&Bound<'_, PyAny>>,
+    sweep_policy: bool,
     progress: Option<PyRef<'_, PyProgress>>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let trace = series.inner.clone();
@@ -803,7 +822,7 @@ pub fn frontier<'py>(
     let model = model.map(spec_of).transpose()?;
     let progress = progress.map_or_else(|| Arc::new(Progress::new()), |p| Arc::clone(&p.inner));
     let report = compute(py, || {
-        sim::frontier::frontier(&trace, &cfg, &base, model, &progress)
+        sim::frontier::frontier(&trace, &cfg, &base, model, sweep_policy, &progress)
     })?;
     to_plain(py, &report)
 }

@@ -61,9 +61,10 @@ def test_default_combines_close_candidates() -> None:
     rng = np.random.default_rng(5)
     t = np.arange(24 * 15)
     y = 300 + 40 * np.sin(t / 3.0) + rng.normal(0, 4, len(t))
-    fitted = fs.AutoForecaster(candidates=[fs.SeasonalNaive(24), fs.SeasonalNaive(48)], calibrate=False).fit(y)
+    # a cycle of 6π ≈ 18.85 steps: one and two cycles back (19, 38) are close candidates
+    fitted = fs.AutoForecaster(candidates=[fs.SeasonalNaive(19), fs.SeasonalNaive(38)], calibrate=False).fit(y)
     why = fitted.why() or ""
     assert why.startswith("the mean of the top 2"), why
-    a = fs.SeasonalNaive(24).fit(y).predict(10).mean
-    b = fs.SeasonalNaive(48).fit(y).predict(10).mean
+    a = fs.SeasonalNaive(19).fit(y).predict(10).mean
+    b = fs.SeasonalNaive(38).fit(y).predict(10).mean
     assert fitted.predict(10).mean == pytest.approx((a + b) / 2)

@@ -11,9 +11,23 @@ def test_forecast_of_wikipedia(wikipedia_path, capsys) -> None:  # type: ignore[
     assert main(["forecast", str(wikipedia_path), "--horizon", "1d", "--rows", "3"]) == 0
     out = capsys.readouterr().out
     assert "744 steps of 3600 s" in out
-    assert "seasonal_naive" in out and "lo 95%" in out
-    # the seasonal model wins the holdout on this strongly daily trace
-    assert "model: seasonal_naive" in out
+    assert "seasonal_naive" in out and "holt_winters" in out and "lo 95%" in out
+    # the default is the AutoForecaster itself, which says why it chose what it chose
+    assert "model: auto" in out and ("won" in out or "the mean of the top" in out)
+    rows = [line.split() for line in out.splitlines() if line.startswith("2016-02-01")]
+    assert len(rows) == 3
+    for r in rows:  # mean and four bands, non-negative, with thousands separators
+        figures = [float(v.replace(",", "")) for v in r[2:]]
+        assert len(figures) == 5 and all(v >= 0 for v in figures)
+        assert all("," in v for v in r[2:] if float(v.replace(",", "")) >= 1000)
+
+
+def test_forecast_offers_every_model(wikipedia_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    assert main(["forecast", str(wikipedia_path), "--model", "holt_winters", "--rows", "2"]) == 0
+    assert "model: holt_winters" in capsys.readouterr().out
+    assert main(["forecast", str(wikipedia_path), "--model", "nope"]) == 2
+    err = capsys.readouterr().err
+    assert "holt_winters" in err and "auto" in err
 
 
 def test_errors_are_one_line_and_exit_2(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]

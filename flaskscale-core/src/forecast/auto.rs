@@ -12,6 +12,15 @@
 //! is the symmetric classic. Every loss is divided by the MASE scale of each origin's training
 //! part (the in-sample MAE of the seasonal naive forecast), so it is comparable across series.
 //!
+//! # Bias, and the seasonal naive guard
+//! Calibration (below) widens a biased model's spread until its quantile covers the actuals,
+//! so a pinball ranking alone lets a model whose every window runs low rank with one that is
+//! right on average. The ranking loss therefore adds, per origin, the absolute mean error of the
+//! window (scaled like the loss, times [`BIAS_WEIGHT`]). And the centre of the answer is never
+//! worse than seasonal naive's: when the seasonal naive at the MASE period has a lower backtest
+//! MASE than the ranking's choice (a combination included), seasonal naive is the answer and
+//! [`FittedAuto::why`] says what it replaced.
+//!
 //! # Short histories
 //! A backtest with horizon `h`, `n_origins` origins and stride `s` spans `h + s·(n_origins − 1)`
 //! steps and needs training data before its earliest origin: two full seasons (`2·m`) of the
@@ -193,13 +202,19 @@ impl Loss {
     /// # Errors
     /// As [`Loss::validate`]; [`Error::InvalidData`] when the backtest scored no point.
     pub fn evaluate(&self, r: &BacktestResult) -> Result<f64> {
+        pooled(&self.per_origin(r)?)
+    }
+
+    /// The loss of each origin that scored a point: (mean loss, points scored).
+    fn per_origin(&self, r: &BacktestResult) -> Result<Vec<(f64, usize)>> {
         self.validate()?;
         let z = match *self {
             Loss::Pinball { q } => dist::normal_quantile(q),
             _ => 0.0,
         };
-        let (mut sum, mut n) = (0.0, 0usize);
+        let mut out = Vec::with_capacity(r.origins.len());
         for o in &r.origins {
+            let (mut sum, mut n) = (0.0, 0usize);
             for (i, &a) in o.actual.iter().enumerate() {
                 let (Some(&m), Some(&s)) = (o.mean.get(i), o.sd.get(i)) else {
                     continue;
@@ -225,11 +240,11 @@ impl Loss {
                 sum += l / o.scale;
                 n += 1;
             }
+            if n > 0 {
+                out.push((sum / n as f64, n));
+            }
         }
-        if n == 0 {
-            return Err(Error::data("the backtest scored no point: no loss"));
-        }
-        Ok(sum / n as f64)
+        Ok(out)
     }
 
     fn describe(&self) -> String {
@@ -369,13 +384,25 @@ impl AutoForecaster {
     /// and the shape of their errors, not on how wide their own intervals happen to be (a
     /// random walk's √h band would otherwise lose to a regression's narrow one whatever their
     /// point errors); the winner's intervals are calibrated afterwards anyway.
+    ///
+    /// A pinball loss is then charged each origin's bias too (`|mean(actual − forecast)|` over
+    /// the window, scaled, times [`BIAS_WEIGHT`]): calibration widens a biased model's spread until its quantile covers the
+    /// actuals, and without the charge a model whose every window runs, say, 30% low would rank
+    /// with one that is right on average.
     fn ranking_loss(&self, bt: &BacktestResult) -> Result<f64> {
-        if self.calibrate {
+        let mut per = if self.calibrate {
             self.loss
-                .evaluate(&with_sd_scale(bt, calibrate(bt, 0.0).sd_scale))
+                .per_origin(&with_sd_scale(bt, calibrate(bt, 0.0).sd_scale))?
         } else {
-            self.loss.evaluate(bt)
+            self.loss.per_origin(bt)?
+        };
+        if matches!(self.loss, Loss::Pinball { .. }) {
+            let bias = origin_bias(bt);
+            for (l, b) in per.iter_mut().zip(bias) {
+                l.0 += BIAS_WEIGHT * b;
+            }
         }
+        pooled(&per)
     }
 
     /// The season lengths used for a history `y`: the ones given, or, when `None`, the (at
@@ -383,14 +410,46 @@ impl AutoForecaster {
     /// 0.15 (none when detection finds nothing or the history is too short to look). The low
     /// bar is on purpose: a weak season costs only a few candidates, which the backtest then
     /// judges; a missed one cannot be recovered.
+    ///
+    /// When detection finds one period `P`, the multiple `k·P` (`k` in 2..=7, three of them in
+    /// the history) that repeats best is added if it repeats clearly better than `P` itself:
+    /// the median of `|y[t] − y[t − k·P]|` below [`MULTIPLE_GAIN`] times that of
+    /// `|y[t] − y[t − P]|` (a median, so surges and level shifts, a few windows of the history,
+    /// do not decide it). Weekly match days on hourly data are such a case: their surges are
+    /// clipped before the periodogram, so detection reports the daily cycle alone.
     pub fn seasons_for(&self, y: &[f64]) -> Vec<usize> {
         if let Some(s) = &self.season_lengths {
             return s.clone();
         }
-        let max_period = (y.len() / 2).max(2);
-        detect_periods(y, max_period, 0.15)
+        let n = y.len();
+        let max_period = (n / 2).max(2);
+        let found: Vec<usize> = detect_periods(y, max_period, 0.15)
             .map(|found| found.iter().take(2).map(|p| p.period).collect())
-            .unwrap_or_default()
+            .unwrap_or_default();
+        let Some(&primary) = found.first() else {
+            return found;
+        };
+        let base = median_seasonal_diff(y, primary);
+        let repeats_better = |lag: usize| match (median_seasonal_diff(y, lag), base) {
+            (Some(d), Some(b)) => d < MULTIPLE_GAIN * b,
+            _ => false,
+        };
+        let mut out = found;
+        if out.len() == 1 {
+            // a multiple the detector did not report: the one that repeats best, if it repeats
+            // better than the period itself and the history holds three of it
+            let best = (2..=7usize)
+                .map(|k| k * primary)
+                .filter(|&l| l.saturating_mul(3) <= n)
+                .filter_map(|l| median_seasonal_diff(y, l).map(|d| (d, l)))
+                .min_by(|a, b| a.0.total_cmp(&b.0));
+            if let Some((_, l)) = best {
+                if repeats_better(l) {
+                    out.push(l);
+                }
+            }
+        }
+        out
     }
 
     /// Checks the settings.
@@ -602,8 +661,32 @@ impl Forecaster for AutoForecaster {
             let l = self.ranking_loss(&bt)?;
             (bt, l)
         };
-        let top = &ok[..k];
-        let chosen: Vec<ModelSpec> = top.iter().map(|t| candidates[t.0].clone()).collect();
+        let mut top: Vec<usize> = ok[..k].iter().map(|t| t.0).collect();
+        let (mut chosen_bt, mut chosen_loss) = (chosen_bt, chosen_loss);
+        // the centre is never worse than seasonal naive's: when the reference seasonal naive
+        // (the MASE period) has the lower backtest MASE, it is the answer
+        let mut guard_note = None;
+        let reference = ok.iter().position(|t| {
+            matches!(&candidates[t.0], ModelSpec::SeasonalNaive(s) if s.season_length == mase_period)
+        });
+        if let Some(r) = reference {
+            let theirs = Loss::Mase.evaluate(&ok[r].2)?;
+            let ours = Loss::Mase.evaluate(&chosen_bt)?;
+            if theirs < ours && !(top.len() == 1 && top[0] == ok[r].0) {
+                let was: Vec<String> = top.iter().map(|&i| spec_label(&candidates[i])).collect();
+                guard_note = Some(format!(
+                    " The ranking's choice ({}) was replaced by {}: the latter's backtest MASE \
+                     {theirs:.4} is below the former's {ours:.4}, and the centre is never worse \
+                     than seasonal naive's.",
+                    was.join(", "),
+                    spec_label(&candidates[ok[r].0])
+                ));
+                top = vec![ok[r].0];
+                chosen_bt = ok[r].2.clone();
+                chosen_loss = ok[r].1;
+            }
+        }
+        let chosen: Vec<ModelSpec> = top.iter().map(|&i| candidates[i].clone()).collect();
         let members = chosen
             .iter()
             .map(|s| finite_fit(s, y))
@@ -622,7 +705,17 @@ impl Forecaster for AutoForecaster {
             &dropped,
             calibration.as_ref(),
         );
-        if let Select::CombineTopK(want) = self.select {
+        // a Holt-Winters member refitted on the whole history may have fallen back
+        for m in &members {
+            if let FittedModel::HoltWinters(h) = m {
+                if let Some(f) = &h.params().fallback {
+                    why += &format!(" On the whole history, {f}.");
+                }
+            }
+        }
+        if let Some(note) = guard_note {
+            why += &note;
+        } else if let Select::CombineTopK(want) = self.select {
             if want > k && ok.len() > k {
                 why += &format!(
                     " Combined {k} of the top {want}: the others scored more than {:.0}% above the best.",
@@ -655,6 +748,64 @@ fn finite_fit(spec: &ModelSpec, y: &[f64]) -> Result<FittedModel> {
         )));
     }
     Ok(f)
+}
+
+/// A multiple `k·P` of a detected period `P` is a season of its own only when the median
+/// seasonal difference at `k·P` is below this share of the one at `P`; see
+/// [`AutoForecaster::seasons_for`].
+pub const MULTIPLE_GAIN: f64 = 0.8;
+
+/// The median of `|y[t] − y[t − lag]|` over the pairs with both values known (`None` for none).
+fn median_seasonal_diff(y: &[f64], lag: usize) -> Option<f64> {
+    if lag == 0 || lag >= y.len() {
+        return None;
+    }
+    let mut d: Vec<f64> = y[lag..]
+        .iter()
+        .zip(y)
+        .map(|(a, b)| (a - b).abs())
+        .filter(|v| !v.is_nan())
+        .collect();
+    if d.is_empty() {
+        return None;
+    }
+    let k = d.len() / 2;
+    Some(*d.select_nth_unstable_by(k, f64::total_cmp).1)
+}
+
+/// How much of each origin's scaled bias a pinball ranking loss adds (see the
+/// [module docs](self)).
+pub const BIAS_WEIGHT: f64 = 1.0;
+
+/// `loss` over a backtest's scored points (the points-weighted mean of its origins' losses).
+fn pooled(per: &[(f64, usize)]) -> Result<f64> {
+    let (sum, n) = per
+        .iter()
+        .fold((0.0, 0usize), |(s, k), &(l, c)| (s + l * c as f64, k + c));
+    if n == 0 {
+        return Err(Error::data("the backtest scored no point: no loss"));
+    }
+    Ok(sum / n as f64)
+}
+
+/// The bias of a backtest per origin that scored a point: the absolute mean error
+/// `|mean(actual − forecast)|` over its scored points divided by the origin's MASE scale. Per
+/// origin, so a window that runs high does not cancel one that runs low.
+fn origin_bias(bt: &BacktestResult) -> Vec<f64> {
+    let mut out = Vec::with_capacity(bt.origins.len());
+    for o in &bt.origins {
+        let (mut e, mut k) = (0.0, 0usize);
+        for (&a, &m) in o.actual.iter().zip(&o.mean) {
+            if !a.is_nan() {
+                e += a - m;
+                k += 1;
+            }
+        }
+        if k > 0 {
+            out.push((e / k as f64).abs() / o.scale);
+        }
+    }
+    out
 }
 
 /// The backtest of the mean of several candidates' forecasts at the same origins.
@@ -841,7 +992,8 @@ fn explain(
         );
     }
     // the runner-up: the best candidate not chosen
-    match ranked.get(chosen.len()) {
+    let runner = ranked.iter().find(|r| !chosen.contains(&scores[r.0].spec));
+    match runner {
         Some((i, l, _)) => {
             s += &format!(
                 "; {} the runner-up {} ({:.4})",
@@ -858,7 +1010,7 @@ fn explain(
     } else {
         ModelSpec::Naive(Naive)
     };
-    let runner_up = ranked.get(chosen.len()).map(|r| &scores[r.0].spec);
+    let runner_up = runner.map(|r| &scores[r.0].spec);
     if chosen.len() == 1 && chosen[0] == reference {
         s += "; the winner is the reference baseline itself";
     } else if chosen.contains(&reference) {
@@ -1067,11 +1219,17 @@ impl Fitted for FittedAuto {
 
     /// A single chosen model without calibration forecasts exactly as that model (its own
     /// intervals); otherwise normal intervals around the combined mean with the scaled sd.
-    fn predict_into(&self, horizon: usize, levels: &[f64], out: &mut Forecast) -> Result<()> {
+    fn predict_into_with(
+        &self,
+        horizon: usize,
+        levels: &[f64],
+        nonnegative: bool,
+        out: &mut Forecast,
+    ) -> Result<()> {
         if let ([one], true) = (self.members.as_slice(), self.sd_scale == 1.0) {
-            return one.predict_into(horizon, levels, out);
+            return one.predict_into_with(horizon, levels, nonnegative, out);
         }
-        super::predict_normal(self, horizon, levels, out)
+        super::predict_normal(self, horizon, levels, nonnegative, out)
     }
 }
 
@@ -1218,8 +1376,8 @@ mod tests {
                 "linear_trend(window=168)",
                 "seasonal_naive(season_length=24)",
                 "seasonal_naive(season_length=168)",
-                "holt_winters(alpha=null, beta=null, gamma=null, phi=null, season_length=24, seasonal=\"additive\", trend=\"additive_damped\")",
-                "holt_winters(alpha=null, beta=null, gamma=null, phi=null, season_length=168, seasonal=\"additive\", trend=\"additive_damped\")",
+                "holt_winters(alpha=null, beta=null, gamma=null, phi=null, robust=true, season_length=24, seasonal=\"additive\", trend=\"additive_damped\")",
+                "holt_winters(alpha=null, beta=null, gamma=null, phi=null, robust=true, season_length=168, seasonal=\"additive\", trend=\"additive_damped\")",
                 "multi_seasonal_naive(periods=[24,168])",
                 "fourier_regression(log=false, penalty=null, periods=[[24.0,6],[168.0,10]])"
             ]

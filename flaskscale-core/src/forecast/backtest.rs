@@ -292,6 +292,7 @@ pub(crate) fn score(
             mean: mean.clone(),
             sd: sd.clone(),
             intervals: Vec::new(),
+            nonnegative: super::NONNEGATIVE,
         }
         .quantile(q)?;
         let known: Vec<usize> = (0..h).filter(|&i| !actual[i].is_nan()).collect();

@@ -54,7 +54,8 @@
 //! Forecasts are never NaN or infinite.
 
 use super::{
-    check_ring, check_update, prepare, state_ensure, FitInfo, Fitted, Forecaster, StateCheck,
+    check_ring, check_update, lagged_sum_sq, prepare, state_ensure, FitInfo, Fitted, Forecaster,
+    StateCheck,
 };
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
@@ -155,7 +156,21 @@ pub struct HoltWinters {
     pub gamma: Option<f64>,
     /// Fixed damping parameter φ in (0, 1]; `None` = fitted (damped trend only).
     pub phi: Option<f64>,
+    /// Spike-robust fit (seasonal models; default `true`): the smoothing parameters and initial
+    /// states are fitted on a copy of the history whose seasonal outliers (flash crowds,
+    /// outages: values more than [`ROBUST_SIGMAS`] robust standard deviations from the same
+    /// phase of the [`ROBUST_SEASONS`] seasons on either side) are replaced by that phase's
+    /// median, then the recursion runs over the data as observed. A few points 10× the rest
+    /// otherwise dominate the squared errors and drive α to 1 or the season to the spikes.
+    /// The predictive sd then comes from the one-step errors at the points not replaced.
+    pub robust: bool,
 }
+
+/// Seasons on either side a value is compared with by the robust fit (see
+/// [`HoltWinters::robust`]).
+pub const ROBUST_SEASONS: usize = 3;
+/// Robust standard deviations beyond which the robust fit treats a value as a spike.
+pub const ROBUST_SIGMAS: f64 = 4.0;
 
 impl Default for HoltWinters {
     /// Additive trend, no season (Holt's linear method).
@@ -168,6 +183,7 @@ impl Default for HoltWinters {
             beta: None,
             gamma: None,
             phi: None,
+            robust: true,
         }
     }
 }
@@ -307,7 +323,17 @@ pub struct HoltWintersParams {
     pub converged: bool,
     /// Objective evaluations spent.
     pub n_evals: usize,
+    /// Why the fit delivered is not the fitted model, when it is not: its one-step errors were
+    /// more than [`FALLBACK_RATIO`] times seasonal naive's (naive's without a season), so the
+    /// model runs with the smoothing parameters that make it seasonal naive (α = 0, β = 0,
+    /// γ = 1; α = 1, β = 0 without a season) and this says so. `None` for a normal fit.
+    #[serde(default)]
+    pub fallback: Option<String>,
 }
+
+/// How much worse (root mean squared one-step error) than seasonal naive's a Holt-Winters fit
+/// may be before it is replaced by seasonal naive; see [`HoltWintersParams::fallback`].
+pub const FALLBACK_RATIO: f64 = 1.5;
 
 /// A fitted [`HoltWinters`] model: its state after the last observation, online-updatable.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -1062,7 +1088,17 @@ impl Forecaster for HoltWinters {
             }
         };
         let ys: Vec<f64> = y.iter().map(|v| v / scale).collect();
-        let (l0, b0, mut season0) = initial_states(&ys, m, self.trend, self.seasonal);
+        // the robust fit learns parameters and initial states from the history with its spikes
+        // replaced; the states after the last observation still come from the data as observed
+        let cleaned = if self.robust && self.seasonal != Seasonal::None {
+            let (c, replaced) =
+                crate::series::clean_seasonal_outliers(&ys, m, ROBUST_SEASONS, ROBUST_SIGMAS)?;
+            (replaced > 0).then_some(c)
+        } else {
+            None
+        };
+        let yfit: &[f64] = cleaned.as_deref().unwrap_or(&ys);
+        let (l0, b0, mut season0) = initial_states(yfit, m, self.trend, self.seasonal);
         let linear = self.seasonal != Seasonal::Multiplicative;
         let has_trend = self.trend != Trend::None;
         let mut layout = Layout {
@@ -1075,7 +1111,7 @@ impl Forecaster for HoltWinters {
             b0,
         };
         let mut ev = Evaluator {
-            ys: &ys,
+            ys: yfit,
             linear,
             has_trend,
             season0: season0.clone(),
@@ -1116,9 +1152,9 @@ impl Forecaster for HoltWinters {
         let ls_n = n.min(LS_COST_MAX / k_states);
         if linear && ls_n >= LS_MIN_SEASONS * m && opt.f.is_finite() {
             let (p, _, _) = ev.states(&layout, &opt.x);
-            if let Some((l, b, s)) = ls_initial_states(&ys[..ls_n], m, self.trend, p) {
+            if let Some((l, b, s)) = ls_initial_states(&yfit[..ls_n], m, self.trend, p) {
                 let mut trial = s.clone();
-                let f_ls = run(&ys, self.seasonal, p, l, b, &mut trial, None).0;
+                let f_ls = run(yfit, self.seasonal, p, l, b, &mut trial, None).0;
                 if f_ls < opt.f {
                     season0 = s;
                     ev.season0.copy_from_slice(&season0);
@@ -1182,6 +1218,63 @@ impl Forecaster for HoltWinters {
                 self.trend, self.seasonal
             )));
         }
+        // a fit far worse than seasonal naive one step ahead is not delivered as the model's
+        // answer: the same recursion with seasonal naive's parameters is (fitted parameters
+        // only; fixed ones are the caller's choice)
+        let mut fallback = None;
+        let free = self.alpha.is_none()
+            && self.beta.is_none()
+            && self.gamma.is_none()
+            && self.phi.is_none();
+        let lag = if self.seasonal == Seasonal::None {
+            1
+        } else {
+            m
+        };
+        if free && n > lag {
+            let rmse = (sse / n as f64).sqrt();
+            let naive_rmse = (lagged_sum_sq(&ys, lag) / (n - lag) as f64).sqrt();
+            if rmse > FALLBACK_RATIO * naive_rmse {
+                let what = if lag == 1 { "naive" } else { "seasonal naive" };
+                let (fp, fl, fs) = naive_equivalent(&ys, m, self.seasonal);
+                fallback = Some(format!(
+                    "holt-winters fit replaced by {what}: its one-step RMSE {:.4} was {:.1}x                      {what}'s {:.4} (more than {FALLBACK_RATIO}x)",
+                    rmse * scale,
+                    rmse / naive_rmse,
+                    naive_rmse * scale
+                ));
+                p = fp;
+                l = fl;
+                b = 0.0;
+                season0 = fs;
+                scratch.copy_from_slice(&season0);
+                (sse, lf, bf, pos) = run(&ys, self.seasonal, p, l, b, &mut scratch, None);
+                converged = false;
+            }
+        }
+        // the predictive scale: the one-step errors of the robust fit leave out the points it
+        // replaced (a surge is not forecastable, and squared it would set the band of every
+        // ordinary hour); the SSE and the likelihood stay those of the data as observed
+        let (sum_sq, n_res) = match &cleaned {
+            Some(c) if fallback.is_none() => {
+                let mut res = vec![0.0; n];
+                scratch.copy_from_slice(&season0);
+                let _ = run(&ys, self.seasonal, p, l, b, &mut scratch, Some(&mut res));
+                let (mut s, mut k) = (0.0, 0usize);
+                for ((r, a), c) in res.iter().zip(&ys).zip(c) {
+                    if a == c {
+                        s += r * r;
+                        k += 1;
+                    }
+                }
+                if k > 0 && s.is_finite() {
+                    (s, k)
+                } else {
+                    (sse, n)
+                }
+            }
+            _ => (sse, n),
+        };
         let n_smooth = usize::from(self.alpha.is_none())
             + usize::from(self.trend != Trend::None && self.beta.is_none())
             + usize::from(self.seasonal != Seasonal::None && self.gamma.is_none())
@@ -1226,6 +1319,7 @@ impl Forecaster for HoltWinters {
             n_params: k,
             converged,
             n_evals: total_evals,
+            fallback,
         };
         Ok(FittedHoltWinters {
             trend: self.trend,
@@ -1240,15 +1334,40 @@ impl Forecaster for HoltWinters {
             slope: bf,
             season: scratch,
             pos,
-            sum_sq: sse,
-            n_res: n,
+            sum_sq,
+            n_res,
             params: Box::new(params),
             info: FitInfo {
                 n_obs: n,
                 n_filled,
-                sigma: (sse / nf).sqrt() * scale,
+                sigma: (sum_sq / n_res as f64).sqrt() * scale,
             },
         })
+    }
+}
+
+/// The smoothing parameters and initial states under which the recursion is seasonal naive
+/// (naive without a season): with α = 0, β = 0 and γ = 1 the level stays put and each seasonal
+/// state becomes the last value of its phase less the level (a factor of it for a
+/// multiplicative season), so the forecast is `y[t − m]`; without a season α = 1 makes the
+/// level the last value. The initial states reproduce the first season exactly.
+fn naive_equivalent(y: &[f64], m: usize, seasonal: Seasonal) -> (Smooth, f64, Vec<f64>) {
+    let p = |alpha, gamma| Smooth {
+        alpha,
+        beta: 0.0,
+        gamma,
+        phi: 1.0,
+    };
+    match seasonal {
+        Seasonal::None => (p(1.0, 0.0), y[0], vec![0.0]),
+        Seasonal::Additive => {
+            let l = y[..m].iter().sum::<f64>() / m as f64;
+            (p(0.0, 1.0), l, y[..m].iter().map(|v| v - l).collect())
+        }
+        Seasonal::Multiplicative => {
+            let l = y[..m].iter().sum::<f64>() / m as f64;
+            (p(0.0, 1.0), l, y[..m].iter().map(|v| v / l).collect())
+        }
     }
 }
 
@@ -1525,7 +1644,7 @@ impl Fitted for FittedHoltWinters {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::forecast::{FittedModel, ModelSpec};
+    use crate::forecast::{FittedModel, Forecast, ModelSpec};
     use proptest::prelude::*;
     use std::f64::consts::TAU;
 
@@ -1982,7 +2101,13 @@ mod tests {
             let (l, _, _) = f.states();
             f.update(&[v]).unwrap();
             let want = l + alpha * (v - l);
-            let got = f.predict(2, &[]).unwrap().mean;
+            // the recursion's own forecast, not floored at 0 (a trend may run below it)
+            let raw = |f: &FittedHoltWinters, h: usize| {
+                let mut out = Forecast::default();
+                f.predict_into_with(h, &[], false, &mut out).unwrap();
+                out.mean
+            };
+            let got = raw(&f, 2);
             prop_assert!((got[0] - want).abs() <= 1e-9 * want.abs().max(1.0));
             prop_assert!((got[1] - want).abs() <= 1e-9 * want.abs().max(1.0));
 
@@ -1996,7 +2121,7 @@ mod tests {
             g.update(&[v]).unwrap();
             let e = v - (l + b);
             let (l1, b1) = (l + b + alpha * e, b + beta * e);
-            let got = g.predict(3, &[]).unwrap().mean;
+            let got = raw(&g, 3);
             for (h, &p) in got.iter().enumerate() {
                 let want = l1 + (h + 1) as f64 * b1;
                 prop_assert!((p - want).abs() <= 1e-8 * want.abs().max(1.0), "h={} {} {}", h + 1, p, want);

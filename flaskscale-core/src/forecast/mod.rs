@@ -58,6 +58,30 @@ pub struct Forecast {
     pub sd: Vec<f64>,
     /// One interval per requested level, in the order requested.
     pub intervals: Vec<Interval>,
+    /// Whether the forecast is of a quantity that cannot be negative (a load: every model's
+    /// input is one). The mean, the bounds and [`Forecast::quantile`] are then floored at 0:
+    /// the predictive distribution is the model's normal censored at 0, whose quantiles are
+    /// the normal's floored at 0. See [`NONNEGATIVE`].
+    #[serde(default = "nonnegative_default")]
+    pub nonnegative: bool,
+}
+
+/// The default of [`Forecast::nonnegative`]: `true`. Every model is fitted to request counts or
+/// rates (negative values are refused), so a negative forecast or band says nothing the data
+/// allow; [`Fitted::predict_into_with`] with `false` gives the model's unfloored normal.
+pub const NONNEGATIVE: bool = true;
+
+fn nonnegative_default() -> bool {
+    NONNEGATIVE
+}
+
+/// Floors every value at 0 (NaN stays NaN).
+fn floor_at_zero(v: &mut [f64]) {
+    for x in v {
+        if *x < 0.0 {
+            *x = 0.0;
+        }
+    }
 }
 
 impl Forecast {
@@ -76,18 +100,28 @@ impl Forecast {
     /// The `q`-quantile of the predictive distribution per step, `mean + Φ⁻¹(q)·sd`.
     ///
     /// # Errors
-    /// [`Error::InvalidParameter`] when `q` is not in (0, 1).
+    /// [`Error::InvalidParameter`] when `q` is not in (0, 1); [`Error::Fit`] when a quantile
+    /// overflows (data near the top of the `f64` range).
     pub fn quantile(&self, q: f64) -> Result<Vec<f64>> {
         if !(q > 0.0 && q < 1.0) {
             return Err(Error::param(format!("quantile must be in (0, 1), got {q}")));
         }
         let z = dist::normal_quantile(q);
-        Ok(self
+        let mut out: Vec<f64> = self
             .mean
             .iter()
             .zip(&self.sd)
             .map(|(m, s)| m + z * s)
-            .collect())
+            .collect();
+        if self.nonnegative {
+            floor_at_zero(&mut out);
+        }
+        if let Some(v) = out.iter().find(|v| !v.is_finite()) {
+            return Err(Error::Fit(format!(
+                "the {q}-quantile overflows the floating-point range ({v})"
+            )));
+        }
+        Ok(out)
     }
 }
 
@@ -141,9 +175,26 @@ pub trait Fitted: Send + Sync + std::fmt::Debug {
     /// buffers are reused).
     ///
     /// # Errors
-    /// [`Error::InvalidParameter`] for a horizon of 0 or a level outside (0, 1).
+    /// [`Error::InvalidParameter`] for a horizon of 0 or a level outside (0, 1);
+    /// [`Error::Fit`] when the forecast overflows the `f64` range (data near 1e154 or 1e308
+    /// for some models): never an infinite or NaN forecast.
     fn predict_into(&self, horizon: usize, levels: &[f64], out: &mut Forecast) -> Result<()> {
-        predict_normal(self, horizon, levels, out)
+        self.predict_into_with(horizon, levels, NONNEGATIVE, out)
+    }
+
+    /// [`Fitted::predict_into`] with the [`Forecast::nonnegative`] setting given: `true` (the
+    /// default, [`NONNEGATIVE`]) floors the mean, the bounds and the quantiles at 0.
+    ///
+    /// # Errors
+    /// As [`Fitted::predict_into`].
+    fn predict_into_with(
+        &self,
+        horizon: usize,
+        levels: &[f64],
+        nonnegative: bool,
+        out: &mut Forecast,
+    ) -> Result<()> {
+        predict_normal(self, horizon, levels, nonnegative, out)
     }
 
     /// Forecasts `horizon` steps with an interval for each of `levels`.
@@ -158,11 +209,14 @@ pub trait Fitted: Send + Sync + std::fmt::Debug {
 }
 
 /// The normal-interval forecast of any fitted model: its mean and sd from
-/// [`Fitted::predict_mean_sd`], then `mean ± Φ⁻¹((1 + level)/2)·sd` for each level.
+/// [`Fitted::predict_mean_sd`], then `mean ± Φ⁻¹((1 + level)/2)·sd` for each level; with
+/// `nonnegative`, the mean and the bounds floored at 0. The one place every model's forecast
+/// is bounded.
 pub(crate) fn predict_normal<F: Fitted + ?Sized>(
     model: &F,
     horizon: usize,
     levels: &[f64],
+    nonnegative: bool,
     out: &mut Forecast,
 ) -> Result<()> {
     check_horizon(horizon)?;
@@ -172,16 +226,47 @@ pub(crate) fn predict_normal<F: Fitted + ?Sized>(
     out.sd.clear();
     out.sd.resize(horizon, 0.0);
     model.predict_mean_sd(&mut out.mean, &mut out.sd);
+    out.nonnegative = nonnegative;
     out.intervals.clear();
     for &level in levels {
-        let (lower, upper) = normal_bounds(&out.mean, &out.sd, level);
+        let (mut lower, mut upper) = normal_bounds(&out.mean, &out.sd, level);
+        if nonnegative {
+            floor_at_zero(&mut lower);
+            floor_at_zero(&mut upper);
+        }
         out.intervals.push(Interval {
             level,
             lower,
             upper,
         });
     }
-    Ok(())
+    if nonnegative {
+        floor_at_zero(&mut out.mean);
+    }
+    check_finite(out)
+}
+
+/// Refuses a forecast with an infinite or NaN value: on data near the top of the `f64` range
+/// (1e154 squared, 1e308 summed) a model's arithmetic can overflow, and an infinite band would
+/// reach the policy as a replica count.
+fn check_finite(fc: &Forecast) -> Result<()> {
+    let bounds = fc
+        .intervals
+        .iter()
+        .flat_map(|i| i.lower.iter().chain(&i.upper));
+    match fc
+        .mean
+        .iter()
+        .chain(&fc.sd)
+        .chain(bounds)
+        .find(|v| !v.is_finite())
+    {
+        None => Ok(()),
+        Some(v) => Err(Error::Fit(format!(
+            "the forecast overflows the floating-point range ({v}): the data are too large \
+             for this model; divide them by a constant (e.g. count in thousands)"
+        ))),
+    }
 }
 
 /// `mean ∓ Φ⁻¹((1 + level)/2)·sd` per step: the lower and upper bounds of a normal interval.
@@ -449,7 +534,13 @@ impl Fitted for FittedModel {
     fn update(&mut self, y: &[f64]) -> Result<()> {
         delegate!(self, m => m.update(y))
     }
-    fn predict_into(&self, horizon: usize, levels: &[f64], out: &mut Forecast) -> Result<()> {
-        delegate!(self, m => m.predict_into(horizon, levels, out))
+    fn predict_into_with(
+        &self,
+        horizon: usize,
+        levels: &[f64],
+        nonnegative: bool,
+        out: &mut Forecast,
+    ) -> Result<()> {
+        delegate!(self, m => m.predict_into_with(horizon, levels, nonnegative, out))
     }
 }

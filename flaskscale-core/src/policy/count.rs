@@ -26,7 +26,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 
 /// How many predictors the count sizing keeps.
-pub const N_PREDICTORS: usize = 5;
+pub const N_PREDICTORS: usize = 6;
 
 /// The predictors of the load that the count sizing calibrates, in the order they are kept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -46,6 +46,10 @@ pub enum Predictor {
     /// of every half hour (cron jobs, batch clients, scheduled pushes) is provisioned for at
     /// that minute and not at the others.
     Phase,
+    /// The highest count of the last `peak_seconds`, held flat: the cover for bursts of a
+    /// minute or two that recur within a quarter of an hour, as the HPA's scale-down window
+    /// holds them.
+    Peak,
 }
 
 impl Predictor {
@@ -56,9 +60,10 @@ impl Predictor {
         Predictor::Trend,
         Predictor::Ramp,
         Predictor::Phase,
+        Predictor::Peak,
     ];
 
-    /// The stable string form (`"model"`, `"level"`, `"trend"`, `"ramp"`, `"phase"`).
+    /// The stable string form (`"model"`, `"level"`, `"trend"`, `"ramp"`, `"phase"`, `"peak"`).
     pub fn as_str(&self) -> &'static str {
         match self {
             Predictor::Model => "model",
@@ -66,6 +71,7 @@ impl Predictor {
             Predictor::Trend => "trend",
             Predictor::Ramp => "ramp",
             Predictor::Phase => "phase",
+            Predictor::Peak => "peak",
         }
     }
 }
@@ -90,6 +96,9 @@ fn default_phase_seconds() -> f64 {
 }
 fn default_phase_width() -> u32 {
     1
+}
+fn default_peak_seconds() -> f64 {
+    900.0
 }
 
 /// Settings of the count sizing ([`crate::policy::PredictiveConfig::count`]).
@@ -123,6 +132,10 @@ pub struct CountSizing {
     /// Steps on each side of a phase whose errors count as the same phase (default 1).
     #[serde(default = "default_phase_width")]
     pub phase_width: u32,
+    /// Seconds of recent history whose highest count the `peak` predictor holds (default
+    /// 900; at least one step).
+    #[serde(default = "default_peak_seconds")]
+    pub peak_seconds: f64,
     /// The predictors that may decide (default all of [`Predictor::ALL`]; at least one).
     #[serde(default = "default_predictors")]
     pub predictors: Vec<Predictor>,
@@ -157,6 +170,7 @@ impl Default for CountSizing {
             short_seconds: default_short_seconds(),
             phase_seconds: default_phase_seconds(),
             phase_width: default_phase_width(),
+            peak_seconds: default_peak_seconds(),
             predictors: default_predictors(),
             combine: CountCombine::Best,
         }
@@ -216,6 +230,7 @@ impl CountSizing {
             ("recent_seconds", self.recent_seconds),
             ("short_seconds", self.short_seconds),
             ("phase_seconds", self.phase_seconds),
+            ("peak_seconds", self.peak_seconds),
         ] {
             if !(v.is_finite() && v > 0.0) {
                 return Err(Error::param(format!(

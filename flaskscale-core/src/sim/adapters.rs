@@ -25,21 +25,28 @@ pub fn replay_model(trace: &Series) -> ModelSpec {
     }
 }
 
-/// The autoscaler a bare predictive policy is replayed in over `trace`: at the trace's step,
-/// forecasting with [`replay_model`], refitted hourly (every step when steps are longer).
+/// The autoscaler a predictive policy is replayed in when it brings no model of its own: at
+/// the trace's step, forecasting with [`replay_model`], refitted hourly whatever the step.
 ///
 /// # Errors
-/// As [`Autoscaler::new`].
-pub fn replay_autoscaler(trace: &Series, policy: PredictiveConfig) -> Result<Autoscaler> {
-    let step = trace.step();
-    let mut cfg = AutoscalerConfig::new(step, replay_model(trace), policy);
-    cfg.refit_every = hourly_refit(step);
-    Autoscaler::new(cfg)
+/// As [`AutoscalerConfig::validate`].
+pub fn replay_autoscaler(trace: &Series, policy: &PredictiveConfig) -> Result<Autoscaler> {
+    replay_autoscaler_with(trace, policy, replay_model(trace))
 }
 
-/// Steps in an hour of `step_seconds` steps, at least 1: how often a replayed policy refits.
-pub fn hourly_refit(step_seconds: f64) -> usize {
-    ((3600.0 / step_seconds).round() as usize).max(1)
+/// [`replay_autoscaler`] forecasting with `model` instead of [`replay_model`].
+///
+/// # Errors
+/// As [`AutoscalerConfig::validate`].
+pub fn replay_autoscaler_with(
+    trace: &Series,
+    policy: &PredictiveConfig,
+    model: ModelSpec,
+) -> Result<Autoscaler> {
+    let step = trace.step();
+    let mut cfg = AutoscalerConfig::new(step, model, policy.clone());
+    cfg.refit_every = ((3600.0 / step).round() as usize).max(1);
+    Autoscaler::new(cfg)
 }
 
 /// The references a simulation compares policies with: the [`Oracle`] (the fewest replicas

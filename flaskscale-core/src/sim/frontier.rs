@@ -13,9 +13,8 @@
 //! Every point is a plain [`super::simulate`] run: the frontier's HPA at `(target, window)` is
 //! the same simulation as an [`HpaSim`] with that configuration.
 
-use super::adapters::{replay_model, AutoscalerSim, HpaSim};
+use super::adapters::{replay_autoscaler_with, replay_model, AutoscalerSim, HpaSim};
 use super::{simulate_with_progress, PolicySummary, Progress, SimConfig, SimPolicy};
-use crate::autoscaler::{Autoscaler, AutoscalerConfig};
 use crate::error::{Error, Result};
 use crate::forecast::ModelSpec;
 use crate::policy::{HpaConfig, HpaPolicy, PredictiveConfig};
@@ -115,10 +114,11 @@ fn cheapest_serving(points: &[FrontierPoint], family: &str, served: f64) -> Opti
         .min_by(|a, b| a.0.total_cmp(&b.0))
 }
 
-/// Replays `trace` through the HPA family and the policy under test swept over its knobs
-/// (module docs). `policy` is the base configuration of the policy under test (its quantile
-/// and reactive target are swept, everything else kept); it forecasts with `model`, or
-/// [`replay_model`] when `None`, refitted hourly. `interval` is the HPA's sync period.
+/// Replays `trace` through the HPA family and the policy under test (module docs). With
+/// `sweep_policy`, `policy` is the base configuration swept over its count quantile and
+/// reactive target (everything else kept); without, it is replayed once as it is. It
+/// forecasts with `model`, or [`replay_model`] when `None`, refitted hourly. The HPA decides
+/// every `policy.interval_seconds`.
 ///
 /// # Errors
 /// [`Error::InvalidParameter`] for a bad `cfg` or `policy`; any error a simulation returns;
@@ -128,6 +128,7 @@ pub fn frontier(
     cfg: &SimConfig,
     policy: &PredictiveConfig,
     model: Option<ModelSpec>,
+    sweep_policy: bool,
     progress: &Progress,
 ) -> Result<FrontierReport> {
     cfg.validate()?;
@@ -153,19 +154,30 @@ pub fn frontier(
         }
     }
     let model = model.unwrap_or_else(|| replay_model(trace));
-    for &q in &POLICY_QUANTILES {
-        for &u in &POLICY_REACTIVE {
-            let mut p = policy.clone();
-            p.quantile = q;
-            if let crate::policy::MetricTarget::AverageValue { average_value } = &mut p.hpa.target {
+    let own_target = match policy.hpa.target {
+        crate::policy::MetricTarget::AverageValue { average_value } => average_value / cap,
+        _ => f64::NAN,
+    };
+    let grid: Vec<(f64, f64)> = if sweep_policy {
+        POLICY_QUANTILES
+            .iter()
+            .flat_map(|&q| POLICY_REACTIVE.iter().map(move |&u| (q, u)))
+            .collect()
+    } else {
+        vec![(policy.quantile, own_target)]
+    };
+    for (q, u) in grid {
+        let mut p = policy.clone();
+        p.quantile = q;
+        if let crate::policy::MetricTarget::AverageValue { average_value } = &mut p.hpa.target {
+            if u.is_finite() {
                 *average_value = u * cap;
             }
-            let mut ac = AutoscalerConfig::new(step, model.clone(), p);
-            ac.refit_every = super::adapters::hourly_refit(step);
-            let name = format!("policy-q{q}-u{u:.2}");
-            sims.push(Box::new(AutoscalerSim::new(&name, Autoscaler::new(ac)?)));
-            points.push((String::from("policy"), u, None, Some(q)));
         }
+        let name = format!("policy-q{q}-u{u:.2}");
+        let auto = replay_autoscaler_with(trace, &p, model.clone())?;
+        sims.push(Box::new(AutoscalerSim::new(&name, auto)));
+        points.push((String::from("policy"), u, None, Some(q)));
     }
     let report = simulate_with_progress(trace, sims, cfg, progress)?;
     let points: Vec<FrontierPoint> = points

@@ -76,7 +76,10 @@ pub mod progress;
 pub mod reference;
 pub mod sweep;
 
-pub use adapters::{reference_policies, replay_autoscaler, replay_model, AutoscalerSim, HpaSim};
+pub use adapters::{
+    reference_policies, replay_autoscaler, replay_autoscaler_with, replay_model, AutoscalerSim,
+    HpaSim,
+};
 pub use cluster::run_policy;
 pub use frontier::{frontier, FrontierReport};
 pub use progress::Progress;
@@ -89,6 +92,13 @@ use crate::series::Series;
 use crate::time;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
+
+/// The HPA's target utilisation a replay compares with unless told otherwise: the one most
+/// clusters run, and the frontier's R0.
+pub const DEFAULT_HPA_UTILIZATION: f64 = 0.7;
+/// Replicas the trace's peak rate needs when a replay is not told the capacity per replica:
+/// the capacity is the peak rate over this.
+pub const DEFAULT_PEAK_REPLICAS: f64 = 20.0;
 
 /// What the simulator asks of a policy each sync interval.
 ///

@@ -3,10 +3,10 @@
 //! by MASE and by the pinball loss at q = 0.9, both scaled by the in-sample daily seasonal naive
 //! error. `benches/accuracy.py` prints the same table with Holt-Winters and Fourier alongside.
 //!
-//! Known miss, asserted as such so a change shows up: on the Twitter proxy trace (bursty, a
-//! weak daily cycle) one day ahead at 5-minute steps, the AutoForecaster has the lower MASE but
-//! its calibrated bands are wider than needed (80/95% coverage about 0.94/0.97), so its pinball
-//! loss at q = 0.9 is higher than seasonal naive's.
+//! The Twitter proxy trace one day ahead at 5-minute steps was a known miss (calibrated bands
+//! wider than needed gave a higher pinball loss than seasonal naive's); since the ranking loss
+//! charges bias, Holt-Winters fits spike-robustly and detected periods are refined, it is
+//! asserted like the others. `robust.rs` holds the generated surge and level-shift series.
 
 use crate::common::{trace, NASA, TWITTER, WIKIPEDIA};
 use flaskscale_core::forecast::{backtest, AutoForecaster, BacktestConfig, Scores};
@@ -71,13 +71,8 @@ fn auto_beats_seasonal_naive_on_nasa() {
 }
 
 #[test]
-fn auto_against_seasonal_naive_on_twitter() {
+fn auto_beats_seasonal_naive_on_twitter() {
     let five = trace(TWITTER).resample(300.0, Aggregation::Sum).unwrap();
     beats("twitter 5min", five.values(), 12, 288);
-    let (a, sn) = compare("twitter 5min", five.values(), 288, 288);
-    assert!(a.mase < sn.mase);
-    assert!(
-        a.scaled_pinball > sn.scaled_pinball,
-        "the known miss is gone: update the docs"
-    );
+    beats("twitter 5min", five.values(), 288, 288);
 }

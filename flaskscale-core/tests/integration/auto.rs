@@ -351,7 +351,7 @@ fn short_history_falls_back_with_a_reason() {
             "drift",
             "linear_trend(window=24)",
             "seasonal_naive(season_length=24)",
-            "holt_winters(alpha=null, beta=null, gamma=null, phi=null, season_length=24, seasonal=\"additive\", trend=\"additive_damped\")",
+            "holt_winters(alpha=null, beta=null, gamma=null, phi=null, robust=true, season_length=24, seasonal=\"additive\", trend=\"additive_damped\")",
             "fourier_regression(log=false, penalty=null, periods=[[24.0,6]])"
         ]
     );

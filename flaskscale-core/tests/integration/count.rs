@@ -48,18 +48,25 @@ fn count_quantile_matches_a_negative_binomial_worked_by_hand() {
     let mut rng = Rng::new(7);
     for g in 0..20_000u64 {
         let y = negative_binomial(&mut rng, r, p);
-        cal.predict(g, g, [Some(100.0), None, None, None, None], q, &cfg, None);
+        cal.predict(
+            g,
+            g,
+            [Some(100.0), None, None, None, None, None],
+            q,
+            &cfg,
+            None,
+        );
         cal.resolve(g, q, &cfg, |_, _| Some(y));
     }
     let s = cal
-        .size([Some(100.0), None, None, None, None], q, &cfg, 60.0)
+        .size([Some(100.0), None, None, None, None, None], q, &cfg, 60.0)
         .expect("calibrated");
     assert_eq!(s.predictor, Predictor::Model);
     // the empirical 0.98-quantile of 20,000 draws is within about one count of the exact one
     assert!((s.count - exact).abs() <= 2.0, "{} vs {exact}", s.count);
     // the same errors scale to another level as a count does: by sqrt(mean)
     let s = cal
-        .size([Some(400.0), None, None, None, None], q, &cfg, 60.0)
+        .size([Some(400.0), None, None, None, None, None], q, &cfg, 60.0)
         .unwrap();
     assert!(
         (s.count - (400.0 + 2.0 * (exact - 100.0))).abs() <= 4.0,
@@ -194,7 +201,7 @@ fn frontier_hpa_points_are_the_single_simulations() {
     let cap = trace.values().iter().copied().fold(0.0, f64::max) / 60.0 / 20.0;
     let cfg = SimConfig::new(cap, 120.0).unwrap();
     let base = PredictiveConfig::new(cap, 1, 1000);
-    let rep = frontier::frontier(&trace, &cfg, &base, None, &Progress::new()).unwrap();
+    let rep = frontier::frontier(&trace, &cfg, &base, None, true, &Progress::new()).unwrap();
     assert_eq!(
         rep.points.len(),
         frontier::HPA_TARGETS.len() * frontier::HPA_WINDOWS.len()

@@ -10,6 +10,7 @@ mod count;
 mod ets;
 mod foundation;
 mod policy;
+mod robust;
 mod seasonal;
 mod sim;
 mod state;

@@ -15,7 +15,9 @@ __all__ = [
     "AccessLogReport",
     "AutoForecaster",
     "Autoscaler",
+    "DEFAULT_HPA_UTILIZATION",
     "DEFAULT_INTERVAL_SECONDS",
+    "DEFAULT_PEAK_REPLICAS",
     "DEFAULT_QUANTILE",
     "DEFAULT_STARTUP_SECONDS",
     "Decision",
@@ -39,13 +41,17 @@ __all__ = [
     "backtest",
     "coverage",
     "detect_periods",
+    "forecast_many",
     "frontier",
     "mae",
     "mase",
     "pinball",
     "read_access_log",
+    "recommend_many",
     "rmse",
+    "series_many",
     "simulate",
+    "simulate_many",
     "smape",
     "sweep",
     "FlaskscaleError",
@@ -75,6 +81,8 @@ class FlaskscaleIOError(FlaskscaleError, OSError): ...
 DEFAULT_QUANTILE: float
 DEFAULT_STARTUP_SECONDS: float
 DEFAULT_INTERVAL_SECONDS: float
+DEFAULT_HPA_UTILIZATION: float
+DEFAULT_PEAK_REPLICAS: float
 
 @final
 class Series:
@@ -166,7 +174,9 @@ class Forecast:
 
 @final
 class FittedModel:
-    def predict(self, horizon: int, *, levels: Sequence[float] = ...) -> Forecast: ...
+    def predict(
+        self, horizon: int, *, levels: Sequence[float] = ..., nonnegative: Optional[bool] = None
+    ) -> Forecast: ...
     def update(self, values: _ArrayLike) -> None: ...
     @property
     def name(self) -> str: ...
@@ -208,6 +218,7 @@ class HoltWinters:
         beta: Optional[float] = None,
         gamma: Optional[float] = None,
         phi: Optional[float] = None,
+        robust: Optional[bool] = None,
     ) -> HoltWinters: ...
     def fit(self, data: _ArrayLike) -> FittedModel: ...
     def to_json(self) -> str: ...
@@ -420,6 +431,7 @@ def frontier(
     max_replicas: int = 10000,
     slo_wait_seconds: float = 1.0,
     model: Optional[Any] = None,
+    sweep_policy: bool = True,
     progress: Optional[Progress] = None,
 ) -> dict[str, Any]: ...
 
@@ -449,6 +461,42 @@ def sweep(
     max_replicas: int = 10000,
     progress: Optional[Progress] = None,
 ) -> dict[str, Any]: ...
+def series_many(
+    times: Sequence[npt.ArrayLike],
+    values: Sequence[npt.ArrayLike],
+    *,
+    step: Optional[float] = None,
+) -> list[Union[Series, Exception]]: ...
+def forecast_many(
+    series: Sequence[_ArrayLike],
+    model: Any,
+    *,
+    horizon: int,
+    levels: Sequence[float] = ...,
+    progress: Optional[Progress] = None,
+) -> list[Union[Forecast, Exception]]: ...
+def recommend_many(
+    series: Sequence[Series],
+    current_replicas: Sequence[int],
+    policy: Union[PredictivePolicy, dict[str, Any]],
+    *,
+    model: Any = None,
+    progress: Optional[Progress] = None,
+) -> list[Union[Decision, Exception]]: ...
+def simulate_many(
+    series: Sequence[Series],
+    policies: Optional[dict[str, Union[HpaPolicy, PredictivePolicy, dict[str, Any]]]] = None,
+    *,
+    capacity_per_replica: Optional[float] = None,
+    peak_replicas: Optional[float] = None,
+    startup_seconds: Optional[float] = None,
+    interval_seconds: Optional[float] = None,
+    max_replicas: Optional[int] = None,
+    slo_wait_seconds: Optional[float] = None,
+    queue_timeout_seconds: Optional[float] = None,
+    references: bool = True,
+    progress: Optional[Progress] = None,
+) -> list[Union[list[dict[str, Any]], Exception]]: ...
 
 @final
 class RequestCounter:

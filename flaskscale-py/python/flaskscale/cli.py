@@ -145,11 +145,30 @@ def _season(args: argparse.Namespace, step: float) -> Optional[int]:
     return _steps(season_s, step, f"the season (--season {args.season})", minimum=2)
 
 
-def _models(season: Optional[int]) -> Dict[str, Callable[[], object]]:
-    models: Dict[str, Callable[[], object]] = {"naive": _fs.Naive, "drift": _fs.Drift}
+def _models(season: Optional[int], horizon: int, season_given: bool) -> Dict[str, Callable[[], object]]:
+    """Every model the command offers, by name. ``auto`` is the AutoForecaster, optimised for the
+    horizon: it detects its own seasons unless ``--season`` was given."""
+    models: Dict[str, Callable[[], object]] = {
+        "auto": lambda: _fs.AutoForecaster(
+            horizon=horizon, season_lengths=[season] if (season_given and season) else None
+        ),
+        "naive": _fs.Naive,
+        "drift": _fs.Drift,
+        "linear_trend": lambda: _fs.LinearTrend(window=season * 7 if season else None),
+    }
     if season:
         models["seasonal_naive"] = lambda: _fs.SeasonalNaive(season)
+        models["holt_winters"] = lambda: _fs.HoltWinters(season, trend="damped")
+        if season >= 3:
+            models["fourier"] = lambda: _fs.FourierRegression([season])
+    else:
+        models["holt_winters"] = lambda: _fs.HoltWinters(trend="damped")
     return models
+
+
+def _num(v: float) -> str:
+    """A forecast figure: thousands separators, one decimal (none from 10,000 up)."""
+    return f"{v:,.0f}" if abs(v) >= 10_000 else f"{v:,.1f}"
 
 
 def _fmt_time(t: float) -> str:
@@ -174,8 +193,8 @@ def cmd_forecast(args: argparse.Namespace) -> int:
     horizon_s = _duration("--horizon", args.horizon, step)
     horizon = _steps(horizon_s, step, f"the horizon (--horizon {args.horizon})")
     season = _season(args, step)
-    models = _models(season)
-    if args.model != "auto" and args.model not in models:
+    models = _models(season, horizon, args.season is not None)
+    if args.model not in models:
         raise FlaskscaleError(
             f"unknown or unusable model {args.model!r}; available here: {', '.join(models)}"
         )
@@ -211,16 +230,13 @@ def cmd_forecast(args: argparse.Namespace) -> int:
             except FlaskscaleError as e:
                 mase, mase_error = f"{'-':>8}", str(e)
             scores.append((name, row))
-            print(f"{name:<16}{mase}{row[0]:>9.2f}{row[1]:>14.4g}{row[2]:>11.0%}")
+            print(f"{name:<16}{mase}{row[0]:>9.2f}{_num(row[1]):>14}{row[2]:>11.0%}")
         if mase_error is not None:
             print(f"MASE not scored: {mase_error}")
-    if args.model == "auto":
-        chosen = min(scores, key=lambda s: s[1][1])[0] if scores else next(iter(models))
-        print(f"\nmodel: {chosen} (lowest pinball loss at q=0.9 on the holdout)")
-    else:
-        chosen = args.model
-        print(f"\nmodel: {chosen}")
+    chosen = args.model
     fitted = models[chosen]().fit(values)  # type: ignore[attr-defined]
+    why = fitted.why()
+    print(f"\nmodel: {chosen}" + (f"\n{why}" if why else ""))
     levels = sorted(args.levels)
     fc = fitted.predict(horizon, levels=levels)
     header = f"{'time (UTC)':<18}{'mean':>14}"
@@ -229,9 +245,9 @@ def cmd_forecast(args: argparse.Namespace) -> int:
     print(header)
     shown = range(horizon) if horizon <= args.rows else np.linspace(0, horizon - 1, args.rows).astype(int)
     for i in shown:
-        line = f"{_fmt_time(series.end + i * step):<18}{fc.mean[i]:>14.6g}"
+        line = f"{_fmt_time(series.end + i * step):<18}{_num(fc.mean[i]):>14}"
         for lv in levels:
-            line += f"{fc.lower(lv)[i]:>14.6g}{fc.upper(lv)[i]:>14.6g}"
+            line += f"{_num(fc.lower(lv)[i]):>14}{_num(fc.upper(lv)[i]):>14}"
         print(line)
     if args.plot:
         from .plot import plot_forecast
@@ -335,7 +351,7 @@ def _sim_setup(args: argparse.Namespace) -> tuple:
     rate_peak = series.stats()["max"] / series.step
     if not math.isfinite(rate_peak) or rate_peak <= 0:
         raise FlaskscaleError("the trace has no positive load to scale for")
-    capacity = rate_peak / 20.0 if args.capacity is None else args.capacity
+    capacity = rate_peak / _fs.DEFAULT_PEAK_REPLICAS if args.capacity is None else args.capacity
     return series, capacity, startup, interval
 
 
@@ -499,8 +515,9 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         if None not in figures and h["replica_hours"] > 0:
             print(f"\nrequests not served within the SLO: predictive {p['slo_miss_share']:.3%}, "
                   f"hpa {h['slo_miss_share']:.3%}; replica-hours "
-                  f"{p['replica_hours'] / h['replica_hours'] - 1:+.1%} "
-                  "(flaskscale frontier compares with the best-tuned HPA at equal cost)")
+                  f"{p['replica_hours'] / h['replica_hours'] - 1:+.1%}")
+            if isinstance(policies["predictive"], _fs.PredictivePolicy):
+                _print_tuned(series, policies["predictive"], capacity, startup, interval, args, p)
     if args.json:
         with open(args.json, "w") as fh:
             fh.write(report.to_json())
@@ -529,6 +546,23 @@ def _write_manifest(args: argparse.Namespace, policies: Dict[str, Any]) -> None:
     dump(doc, args.write_manifest)
     print(f"{args.manifest_kind} manifest of the predictive policy written to "
           f"{args.write_manifest}")
+
+
+def _print_tuned(series: Any, policy: Any, capacity: float, startup: float, interval: float,
+                 args: argparse.Namespace, mine: dict) -> None:
+    """The best-tuned HPA (the frontier's family) within the predictive policy's cost."""
+    rep = _fs.frontier(series, policy, capacity_per_replica=capacity, startup_seconds=startup,
+                       interval_seconds=interval, max_replicas=args.max_replicas,
+                       sweep_policy=False)
+    within = [p for p in rep["points"] if p["family"] == "hpa"
+              and p["summary"]["replica_hours"] <= mine["replica_hours"]]
+    if not within:
+        print("no tuned HPA setting is as cheap as the predictive policy")
+        return
+    best = min(within, key=lambda p: p["summary"]["slo_miss_share"])
+    print(f"the best-tuned HPA within the predictive policy's replica-hours ({_setting(best)}): "
+          f"{best['summary']['slo_miss_share']:.3%} not served within the SLO "
+          f"({len(rep['points']) - 1} HPA settings; flaskscale frontier for every budget)")
 
 
 def _setting(p: dict) -> str:
@@ -670,7 +704,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     fc.add_argument("trace", help="timestamp,value CSV or a Common/Combined Log Format access log")
     fc.add_argument("--horizon", default="1d", help="how far ahead: 2h, 1d, or a count of steps")
-    fc.add_argument("--model", default="auto", help="auto (default), naive, drift, seasonal_naive")
+    fc.add_argument("--model", default="auto",
+                    help="auto (default: the AutoForecaster, which backtests the others), naive, "
+                         "drift, linear_trend, seasonal_naive, holt_winters, fourier")
     fc.add_argument("--season", help="season length, a whole number (>= 2) of steps: 1d (default; "
                     "none when a day is not such a length), 1w, 24 (steps), or none")
     fc.add_argument("--step", help="step for access logs (default 1m)")
@@ -703,8 +739,8 @@ def build_parser() -> argparse.ArgumentParser:
                           "flaskscale_forecast_requests_per_second gauge)")
     sim.add_argument("--manifest-name", default="app",
                      help="the Deployment (and Service) the manifest scales (default app)")
-    sim.add_argument("--target-utilization", type=float, default=0.7,
-                     help="the HPA's target utilisation (default 0.7)")
+    sim.add_argument("--target-utilization", type=float, default=_fs.DEFAULT_HPA_UTILIZATION,
+                     help=f"the HPA's target utilisation (default {_fs.DEFAULT_HPA_UTILIZATION:g})")
     sim.add_argument("--quantile", type=float, default=None,
                      help="quantile of the request count the predictive policy provisions for "
                           f"(default {_fs.DEFAULT_QUANTILE:g})")
@@ -737,6 +773,10 @@ def build_parser() -> argparse.ArgumentParser:
     sw.add_argument("--utilizations", type=float, nargs="+", default=[0.7, 0.8, 0.9],
                     help="target utilisations of the reactive path")
     sw.set_defaults(func=cmd_sweep)
+
+    from .batch_cli import add_parser as add_batch_parser
+
+    add_batch_parser(sub)
     return parser
 
 

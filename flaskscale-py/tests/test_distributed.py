@@ -1,0 +1,132 @@
+"""The same 200-series job in-process, on a Dask LocalCluster of two worker processes and on
+Spark local[2]: identical results, bit for bit, on every column; failing series in the middle
+of a partition give their error rows and the others their results. One cluster and one
+session for the whole module."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import flaskscale as fs
+
+pd = pytest.importorskip("pandas")
+
+# pyspark 4 warns that it does not fully support pandas 3 each time it converts
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:PySpark does not yet fully support pandas:FutureWarning",
+    "ignore:The copy keyword is deprecated",
+)
+
+N, DAYS = 200, 14
+SHORT, EMPTY = "svc-057", "svc-058"  # mid-partition: 4 pieces of 50 series on Dask
+
+
+@pytest.fixture(scope="module")
+def job() -> "pd.DataFrame":
+    """200 hourly services, two weeks each, of different levels and daily phases; one has a
+    single row (no grid), one only missing values."""
+    rng = np.random.default_rng(2024)
+    t = np.arange(24 * DAYS)
+    parts = []
+    for i in range(N):
+        level = 50 + 1000 * rng.random()
+        y = rng.poisson(level * (1 + 0.5 * np.sin(2 * np.pi * (t + i) / 24))).astype(float)
+        uid = f"svc-{i:03d}"
+        if uid == SHORT:
+            y = y[:1]
+        if uid == EMPTY:
+            y[:] = np.nan
+        ds = pd.date_range("2024-03-04", periods=len(y), freq="h")
+        parts.append(pd.DataFrame({"unique_id": uid, "ds": ds, "y": y}))
+    return pd.concat(parts, ignore_index=True)
+
+
+@pytest.fixture(scope="module")
+def client():  # type: ignore[no-untyped-def]
+    distributed = pytest.importorskip("dask.distributed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=":0") as cluster:
+        with distributed.Client(cluster) as c:
+            yield c
+
+
+@pytest.fixture(scope="module")
+def spark():  # type: ignore[no-untyped-def]
+    sql = pytest.importorskip("pyspark.sql")
+    session = (sql.SparkSession.builder.master("local[2]").appName("flaskscale-tests")
+               .config("spark.sql.session.timeZone", "UTC")
+               .config("spark.sql.shuffle.partitions", "4")
+               .config("spark.ui.enabled", "false")
+               .getOrCreate())
+    yield session
+    session.stop()
+
+
+def assert_identical(a: "pd.DataFrame", b: "pd.DataFrame") -> None:
+    pd.testing.assert_frame_equal(a, b, check_exact=True)
+    for c in a.columns:
+        if a[c].dtype == np.float64:  # NaN in the same places, every other value bit for bit
+            assert np.array_equal(a[c].to_numpy().view(np.int64), b[c].to_numpy().view(np.int64)), c
+
+
+JOBS = {
+    "forecast_many": dict(model=fs.AutoForecaster(horizon=24), horizon=24, levels=[0.8, 0.95]),
+    "recommend_many": dict(policy=fs.PredictivePolicy(0.2, startup_seconds=120),
+                           model=fs.SeasonalNaive(24), current_replicas=3),
+    "simulate_many": dict(interval_seconds=900.0),
+}
+
+
+@pytest.fixture(scope="module")
+def local(job):  # type: ignore[no-untyped-def]
+    return {op: getattr(fs, op)(job, progress=False, **kw) for op, kw in JOBS.items()}
+
+
+@pytest.mark.parametrize("op", list(JOBS))
+def test_dask_gives_the_local_result_bit_for_bit(op, job, local, client) -> None:  # type: ignore[no-untyped-def]
+    from flaskscale import distributed
+
+    assert_identical(local[op], getattr(distributed, op)(job, client, **JOBS[op]))
+
+
+@pytest.mark.parametrize("op", list(JOBS))
+def test_spark_gives_the_local_result_bit_for_bit(op, job, local, spark) -> None:  # type: ignore[no-untyped-def]
+    from flaskscale import distributed
+
+    assert_identical(local[op], getattr(distributed, op)(job, spark, **JOBS[op]))
+
+
+def test_failing_series_give_error_rows_and_the_others_results(local) -> None:  # type: ignore[no-untyped-def]
+    fc = local["forecast_many"]
+    err = fc[fc["error"].notna()].set_index("unique_id")
+    assert list(err.index) == [SHORT, EMPTY]
+    assert err.loc[SHORT, "error_type"] == "NotEnoughDataError"
+    assert err.loc[EMPTY, "error_type"] == "InvalidDataError"
+    good = fc[fc["error"].isna()]
+    assert good["unique_id"].nunique() == N - 2 and (good.groupby("unique_id").size() == 24).all()
+    assert good["AutoForecaster"].notna().all()
+    sim = local["simulate_many"]
+    assert sim[sim["error"].notna()]["unique_id"].tolist() == [SHORT, EMPTY]
+    assert (sim[sim["error"].isna()].groupby("unique_id").size() == 4).all()
+    rec = local["recommend_many"]
+    # a single row is no grid; only missing values leave the autoscaler holding its count
+    assert rec[rec["error"].notna()]["unique_id"].tolist() == [SHORT]
+    assert rec.set_index("unique_id").loc[EMPTY, "replicas"] == 3
+
+
+def test_lazy_frames_stay_lazy_on_their_engine(job, local, client, spark) -> None:  # type: ignore[no-untyped-def]
+    import dask.dataframe as dd
+
+    from flaskscale import distributed
+
+    kw = JOBS["simulate_many"]
+    want = local["simulate_many"].set_index(["unique_id", "policy"])["replica_hours"]
+    lazy = distributed.simulate_many(dd.from_pandas(job, npartitions=3), client, **kw)
+    assert isinstance(lazy, dd.DataFrame)
+    got = client.compute(lazy).result().set_index(["unique_id", "policy"])["replica_hours"]
+    assert got.sort_index().equals(want.sort_index())
+    sdf = distributed.simulate_many(spark.createDataFrame(job), spark, **kw)
+    assert type(sdf).__module__.startswith("pyspark")
+    got = sdf.toPandas().set_index(["unique_id", "policy"])["replica_hours"]
+    assert got.sort_index().equals(want.sort_index())
