@@ -357,10 +357,7 @@ pub(crate) fn autoscaler_config(
         None => AutoscalerConfig::default_model(),
     };
     let _ = py;
-    let mut cfg = AutoscalerConfig::new(step_seconds, model, policy.clone());
-    // refit hourly whatever the step
-    cfg.refit_every = ((3600.0 / step_seconds).round() as usize).max(1);
-    Ok(cfg)
+    Ok(sim::replay_config(step_seconds, model, policy))
 }
 
 /// The stateful autoscaler: observe load as it comes, recommend replicas each tick, save and

@@ -43,10 +43,15 @@ pub fn replay_autoscaler_with(
     policy: &PredictiveConfig,
     model: ModelSpec,
 ) -> Result<Autoscaler> {
-    let step = trace.step();
+    Autoscaler::new(replay_config(trace.step(), model, policy))
+}
+
+/// The settings of an autoscaler replaying (or batch-deciding over) a history of `step`
+/// seconds: the defaults, refitted hourly whatever the step.
+pub fn replay_config(step: f64, model: ModelSpec, policy: &PredictiveConfig) -> AutoscalerConfig {
     let mut cfg = AutoscalerConfig::new(step, model, policy.clone());
     cfg.refit_every = ((3600.0 / step).round() as usize).max(1);
-    Autoscaler::new(cfg)
+    cfg
 }
 
 /// The references a simulation compares policies with: the [`Oracle`] (the fewest replicas

@@ -77,8 +77,8 @@ pub mod reference;
 pub mod sweep;
 
 pub use adapters::{
-    reference_policies, replay_autoscaler, replay_autoscaler_with, replay_model, AutoscalerSim,
-    HpaSim,
+    reference_policies, replay_autoscaler, replay_autoscaler_with, replay_config, replay_model,
+    AutoscalerSim, HpaSim,
 };
 pub use cluster::run_policy;
 pub use frontier::{frontier, FrontierReport};
