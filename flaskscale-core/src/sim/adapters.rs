@@ -134,11 +134,18 @@ impl SimPolicy for HpaSim {
 
 /// The stateful autoscaler: every trace step is observed, every interval it decides; the
 /// forecast it reports is the quantile it provisioned for.
+///
+/// The autoscaler's steps lie on its own grid (multiples of its step since the epoch); a trace
+/// whose steps start elsewhere (at 00:00:20, say) would have a decision late in one trace step
+/// fall in the autoscaler's next step and complete the step still being observed. So the
+/// replay shifts every time it passes by the trace start's offset from that grid, taken at the
+/// first call (the simulator's first decision, at the trace start).
 #[derive(Debug, Clone)]
 pub struct AutoscalerSim {
     name: String,
     auto: Autoscaler,
     interval: f64,
+    shift: Option<f64>,
 }
 
 impl AutoscalerSim {
@@ -149,7 +156,17 @@ impl AutoscalerSim {
             name: name.to_string(),
             auto,
             interval,
+            shift: None,
         }
+    }
+
+    /// `t` on the autoscaler's grid.
+    fn at(&mut self, t: f64) -> f64 {
+        let step = self.auto.config().step_seconds;
+        let shift = *self
+            .shift
+            .get_or_insert_with(|| t - crate::time::slot_start(t, step));
+        t - shift
     }
 }
 
@@ -161,9 +178,11 @@ impl SimPolicy for AutoscalerSim {
         self.interval
     }
     fn observe(&mut self, t: f64, requests: f64) -> Result<()> {
+        let t = self.at(t);
         self.auto.observe(t, requests)
     }
     fn decide(&mut self, now: f64, current_replicas: u32) -> Result<SimDecision> {
+        let now = self.at(now);
         let d = self.auto.recommend(now, current_replicas)?;
         Ok(SimDecision {
             replicas: d.replicas,

@@ -281,3 +281,23 @@ fn bursts_at_the_same_minute_of_the_hour_are_prewarmed_and_only_then() {
         calm.len()
     );
 }
+
+#[test]
+fn a_trace_off_the_minute_grid_replays_as_the_same_trace_on_it() {
+    // steps starting 20 s after the minute: the autoscaler's grid is shifted onto the trace's,
+    // so the replay equals that of the same values starting on the minute
+    // 1,699,999,980 is a whole number of minutes; 1,700,000,000 is 20 s past one
+    let mut spec = TrafficSpec::new(1_699_999_980.0, 60.0, 3 * 1440, 20.0);
+    spec.seed = 4;
+    let on = generate(&spec).unwrap();
+    let off = Series::new(on.values().to_vec(), 1_700_000_000.0, 60.0).unwrap();
+    let run = |trace: &Series| {
+        let cfg = SimConfig::new(10.0, 120.0).unwrap();
+        let auto = sim::replay_autoscaler(trace, &PredictiveConfig::new(10.0, 1, 100)).unwrap();
+        let p: Vec<Box<dyn SimPolicy>> = vec![Box::new(sim::AutoscalerSim::new("p", auto))];
+        sim::simulate(trace, p, &cfg).unwrap().policies[0]
+            .summary
+            .clone()
+    };
+    assert_eq!(run(&off), run(&on));
+}
