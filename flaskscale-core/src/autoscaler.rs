@@ -589,14 +589,19 @@ impl Autoscaler {
         );
     }
 
-    /// The highest known count of the last `peak_seconds` of history (at least one step).
+    /// The highest known count of the last `peak_seconds` of history; `None` when that is
+    /// less than two steps (one step's peak is only the last value, which the other
+    /// predictors already cover).
     fn recent_peak(&self) -> Prediction {
         let k = (self.config.policy.count.peak_seconds / self.config.step_seconds).ceil() as usize;
+        if k < 2 {
+            return None;
+        }
         let peak = self
             .history
             .iter()
             .rev()
-            .take(k.max(1))
+            .take(k)
             .filter(|v| !v.is_nan())
             .fold(f64::NEG_INFINITY, |a, &b| a.max(b));
         peak.is_finite().then_some(peak)
