@@ -241,3 +241,20 @@ def test_frontier_many_is_the_frontier_per_service() -> None:
     s = fs.Series(g["y"].to_numpy(), start=g["ds"].iloc[0].timestamp(), step=60.0)
     [d] = fs.frontier_many([s], sweep_policy=False, progress=False)
     assert d["r0"] == out.set_index("unique_id").loc["svc-0", "r0"]
+
+
+def test_batch_command_line_frontier(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    from flaskscale.cli import main
+
+    df = fleet_frame(n=3, bad=False)
+    path = tmp_path / "fleet.csv"
+    df.to_csv(path, index=False)
+    out = tmp_path / "frontier.csv"
+    assert main(["batch", str(path), "frontier", "--no-sweep", "--interval", "900",
+                 "--out", str(out), "--no-progress"]) == 0
+    got = pd.read_csv(out)
+    want = fs.frontier_many(df, sweep_policy=False, interval_seconds=900.0, progress=False)
+    assert list(got.columns) == list(want.columns)
+    assert np.allclose(got["r0"], want["r0"], rtol=1e-15)
+    assert np.allclose(got["policy_b_100"], want["policy_b_100"], rtol=1e-15, equal_nan=True)
+    assert "3 series, frontier on local" in capsys.readouterr().err
