@@ -35,6 +35,21 @@
 //! [`SeasonalNaive`] with the longest given season `m` that has `2·m` values, else [`Naive`],
 //! and [`FittedAuto::why`] gives the reason.
 //!
+//! # Work shared between origins
+//! Every candidate is scored at the origins of [`backtest`], with one exception that saves
+//! most of its cost: a [`HoltWinters`] candidate is fitted once, at the earliest origin, and
+//! then filtered forward — [`Fitted::update`] runs its recursion over the values up to the next
+//! origin, which forecasts from there — instead of searching its smoothing parameters again at
+//! every origin (the search is nearly all of a fit). Its parameters come from the training part
+//! of the earliest origin, which holds no test value of any origin, so the backtest still only
+//! forecasts what the model could not have seen. (With `max_train` set the training windows
+//! slide, and it is fitted at each origin like the others.) The chosen model is refitted on the
+//! whole history as always.
+//!
+//! Inside a rayon pool (a batch over series, [`crate::batch::forecast_many`]) the candidates
+//! and origins of one series run one after another, so that the cores go to the series;
+//! called on its own, a fit spreads its candidates over the cores. The result is the same.
+//!
 //! # Calibration
 //! With `calibrate: true` the predictive standard deviation of the chosen forecast is multiplied
 //! at every step by one factor `k`, fitted on the chosen forecast's backtest errors: with
@@ -52,10 +67,13 @@
 //! own unconstrained factor, so candidates compete on their point errors and the shape of their
 //! errors rather than on how wide their own intervals happen to be.
 
-use super::backtest::{normal_bounds, score, BacktestConfig, BacktestResult, OriginForecast};
+use super::backtest::{
+    interval_bounds, normal_bounds, score, BacktestConfig, BacktestResult, OriginForecast,
+    COVERAGE_LEVELS,
+};
 use super::{
-    backtest::backtest, check_horizon, check_update, dist, prepare, state_ensure, FitInfo, Fitted,
-    FittedModel, Forecast, Forecaster, ModelSpec, StateCheck,
+    check_horizon, check_update, dist, prepare, state_ensure, FitInfo, Fitted, FittedModel,
+    Forecast, Forecaster, ModelSpec, StateCheck,
 };
 use super::{
     Drift, FourierRegression, HoltWinters, LinearTrend, MultiSeasonalNaive, Naive, Seasonal,
@@ -595,18 +613,20 @@ impl Forecaster for AutoForecaster {
             Some(c) => c.clone(),
             None => default_candidates(&kept, n),
         };
-        let results: Vec<Result<(BacktestResult, f64)>> = candidates
-            .par_iter()
-            .map(|spec| {
-                let r = backtest(spec, y, &cfg)?;
+        // inside a pool already (a batch over series), the candidates run one after another:
+        // the outer loop keeps every core busy, and splitting each series again only adds
+        // scheduling
+        let parallel = rayon::current_thread_index().is_none();
+        let results: Vec<Result<(BacktestResult, f64)>> =
+            map_in_order(&candidates, parallel, |spec| {
+                let r = candidate_backtest(spec, y, &cfg, parallel)?;
                 let l = self.ranking_loss(&r)?;
                 if l.is_finite() {
                     Ok((r, l))
                 } else {
                     Err(Error::Fit(format!("the backtest loss is not finite ({l})")))
                 }
-            })
-            .collect();
+            });
         let mut scores = Vec::with_capacity(candidates.len());
         let mut ok: Vec<(usize, f64, BacktestResult)> = Vec::new();
         for (i, (spec, r)) in candidates.iter().zip(results).enumerate() {
@@ -734,6 +754,68 @@ impl Forecaster for AutoForecaster {
             why,
         ))
     }
+}
+
+/// `f` over `items`, results in their order: in parallel (rayon) or one after another.
+fn map_in_order<T: Sync, R: Send>(
+    items: &[T],
+    parallel: bool,
+    f: impl Fn(&T) -> R + Sync + Send,
+) -> Vec<R> {
+    if parallel {
+        items.par_iter().map(f).collect()
+    } else {
+        items.iter().map(f).collect()
+    }
+}
+
+/// Whether a candidate's backtest fits it once, at the earliest origin, and filters it forward
+/// through the later ones (see the [module docs](self)): Holt-Winters, whose parameter search
+/// is the cost of a fit and whose [`Fitted::update`] runs the same recursion over new values,
+/// when every origin trains from the start of the history.
+fn filters_forward(spec: &ModelSpec, cfg: &BacktestConfig) -> bool {
+    matches!(spec, ModelSpec::HoltWinters(_)) && cfg.max_train.is_none()
+}
+
+/// The rolling-origin backtest of one candidate: [`backtest`]'s origins and scores; a model
+/// that [`filters_forward`] is fitted at the earliest origin only and advanced from origin to
+/// origin with the values in between, every other one is fitted at each origin.
+fn candidate_backtest(
+    spec: &ModelSpec,
+    y: &[f64],
+    cfg: &BacktestConfig,
+    parallel: bool,
+) -> Result<BacktestResult> {
+    let origins = cfg.origins(y.len())?;
+    check_update(y)?;
+    let forecast_at = |fitted: &FittedModel, start: usize, o: usize| -> Result<OriginForecast> {
+        let fc = fitted.predict(cfg.horizon, &COVERAGE_LEVELS)?;
+        let bounds = interval_bounds(&fc);
+        Ok((start, o, fc.mean, fc.sd, bounds))
+    };
+    let forecasts = if filters_forward(spec, cfg) {
+        let mut out = Vec::with_capacity(origins.len());
+        let mut fitted: Option<(FittedModel, usize)> = None;
+        for &(start, o) in &origins {
+            let model = match fitted.take() {
+                None => spec.fit(&y[start..o])?,
+                Some((mut m, at)) => {
+                    m.update(&y[at..o])?;
+                    m
+                }
+            };
+            out.push(forecast_at(&model, start, o)?);
+            fitted = Some((model, o));
+        }
+        out
+    } else {
+        map_in_order(&origins, parallel, |&(start, o)| {
+            forecast_at(&spec.fit(&y[start..o])?, start, o)
+        })
+        .into_iter()
+        .collect::<Result<Vec<_>>>()?
+    };
+    score(y, cfg, forecasts)
 }
 
 /// Fits `spec` on the whole history and refuses a non-finite residual scale (values so large
@@ -1236,6 +1318,7 @@ impl Fitted for FittedAuto {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::forecast::backtest::backtest;
     use crate::forecast::backtest::COVERAGE_LEVELS;
 
     fn close(a: f64, b: f64, tol: f64) -> bool {
