@@ -952,7 +952,7 @@ fn calibrate(bt: &BacktestResult, min_scale: f64) -> Calibration {
         }
     }
     z.retain(|v| v.is_finite());
-    z.sort_by(f64::total_cmp);
+    z.sort_unstable_by(f64::total_cmp);
     let z80 = dist::normal_quantile(0.9);
     let z95 = dist::normal_quantile(0.975);
     let cov = |k: f64| {
@@ -967,14 +967,9 @@ fn calibrate(bt: &BacktestResult, min_scale: f64) -> Calibration {
     let sd_scale = if z.len() < MIN_CALIBRATION_RESIDUALS || max_z <= 0.0 {
         1.0
     } else {
-        // the coverage steps up where k·z_L crosses an error: evaluate between the steps
-        let mut breaks: Vec<f64> = z
-            .iter()
-            .flat_map(|&v| [v / z80, v / z95])
-            .filter(|&b| b > 0.0)
-            .collect();
-        breaks.sort_by(f64::total_cmp);
-        breaks.dedup();
+        // the coverage steps up where k·z_L crosses an error: evaluate between the steps (the
+        // two sorted lists of crossings, merged)
+        let breaks = merge_sorted_positive(&z, z80, z95);
         let objective = |k: f64| {
             let (c80, c95) = cov(k);
             (c80 - 0.8).powi(2) + (c95 - 0.95).powi(2)
@@ -1004,6 +999,34 @@ fn calibrate(bt: &BacktestResult, min_scale: f64) -> Calibration {
         coverage_before: before,
         coverage_after: cov(sd_scale),
     }
+}
+
+/// The positive values of `z/a` and `z/b` (`z` sorted ascending, `a`, `b` > 0) in ascending
+/// order without repeats: the merge of two sorted lists.
+fn merge_sorted_positive(z: &[f64], a: f64, b: f64) -> Vec<f64> {
+    let mut out: Vec<f64> = Vec::with_capacity(2 * z.len());
+    let (mut i, mut j) = (0, 0);
+    while i < z.len() || j < z.len() {
+        let v = match (z.get(i).map(|v| v / a), z.get(j).map(|v| v / b)) {
+            (Some(x), Some(y)) if x <= y => {
+                i += 1;
+                x
+            }
+            (_, Some(y)) => {
+                j += 1;
+                y
+            }
+            (Some(x), None) => {
+                i += 1;
+                x
+            }
+            (None, None) => break,
+        };
+        if v > 0.0 && out.last() != Some(&v) {
+            out.push(v);
+        }
+    }
+    out
 }
 
 /// A readable label of a model and its settings, e.g. `seasonal_naive(season_length=24)`.
@@ -1437,6 +1460,76 @@ mod tests {
         assert!(close(c.coverage_before.1, 0.95, 1e-12));
         assert!(close(c.coverage_after.0, 0.8, 1e-12));
         assert!(close(c.coverage_after.1, 1.0, 1e-12));
+    }
+
+    /// A Holt-Winters candidate's backtest is its fit at the earliest origin, then that fit
+    /// advanced with `update` from origin to origin; other candidates (and Holt-Winters with
+    /// sliding windows) are the plain [`backtest`]. Each forecast is checked against the
+    /// public calls made by hand.
+    #[test]
+    fn holt_winters_is_fitted_once_and_filtered_forward() {
+        let y: Vec<f64> = (0..400)
+            .map(|t| {
+                let t = t as f64;
+                100.0
+                    + 0.05 * t
+                    + 30.0 * (t * std::f64::consts::TAU / 24.0).sin()
+                    + 7.0 * ((t * 12.9898).sin() * 43_758.545).fract()
+            })
+            .collect();
+        let cfg = BacktestConfig {
+            horizon: 12,
+            n_origins: 4,
+            season_length: 24,
+            ..BacktestConfig::default()
+        };
+        let hw = ModelSpec::HoltWinters(HoltWinters::new(24));
+        for parallel in [false, true] {
+            let got = candidate_backtest(&hw, &y, &cfg, parallel).unwrap();
+            let origins = cfg.origins(y.len()).unwrap();
+            let mut model = hw.fit(&y[..origins[0].1]).unwrap();
+            for (i, (o, &(_, at))) in got.origins.iter().zip(&origins).enumerate() {
+                if i > 0 {
+                    model.update(&y[origins[i - 1].1..at]).unwrap();
+                }
+                let fc = model.predict(12, &COVERAGE_LEVELS).unwrap();
+                assert_eq!((o.origin, &o.mean, &o.sd), (at, &fc.mean, &fc.sd));
+            }
+            // a refit at a later origin would differ: the parameters are the earliest origin's
+            let refit = backtest(&hw, &y, &cfg).unwrap();
+            assert_eq!(refit.origins[0].mean, got.origins[0].mean);
+            assert_ne!(refit.origins[3].mean, got.origins[3].mean);
+            for spec in [
+                ModelSpec::SeasonalNaive(SeasonalNaive::new(24)),
+                ModelSpec::Drift(Drift),
+            ] {
+                let a = candidate_backtest(&spec, &y, &cfg, parallel).unwrap();
+                assert_eq!(a, backtest(&spec, &y, &cfg).unwrap());
+            }
+            let sliding = BacktestConfig {
+                max_train: Some(200),
+                ..cfg.clone()
+            };
+            let a = candidate_backtest(&hw, &y, &sliding, parallel).unwrap();
+            assert_eq!(a, backtest(&hw, &y, &sliding).unwrap());
+        }
+    }
+
+    /// Against the direct way: every quotient, sorted, repeats dropped.
+    #[test]
+    fn merged_crossings_are_the_sorted_quotients() {
+        let mut z: Vec<f64> = (0..200).map(|i| ((i * 37) % 101) as f64 / 17.0).collect();
+        z.sort_by(f64::total_cmp);
+        let (a, b) = (1.281_551_565_5, 1.959_963_985);
+        let mut want: Vec<f64> = z
+            .iter()
+            .flat_map(|&v| [v / a, v / b])
+            .filter(|&v| v > 0.0)
+            .collect();
+        want.sort_by(f64::total_cmp);
+        want.dedup();
+        assert_eq!(merge_sorted_positive(&z, a, b), want);
+        assert!(merge_sorted_positive(&[0.0, 0.0], a, b).is_empty());
     }
 
     #[test]
