@@ -707,9 +707,8 @@ impl Forecaster for AutoForecaster {
             }
         }
         let chosen: Vec<ModelSpec> = top.iter().map(|&i| candidates[i].clone()).collect();
-        let members = chosen
-            .iter()
-            .map(|s| finite_fit(s, y))
+        let members = map_in_order(&chosen, parallel, |s| finite_fit(s, y))
+            .into_iter()
             .collect::<Result<Vec<FittedModel>>>()?;
         // the delivered intervals are only ever widened: the backtest errors are in-sample for the
         // calibration, and running short costs more than running long
