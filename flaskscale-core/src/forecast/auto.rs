@@ -220,11 +220,12 @@ impl Loss {
     /// # Errors
     /// As [`Loss::validate`]; [`Error::InvalidData`] when the backtest scored no point.
     pub fn evaluate(&self, r: &BacktestResult) -> Result<f64> {
-        pooled(&self.per_origin(r)?)
+        pooled(&self.per_origin(r, 1.0)?)
     }
 
-    /// The loss of each origin that scored a point: (mean loss, points scored).
-    fn per_origin(&self, r: &BacktestResult) -> Result<Vec<(f64, usize)>> {
+    /// The loss of each origin that scored a point: (mean loss, points scored), with every
+    /// forecast sd multiplied by `sd_scale` (for ranking by a loss that reads the spread).
+    fn per_origin(&self, r: &BacktestResult, sd_scale: f64) -> Result<Vec<(f64, usize)>> {
         self.validate()?;
         let z = match *self {
             Loss::Pinball { q } => dist::normal_quantile(q),
@@ -237,6 +238,7 @@ impl Loss {
                 let (Some(&m), Some(&s)) = (o.mean.get(i), o.sd.get(i)) else {
                     continue;
                 };
+                let s = if sd_scale != 1.0 { s * sd_scale } else { s };
                 if a.is_nan() {
                     continue;
                 }
@@ -409,10 +411,9 @@ impl AutoForecaster {
     /// with one that is right on average.
     fn ranking_loss(&self, bt: &BacktestResult) -> Result<f64> {
         let mut per = if self.calibrate {
-            self.loss
-                .per_origin(&with_sd_scale(bt, calibrate(bt, 0.0).sd_scale))?
+            self.loss.per_origin(bt, calibrate(bt, 0.0).sd_scale)?
         } else {
-            self.loss.per_origin(bt)?
+            self.loss.per_origin(bt, 1.0)?
         };
         if matches!(self.loss, Loss::Pinball { .. }) {
             let bias = origin_bias(bt);
@@ -917,20 +918,6 @@ fn combine<'a>(
         out.push((o.train_start, o.origin, mean, sd, bounds));
     }
     score(y, cfg, out)
-}
-
-/// A copy of a backtest with every forecast sd multiplied by `k` (for ranking by a loss that
-/// reads the spread).
-fn with_sd_scale(bt: &BacktestResult, k: f64) -> BacktestResult {
-    let mut out = bt.clone();
-    if k != 1.0 {
-        for o in &mut out.origins {
-            for s in &mut o.sd {
-                *s *= k;
-            }
-        }
-    }
-    out
 }
 
 /// Fits the sd scale factor on a backtest's errors, at least `min_scale`; see the
