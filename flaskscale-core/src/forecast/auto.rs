@@ -36,15 +36,15 @@
 //! and [`FittedAuto::why`] gives the reason.
 //!
 //! # Work shared between origins
-//! Every candidate is scored at the origins of [`backtest`], with one exception that saves
-//! most of its cost: a [`HoltWinters`] candidate is fitted once, at the earliest origin, and
-//! then filtered forward — [`Fitted::update`] runs its recursion over the values up to the next
-//! origin, which forecasts from there — instead of searching its smoothing parameters again at
-//! every origin (the search is nearly all of a fit). Its parameters come from the training part
-//! of the earliest origin, which holds no test value of any origin, so the backtest still only
-//! forecasts what the model could not have seen. (With `max_train` set the training windows
-//! slide, and it is fitted at each origin like the others.) The chosen model is refitted on the
-//! whole history as always.
+//! Every candidate is scored at the origins of [`backtest`](super::backtest::backtest), with one
+//! exception that saves most of its cost: a [`HoltWinters`] candidate is fitted once, at the
+//! earliest origin, and then filtered forward — [`Fitted::update`] runs its recursion over the
+//! values up to the next origin, which forecasts from there — instead of searching its smoothing
+//! parameters again at every origin (the search is nearly all of a fit). Its parameters come from
+//! the training part of the earliest origin, which holds no test value of any origin, so the
+//! backtest still only forecasts what the model could not have seen. (With `max_train` set the
+//! training windows slide, and it is fitted at each origin like the others.) The chosen model is
+//! refitted on the whole history as always.
 //!
 //! Inside a rayon pool (a batch over series, [`crate::batch::forecast_many`]) the candidates
 //! and origins of one series run one after another, so that the cores go to the series;
@@ -777,9 +777,10 @@ fn filters_forward(spec: &ModelSpec, cfg: &BacktestConfig) -> bool {
     matches!(spec, ModelSpec::HoltWinters(_)) && cfg.max_train.is_none()
 }
 
-/// The rolling-origin backtest of one candidate: [`backtest`]'s origins and scores; a model
-/// that [`filters_forward`] is fitted at the earliest origin only and advanced from origin to
-/// origin with the values in between, every other one is fitted at each origin.
+/// The rolling-origin backtest of one candidate, with the origins and scores of
+/// [`backtest`](super::backtest::backtest): a model that [`filters_forward`] is fitted at the
+/// earliest origin only and advanced from origin to origin with the values in between, every
+/// other one is fitted at each origin.
 fn candidate_backtest(
     spec: &ModelSpec,
     y: &[f64],
