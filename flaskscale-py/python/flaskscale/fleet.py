@@ -289,6 +289,21 @@ def _run(work: Callable[[Any], Any], label: str, progress: Optional[bool], expec
     return run_with_progress(work, label, progress, expected=expected)
 
 
+def _on_parsed(grids: List[Any], call: Callable[[List[int], List[Any], Any], Any], label: str,
+               progress: Optional[bool], per_step: int) -> List[Any]:
+    """``call(indices, series, progress_counter)`` on those of a frame's series (``grids``:
+    each a Series or the error its parse gave) that parsed, with the progress bar at
+    ``per_step`` units per step: the result of each series, in the frame's order, or its
+    parse error."""
+    ok = [k for k, g in enumerate(grids) if isinstance(g, _fs.Series)]
+    rows = _run(lambda p: call(ok, [grids[k] for k in ok], p), label, progress,
+                per_step * sum(len(grids[k]) for k in ok))
+    results: List[Any] = list(grids)
+    for k, r in zip(ok, rows):
+        results[k] = r
+    return results
+
+
 def forecast_many(data: Any, *, model: Any, horizon: int, levels: Sequence[float] = (),
                   alias: Optional[str] = None, progress: Optional[bool] = None) -> Any:
     """Fits ``model`` to every series and forecasts ``horizon`` steps, all at once.
@@ -310,13 +325,9 @@ def forecast_many(data: Any, *, model: Any, horizon: int, levels: Sequence[float
                     "forecast", progress, sum(len(x) for x in items))
     long = _Long(data)
     grids = long.series()
-    ok = [k for k, g in enumerate(grids) if isinstance(g, _fs.Series)]
-    fcs = _run(lambda p: _fs.forecast_many([grids[k] for k in ok], spec, horizon=horizon,
-                                           levels=levels, progress=p),
-               "forecast", progress, sum(len(grids[k]) for k in ok))
-    results: List[Any] = list(grids)
-    for k, f in zip(ok, fcs):
-        results[k] = f
+    results = _on_parsed(grids, lambda _ok, gs, p: _fs.forecast_many(gs, spec, horizon=horizon,
+                                                                    levels=levels, progress=p),
+                         "forecast", progress, 1)
     cols = forecast_columns(spec.alias, levels)
     parts: Dict[str, List[Any]] = {name: [] for name, _ in cols}
     lv = sorted(levels)
@@ -398,13 +409,8 @@ def recommend_many(data: Any, *, policy: Any, model: Any = None, current_replica
     long = _Long(data)
     grids = long.series()
     cur_all = _current(current_replicas, long.ids)
-    ok = [k for k, g in enumerate(grids) if isinstance(g, _fs.Series)]
-    decisions = _run(lambda p: _fs.recommend_many([grids[k] for k in ok], [cur_all[k] for k in ok],
-                                                  policy, model=spec, progress=p),
-                     "recommend", progress, sum(len(grids[k]) for k in ok))
-    results: List[Any] = list(grids)
-    for k, d in zip(ok, decisions):
-        results[k] = d
+    results = _on_parsed(grids, lambda ok, gs, p: _fs.recommend_many(
+        gs, [cur_all[k] for k in ok], policy, model=spec, progress=p), "recommend", progress, 1)
     cols = recommend_columns()
     parts: Dict[str, List[Any]] = {name: [] for name, _ in cols}
     ds_parts = []
@@ -482,12 +488,8 @@ def simulate_many(data: Any, policies: Optional[Mapping[str, Any]] = None, *,
                     "simulate", progress, n_pol * sum(len(g) for g in grids))
     long = _Long(data)
     grids = long.series()
-    ok = [k for k, g in enumerate(grids) if isinstance(g, _fs.Series)]
-    rows = _run(lambda p: _fs.simulate_many([grids[k] for k in ok], pol, progress=p, **kwargs),
-                "simulate", progress, n_pol * sum(len(grids[k]) for k in ok))
-    results: List[Any] = list(grids)
-    for k, r in zip(ok, rows):
-        results[k] = r
+    results = _on_parsed(grids, lambda _ok, gs, p: _fs.simulate_many(gs, pol, progress=p, **kwargs),
+                         "simulate", progress, n_pol)
     cols = simulate_columns()
     parts: Dict[str, List[Any]] = {name: [] for name, _ in cols}
     for k, r in enumerate(results):
@@ -551,12 +553,8 @@ def frontier_many(data: Any, policy: Any = None, *, capacity_per_replica: Option
                     "frontier", progress, settings * sum(len(g) for g in grids))
     long = _Long(data)
     grids = long.series()
-    ok = [k for k, g in enumerate(grids) if isinstance(g, _fs.Series)]
-    rows = _run(lambda p: _fs.frontier_many([grids[k] for k in ok], pol, progress=p, **kwargs),
-                "frontier", progress, settings * sum(len(grids[k]) for k in ok))
-    results: List[Any] = list(grids)
-    for k, r in zip(ok, rows):
-        results[k] = r
+    results = _on_parsed(grids, lambda _ok, gs, p: _fs.frontier_many(gs, pol, progress=p, **kwargs),
+                         "frontier", progress, settings)
     cols = frontier_columns()
     parts: Dict[str, List[Any]] = {name: [] for name, _ in cols}
     for k, r in enumerate(results):
