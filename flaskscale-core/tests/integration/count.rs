@@ -92,17 +92,22 @@ fn surges(days: usize, onsets: &[f64], seed: u64) -> Series {
     generate(&spec).unwrap()
 }
 
-/// Replays `trace` through an autoscaler forecasting with the daily seasonal naive model,
-/// deciding every 15 s, and returns the last decision within each step (index = the step).
-fn decisions(trace: &Series) -> Vec<(u32, Reason, Option<String>)> {
-    let policy = PredictiveConfig::new(10.0, 1, 1000);
+/// An autoscaler of per-minute steps with `policy`, forecasting with the daily seasonal naive
+/// model refitted hourly.
+fn daily_naive(policy: PredictiveConfig) -> Autoscaler {
     let mut cfg = AutoscalerConfig::new(
         60.0,
         ModelSpec::SeasonalNaive(SeasonalNaive::new(1440)),
         policy,
     );
     cfg.refit_every = 60;
-    let mut a = Autoscaler::new(cfg).unwrap();
+    Autoscaler::new(cfg).unwrap()
+}
+
+/// Replays `trace` through an autoscaler forecasting with the daily seasonal naive model,
+/// deciding every 15 s, and returns the last decision within each step (index = the step).
+fn decisions(trace: &Series) -> Vec<(u32, Reason, Option<String>)> {
+    let mut a = daily_naive(PredictiveConfig::new(10.0, 1, 1000));
     let mut current = 1;
     let mut out = Vec::new();
     for (i, &v) in trace.values().iter().enumerate() {
@@ -310,13 +315,7 @@ fn coverage(count: CountSizing, counts: &[f64], cap: f64, range: std::ops::Range
     // the count sizing alone: a reactive HPA at the capacity itself seldom binds
     policy.hpa = HpaConfig::new(cap, 1, 1000);
     policy.hpa.downscale_stabilization_seconds = 0;
-    let mut cfg = AutoscalerConfig::new(
-        60.0,
-        ModelSpec::SeasonalNaive(SeasonalNaive::new(1440)),
-        policy,
-    );
-    cfg.refit_every = 60;
-    let mut a = Autoscaler::new(cfg).unwrap();
+    let mut a = daily_naive(policy);
     let (mut current, mut carried, mut n) = (1, 0usize, 0usize);
     for (i, &v) in counts.iter().enumerate() {
         let t = 60.0 * i as f64;
