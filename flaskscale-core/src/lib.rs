@@ -10,6 +10,7 @@ pub mod forecast;
 pub mod metrics;
 mod names;
 mod nan_serde;
+mod numeric;
 pub mod periods;
 pub mod policy;
 pub mod series;
