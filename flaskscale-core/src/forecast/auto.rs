@@ -52,15 +52,18 @@
 //! own unconstrained factor, so candidates compete on their point errors and the shape of their
 //! errors rather than on how wide their own intervals happen to be.
 
-use super::backtest::{normal_bounds, score, BacktestConfig, BacktestResult, OriginForecast};
-use super::{
-    backtest::backtest, check_horizon, check_update, dist, prepare, state_ensure, FitInfo, Fitted,
-    FittedModel, Forecast, Forecaster, ModelSpec, StateCheck,
+use super::backtest::{backtest, score, BacktestConfig, BacktestResult, OriginForecast};
+use super::baseline::{Drift, Naive, SeasonalNaive};
+use super::contract::{
+    check_horizon, check_update, normal_bounds, predict_normal, prepare, state_ensure, FitInfo,
+    Fitted, Forecast, Forecaster, StateCheck,
 };
-use super::{
-    Drift, FourierRegression, HoltWinters, LinearTrend, MultiSeasonalNaive, Naive, Seasonal,
-    SeasonalNaive, Trend,
-};
+use super::dist;
+use super::ensemble::MultiSeasonalNaive;
+use super::ets::{HoltWinters, Seasonal, Trend};
+use super::fourier::FourierRegression;
+use super::linear::LinearTrend;
+use super::registry::{FittedModel, ModelSpec};
 use crate::error::{Error, Result};
 use crate::periods::detect_periods;
 use rayon::prelude::*;
@@ -1229,7 +1232,7 @@ impl Fitted for FittedAuto {
         if let ([one], true) = (self.members.as_slice(), self.sd_scale == 1.0) {
             return one.predict_into_with(horizon, levels, nonnegative, out);
         }
-        super::predict_normal(self, horizon, levels, nonnegative, out)
+        predict_normal(self, horizon, levels, nonnegative, out)
     }
 }
 

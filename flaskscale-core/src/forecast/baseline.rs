@@ -4,7 +4,7 @@
 //! deviation is σ̂·√h (naive), σ̂·√(⌊(h−1)/m⌋+1) (seasonal naive) and σ̂·√(h·(1+h/(T−1)))
 //! (drift, with T−1 the number of differences its slope is the mean of).
 
-use super::{
+use super::contract::{
     check_ring, check_update, lagged_sum_sq, prepare, state_ensure, FitInfo, Fitted, Forecaster,
     StateCheck,
 };

@@ -8,10 +8,10 @@
 //! add the members' disagreement, which the backtest-calibrated intervals elsewhere can do.
 
 use super::baseline::{check_season, FittedSeasonalNaive, SeasonalNaive};
-use super::{
-    check_update, prepare, state_ensure, FitInfo, Fitted, FittedModel, Forecaster, ModelSpec,
-    StateCheck,
+use super::contract::{
+    check_update, prepare, state_ensure, FitInfo, Fitted, Forecaster, StateCheck,
 };
+use super::registry::{FittedModel, ModelSpec};
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
 

@@ -31,7 +31,9 @@
 //! new values) and folds each new one-step residual into the residual scale; it does **not**
 //! re-estimate the coefficients: refit for that.
 
-use super::{check_update, prepare, state_ensure, FitInfo, Fitted, Forecaster, StateCheck};
+use super::contract::{
+    check_update, prepare, state_ensure, FitInfo, Fitted, Forecaster, StateCheck,
+};
 use crate::error::{Error, Result};
 use crate::numeric::{dot_in_order, sym_eigen};
 use serde::{Deserialize, Serialize};

@@ -22,7 +22,9 @@
 //! time of the forecast step. The mean is not clamped at 0: a falling trend can forecast a
 //! negative load, which the scaling policy clamps.
 
-use super::{check_update, prepare, state_ensure, FitInfo, Fitted, Forecaster, StateCheck};
+use super::contract::{
+    check_update, prepare, state_ensure, FitInfo, Fitted, Forecaster, StateCheck,
+};
 use crate::error::{Error, Result};
 use linfa::prelude::*;
 use linfa_linear::LinearRegression;

@@ -4,7 +4,9 @@
 use super::recursion::{observe, Smooth};
 use super::{HoltWintersParams, Seasonal, Trend};
 use crate::error::{Error, Result};
-use crate::forecast::{check_ring, check_update, state_ensure, FitInfo, Fitted, StateCheck};
+use crate::forecast::contract::{
+    check_ring, check_update, state_ensure, FitInfo, Fitted, StateCheck,
+};
 use serde::{Deserialize, Serialize};
 
 /// A fitted [`HoltWinters`] model: its state after the last observation, online-updatable.

@@ -69,7 +69,7 @@ mod tests;
 
 pub use fitted::FittedHoltWinters;
 
-use super::{lagged_sum_sq, prepare, FitInfo, Forecaster};
+use super::contract::{lagged_sum_sq, prepare, FitInfo, Forecaster};
 use crate::error::{Error, Result};
 use recursion::{log_likelihood, run, Smooth};
 use serde::{Deserialize, Serialize};
