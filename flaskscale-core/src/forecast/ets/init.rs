@@ -12,7 +12,8 @@ use crate::numeric::{cholesky_solve, dot};
 /// nothing was replaced (or the fit is not robust, or has no season).
 ///
 /// # Errors
-/// As [`crate::series::clean_seasonal_outliers`] (not for `m >= 2`).
+/// As [`crate::series::clean_seasonal_outliers`], which refuses only what the fit has
+/// already refused (a season below 2).
 pub(super) fn robust_copy(
     y: &[f64],
     m: usize,
