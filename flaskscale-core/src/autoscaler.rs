@@ -18,7 +18,7 @@
 use crate::check;
 use crate::error::{Error, Result};
 use crate::forecast::{Fitted, FittedModel, Forecast, ModelSpec, SeasonalNaive, MAX_HORIZON};
-use crate::policy::count::{recent_predictions, Calibration, Prediction};
+use crate::policy::count::{recent_predictions, Calibration, Prediction, MAX_PHASE_PERIOD};
 use crate::policy::{Decision, ForecastInput, PredictiveConfig, PredictivePolicy, Reason, Sizing};
 use crate::series::CleanCache;
 use serde::{Deserialize, Serialize};
@@ -106,7 +106,8 @@ impl AutoscalerConfig {
     /// Checks every field.
     ///
     /// # Errors
-    /// [`Error::InvalidParameter`] naming the field, and as [`PredictiveConfig::validate`].
+    /// [`Error::InvalidParameter`] naming the field, as [`ModelSpec::validate`] for the model
+    /// and as [`PredictiveConfig::validate`].
     pub fn validate(&self) -> Result<()> {
         check::positive("step_seconds", self.step_seconds)?;
         // a step is decided on at its end: one longer than the longest lead is no schedule
@@ -133,6 +134,7 @@ impl AutoscalerConfig {
                 )));
             }
         }
+        self.model.validate()?;
         self.policy.validate()
     }
 
@@ -526,7 +528,7 @@ impl Autoscaler {
         let step = self.config.step_seconds;
         let cycle = self.config.policy.count.phase_seconds;
         let period = (cycle / step).round();
-        if !(2.0..=1e6).contains(&period) {
+        if !(2.0..=f64::from(MAX_PHASE_PERIOD)).contains(&period) {
             return None;
         }
         let t = self.origin? + k as f64 * step;

@@ -266,6 +266,13 @@ macro_rules! model_class {
     };
 }
 
+/// The spec of a new model object, checked by the core ([`ModelSpec::validate`]): a bad
+/// setting is refused where the object is made.
+fn checked(spec: ModelSpec) -> PyResult<ModelSpec> {
+    spec.validate().map_err(PyFsErr::from)?;
+    Ok(spec)
+}
+
 fn spec_repr(name: &str, spec: &ModelSpec) -> String {
     let json = serde_json::to_value(spec).unwrap_or_default();
     let args: Vec<String> = json
@@ -297,10 +304,8 @@ model_class!(
         #[new]
         #[pyo3(signature = (season_length))]
         fn new(#[pyo3(from_py_with = count)] season_length: usize) -> PyResult<Self> {
-            let m = SeasonalNaive::new(season_length);
-            m.validate().map_err(PyFsErr::from)?;
             Ok(PySeasonalNaive {
-                spec: ModelSpec::SeasonalNaive(m),
+                spec: checked(ModelSpec::SeasonalNaive(SeasonalNaive::new(season_length)))?,
             })
         }
     }
@@ -356,7 +361,7 @@ model_class!(
                 ..HoltWinters::with(season_length, trend, seasonal)
             };
             Ok(PyHoltWinters {
-                spec: ModelSpec::HoltWinters(hw),
+                spec: checked(ModelSpec::HoltWinters(hw))?,
             })
         }
     }
@@ -369,18 +374,9 @@ model_class!(
     {
         #[new]
         #[pyo3(signature = (*, window = None))]
-        fn new(
-            py: Python<'_>,
-            #[pyo3(from_py_with = opt_count)] window: Option<usize>,
-        ) -> PyResult<Self> {
-            if window.is_some_and(|w| w < 2) {
-                return Err(param_err(
-                    py,
-                    format!("window must be >= 2 steps, got {}", window.unwrap_or(0)),
-                ));
-            }
+        fn new(#[pyo3(from_py_with = opt_count)] window: Option<usize>) -> PyResult<Self> {
             Ok(PyLinearTrend {
-                spec: ModelSpec::LinearTrend(LinearTrend { window }),
+                spec: checked(ModelSpec::LinearTrend(LinearTrend { window }))?,
             })
         }
     }
@@ -417,11 +413,11 @@ model_class!(
                 ps.push((period, k));
             }
             Ok(PyFourierRegression {
-                spec: ModelSpec::FourierRegression(FourierRegression {
+                spec: checked(ModelSpec::FourierRegression(FourierRegression {
                     periods: ps,
                     log,
                     penalty,
-                }),
+                }))?,
             })
         }
     }
@@ -433,10 +429,12 @@ model_class!(
     "The mean of the seasonal naive forecasts for several periods (e.g. a day and a week ago).",
     {
         #[new]
-        fn new(#[pyo3(from_py_with = counts)] periods: Vec<usize>) -> Self {
-            PyMultiSeasonalNaive {
-                spec: ModelSpec::MultiSeasonalNaive(MultiSeasonalNaive { periods }),
-            }
+        fn new(#[pyo3(from_py_with = counts)] periods: Vec<usize>) -> PyResult<Self> {
+            Ok(PyMultiSeasonalNaive {
+                spec: checked(ModelSpec::MultiSeasonalNaive(MultiSeasonalNaive {
+                    periods,
+                }))?,
+            })
         }
     }
 );
@@ -448,14 +446,11 @@ model_class!(
     {
         #[new]
         #[pyo3(signature = (members, *, combine = "mean"))]
-        fn new(py: Python<'_>, members: Vec<Bound<'_, PyAny>>, combine: &str) -> PyResult<Self> {
+        fn new(members: Vec<Bound<'_, PyAny>>, combine: &str) -> PyResult<Self> {
             let combine: Combine = combine.parse().map_err(PyFsErr::from)?;
             let members = members.iter().map(spec_of).collect::<PyResult<Vec<_>>>()?;
-            if members.is_empty() {
-                return Err(param_err(py, "an ensemble needs at least one member"));
-            }
             Ok(PyEnsemble {
-                spec: ModelSpec::Ensemble(Ensemble::new(members, combine)),
+                spec: checked(ModelSpec::Ensemble(Ensemble::new(members, combine)))?,
             })
         }
     }
@@ -520,9 +515,8 @@ model_class!(
                 select,
                 calibrate,
             };
-            auto.validate().map_err(PyFsErr::from)?;
             Ok(PyAutoForecaster {
-                spec: ModelSpec::Auto(auto),
+                spec: checked(ModelSpec::Auto(auto))?,
             })
         }
     }

@@ -124,9 +124,7 @@ pub struct FittedSeasonalNaive {
 /// Checks a season length against the history: `2 <= m` and `m + 1 <= n` (a seasonal model
 /// needs at least one full season plus one point to measure its error).
 pub(crate) fn check_season(m: usize, n: usize) -> Result<()> {
-    if m < 2 {
-        return Err(Error::param(format!("season length must be >= 2, got {m}")));
-    }
+    SeasonalNaive::new(m).validate()?;
     if n <= m {
         return Err(Error::NotEnoughData {
             needed: m.saturating_add(1),

@@ -96,7 +96,13 @@ impl FourierRegression {
         self
     }
 
-    fn check(&self) -> Result<()> {
+    /// Checks the settings: at least one period, each finite and at least 2 steps with
+    /// `1 <= K` and `2K < period`, at most [`MAX_HARMONICS`] in all, and a penalty (if fixed)
+    /// finite and >= 0.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] naming the fault.
+    pub fn validate(&self) -> Result<()> {
         if self.periods.is_empty() {
             return Err(Error::param(
                 "fourier regression needs at least one (period, harmonics) pair, got none",
@@ -193,7 +199,7 @@ pub struct FittedFourierRegression {
 impl Forecaster for FourierRegression {
     type Fitted = FittedFourierRegression;
     fn fit(&self, y: &[f64]) -> Result<FittedFourierRegression> {
-        self.check()?;
+        self.validate()?;
         let p = n_columns(&self.periods);
         let longest = self
             .periods

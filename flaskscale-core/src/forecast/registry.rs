@@ -64,6 +64,37 @@ pub enum FittedModel {
 }
 
 impl ModelSpec {
+    /// Checks the chosen model's settings without data: what its `fit` checks first, so a
+    /// spec can be refused where it is made (a constructor, a configuration file, a saved
+    /// autoscaler) rather than at its first fit. An auto forecaster's candidates are checked
+    /// too.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] naming the fault.
+    pub fn validate(&self) -> Result<()> {
+        match self {
+            ModelSpec::Naive(_) | ModelSpec::Drift(_) => Ok(()),
+            ModelSpec::SeasonalNaive(m) => m.validate(),
+            ModelSpec::Auto(m) => {
+                m.validate()?;
+                for (i, c) in m.candidates.iter().flatten().enumerate() {
+                    c.validate().map_err(|e| match e {
+                        Error::InvalidParameter(s) => {
+                            Error::InvalidParameter(format!("auto forecaster candidate {i}: {s}"))
+                        }
+                        other => other,
+                    })?;
+                }
+                Ok(())
+            }
+            ModelSpec::LinearTrend(m) => m.validate(),
+            ModelSpec::FourierRegression(m) => m.validate(),
+            ModelSpec::MultiSeasonalNaive(m) => m.validate(),
+            ModelSpec::Ensemble(m) => m.validate(),
+            ModelSpec::HoltWinters(m) => m.validate(),
+        }
+    }
+
     /// Fits the chosen model; see [`Forecaster::fit`].
     ///
     /// # Errors

@@ -223,7 +223,17 @@ impl HoltWinters {
         }
     }
 
-    /// Checks the settings and returns the season length in use (1 without a season).
+    /// Checks the settings: a season length of at least 2 exactly when there is a season, and
+    /// fixed parameters in range (α in (0, 1], β in [0, α], γ in [0, 1 − α], φ in (0, 1]) and
+    /// only for the components the model has.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] naming the fault.
+    pub fn validate(&self) -> Result<()> {
+        self.check().map(|_| ())
+    }
+
+    /// [`HoltWinters::validate`], returning the season length in use (1 without a season).
     fn check(&self) -> Result<usize> {
         let m = match self.seasonal {
             Seasonal::None => match self.season_length {
@@ -242,10 +252,7 @@ impl HoltWinters {
                         "a seasonal model needs a season length, got none",
                     ))
                 }
-                Some(m) if m < 2 => {
-                    return Err(Error::param(format!("season length must be >= 2, got {m}")))
-                }
-                Some(m) => m,
+                Some(m) => crate::check::at_least("season length", m, 2, "steps")?,
             },
         };
         let in_range = |name: &str, v: Option<f64>, lo: f64, lo_open: bool| -> Result<()> {
