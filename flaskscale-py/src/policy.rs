@@ -8,6 +8,7 @@ use flaskscale_core::autoscaler::{Autoscaler, AutoscalerConfig};
 use flaskscale_core::policy::{
     forecast_hpa, hpa_from_manifest, manifest_of, Combination, Decision, HpaBehavior, HpaConfig,
     HpaPolicy, Lines, ManifestKind, ManifestOptions, Mode, PredictiveConfig, RecentFloor,
+    DEFAULT_FLOOR_FACTOR, DEFAULT_FLOOR_QUANTILE, DEFAULT_MAX_REPLICAS, DEFAULT_MIN_REPLICAS,
 };
 use flaskscale_core::sim::{
     self, AutoscalerSim, HpaSim, Progress, Schedule, SimConfig, SimPolicy, SimReport,
@@ -89,26 +90,33 @@ pub struct PyHpaPolicy {
 #[pymethods]
 impl PyHpaPolicy {
     #[new]
-    #[pyo3(signature = (target_per_replica, *, min_replicas = 1, max_replicas = 100, tolerance = 0.1,
-                        behavior = None, downscale_stabilization_seconds = 300))]
+    #[pyo3(signature = (target_per_replica, *, min_replicas = None, max_replicas = None,
+                        tolerance = None, behavior = None, downscale_stabilization_seconds = None))]
     fn new(
         py: Python<'_>,
         target_per_replica: f64,
-        #[pyo3(from_py_with = count)] min_replicas: u32,
-        #[pyo3(from_py_with = count)] max_replicas: u32,
-        tolerance: f64,
+        #[pyo3(from_py_with = opt_count)] min_replicas: Option<u32>,
+        #[pyo3(from_py_with = opt_count)] max_replicas: Option<u32>,
+        tolerance: Option<f64>,
         behavior: Option<Bound<'_, PyAny>>,
-        #[pyo3(from_py_with = count)] downscale_stabilization_seconds: u32,
+        #[pyo3(from_py_with = opt_count)] downscale_stabilization_seconds: Option<u32>,
     ) -> PyResult<Self> {
         let behavior: Option<HpaBehavior> = match behavior {
             Some(b) => Some(from_value(py, json_of(py, &b)?, "behavior")?),
             None => None,
         };
+        // unset settings keep the core's defaults
+        let core = HpaConfig::new(
+            target_per_replica,
+            min_replicas.unwrap_or(DEFAULT_MIN_REPLICAS),
+            max_replicas.unwrap_or(DEFAULT_MAX_REPLICAS),
+        );
         let config = HpaConfig {
-            tolerance,
+            tolerance: tolerance.unwrap_or(core.tolerance),
             behavior,
-            downscale_stabilization_seconds,
-            ..HpaConfig::new(target_per_replica, min_replicas, max_replicas)
+            downscale_stabilization_seconds: downscale_stabilization_seconds
+                .unwrap_or(core.downscale_stabilization_seconds),
+            ..core
         };
         let inner = HpaPolicy::new(config).map_err(PyFsErr::from)?;
         Ok(PyHpaPolicy { inner })
@@ -233,9 +241,9 @@ pub struct PyPredictivePolicy {
 impl PyPredictivePolicy {
     #[new]
     #[pyo3(signature = (capacity_per_replica, *, startup_seconds = None, interval_seconds = None,
-                        quantile = None, headroom = 0.0, min_replicas = None, max_replicas = None,
+                        quantile = None, headroom = None, min_replicas = None, max_replicas = None,
                         combination = "max", mode = "full", hpa = None,
-                        floor_window_seconds = None, floor_quantile = 1.0, floor_factor = 1.2,
+                        floor_window_seconds = None, floor_quantile = None, floor_factor = None,
                         sizing = "count", count = None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -244,15 +252,15 @@ impl PyPredictivePolicy {
         startup_seconds: Option<f64>,
         interval_seconds: Option<f64>,
         quantile: Option<f64>,
-        headroom: f64,
+        headroom: Option<f64>,
         #[pyo3(from_py_with = opt_count)] min_replicas: Option<u32>,
         #[pyo3(from_py_with = opt_count)] max_replicas: Option<u32>,
         combination: &str,
         mode: &str,
         hpa: Option<PyRef<'_, PyHpaPolicy>>,
         floor_window_seconds: Option<f64>,
-        floor_quantile: f64,
-        floor_factor: f64,
+        floor_quantile: Option<f64>,
+        floor_factor: Option<f64>,
         sizing: &str,
         count: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
@@ -268,8 +276,8 @@ impl PyPredictivePolicy {
         let mode: Mode = mode.parse().map_err(PyFsErr::from)?;
         let mut config = PredictiveConfig::new(
             capacity_per_replica,
-            min_replicas.unwrap_or(1),
-            max_replicas.unwrap_or(100),
+            min_replicas.unwrap_or(DEFAULT_MIN_REPLICAS),
+            max_replicas.unwrap_or(DEFAULT_MAX_REPLICAS),
         );
         // unset settings keep the core's defaults
         config.startup_seconds = startup_seconds.unwrap_or(config.startup_seconds);
@@ -277,13 +285,13 @@ impl PyPredictivePolicy {
         config.quantile = quantile.unwrap_or(config.quantile);
         config.sizing = sizing;
         config.count = count;
-        config.headroom = headroom;
+        config.headroom = headroom.unwrap_or(config.headroom);
         config.combination = combination;
         config.mode = mode;
         config.recent_floor = floor_window_seconds.map(|window_seconds| RecentFloor {
             window_seconds,
-            quantile: floor_quantile,
-            factor: floor_factor,
+            quantile: floor_quantile.unwrap_or(DEFAULT_FLOOR_QUANTILE),
+            factor: floor_factor.unwrap_or(DEFAULT_FLOOR_FACTOR),
         });
         if let Some(h) = hpa {
             let hc = h.inner.config();
@@ -371,30 +379,31 @@ pub struct PyAutoscaler {
 #[pymethods]
 impl PyAutoscaler {
     #[new]
-    #[pyo3(signature = (policy, *, model = None, step_seconds = 60.0, max_history = 20160,
-                        refit_every = 60, warmup_season = None, empty_steps = "missing",
-                        clean_outliers = true))]
+    #[pyo3(signature = (policy, *, model = None, step_seconds = 60.0, max_history = None,
+                        refit_every = None, warmup_season = None, empty_steps = "missing",
+                        clean_outliers = None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         _py: Python<'_>,
         policy: PyRef<'_, PyPredictivePolicy>,
         model: Option<Bound<'_, PyAny>>,
         step_seconds: f64,
-        #[pyo3(from_py_with = count)] max_history: usize,
-        #[pyo3(from_py_with = count)] refit_every: usize,
+        #[pyo3(from_py_with = opt_count)] max_history: Option<usize>,
+        #[pyo3(from_py_with = opt_count)] refit_every: Option<usize>,
         #[pyo3(from_py_with = opt_count)] warmup_season: Option<usize>,
         empty_steps: &str,
-        clean_outliers: bool,
+        clean_outliers: Option<bool>,
     ) -> PyResult<Self> {
         let model = match model {
             Some(m) => spec_of(&m)?,
             None => AutoscalerConfig::default_model(),
         };
         let mut cfg = AutoscalerConfig::new(step_seconds, model, policy.config.clone());
-        cfg.max_history = max_history;
-        cfg.refit_every = refit_every;
+        // unset settings keep the core's defaults
+        cfg.max_history = max_history.unwrap_or(cfg.max_history);
+        cfg.refit_every = refit_every.unwrap_or(cfg.refit_every);
         cfg.warmup_season = warmup_season;
-        cfg.clean_outliers = clean_outliers;
+        cfg.clean_outliers = clean_outliers.unwrap_or(cfg.clean_outliers);
         cfg.empty_steps = empty_steps.parse().map_err(PyFsErr::from)?;
         let inner = Autoscaler::new(cfg).map_err(PyFsErr::from)?;
         Ok(PyAutoscaler { inner })

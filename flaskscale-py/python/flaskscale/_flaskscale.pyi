@@ -15,8 +15,11 @@ __all__ = [
     "AccessLogReport",
     "AutoForecaster",
     "Autoscaler",
+    "DEFAULT_FLOOR_FACTOR",
+    "DEFAULT_FLOOR_QUANTILE",
     "DEFAULT_HPA_UTILIZATION",
     "DEFAULT_INTERVAL_SECONDS",
+    "DEFAULT_MAX_REPLICAS",
     "DEFAULT_PEAK_REPLICAS",
     "DEFAULT_QUANTILE",
     "DEFAULT_STARTUP_SECONDS",
@@ -83,6 +86,9 @@ DEFAULT_STARTUP_SECONDS: float
 DEFAULT_INTERVAL_SECONDS: float
 DEFAULT_HPA_UTILIZATION: float
 DEFAULT_PEAK_REPLICAS: float
+DEFAULT_FLOOR_FACTOR: float
+DEFAULT_FLOOR_QUANTILE: float
+DEFAULT_MAX_REPLICAS: int
 
 @final
 class Series:
@@ -313,11 +319,11 @@ class HpaPolicy:
         cls,
         target_per_replica: float,
         *,
-        min_replicas: int = 1,
-        max_replicas: int = 100,
-        tolerance: float = 0.1,
+        min_replicas: Optional[int] = None,
+        max_replicas: Optional[int] = None,
+        tolerance: Optional[float] = None,
         behavior: Optional[Union[str, dict[str, Any]]] = None,
-        downscale_stabilization_seconds: int = 300,
+        downscale_stabilization_seconds: Optional[int] = None,
     ) -> HpaPolicy: ...
     @staticmethod
     def from_config(config: Union[str, dict[str, Any]]) -> HpaPolicy: ...
@@ -343,15 +349,15 @@ class PredictivePolicy:
         startup_seconds: Optional[float] = None,
         interval_seconds: Optional[float] = None,
         quantile: Optional[float] = None,
-        headroom: float = 0.0,
+        headroom: Optional[float] = None,
         min_replicas: Optional[int] = None,
         max_replicas: Optional[int] = None,
         combination: str = "max",
         mode: str = "full",
         hpa: Optional[HpaPolicy] = None,
         floor_window_seconds: Optional[float] = None,
-        floor_quantile: float = 1.0,
-        floor_factor: float = 1.2,
+        floor_quantile: Optional[float] = None,
+        floor_factor: Optional[float] = None,
         sizing: str = "count",
         count: Optional[Union[str, dict[str, Any]]] = None,
     ) -> PredictivePolicy: ...
@@ -370,11 +376,11 @@ class Autoscaler:
         *,
         model: Optional[Any] = None,
         step_seconds: float = 60.0,
-        max_history: int = 20160,
-        refit_every: int = 60,
+        max_history: Optional[int] = None,
+        refit_every: Optional[int] = None,
         warmup_season: Optional[int] = None,
         empty_steps: str = "missing",
-        clean_outliers: bool = True,
+        clean_outliers: Optional[bool] = None,
     ) -> Autoscaler: ...
     def observe(self, timestamp: float, value: float) -> None: ...
     def recommend(self, now: float, *, current_replicas: int) -> Decision: ...
