@@ -482,24 +482,26 @@ model_class!(
      under-forecasting more than over-forecasting.",
     {
         #[new]
-        #[pyo3(signature = (*, season_lengths = None, candidates = None, horizon = 24, n_origins = 5,
-                            max_train = None, loss = "pinball", quantile = 0.9, weights = None,
-                            select = "combine", top_k = 3, calibrate = true))]
+        #[pyo3(signature = (*, season_lengths = None, candidates = None, horizon = None,
+                            n_origins = None, max_train = None, loss = "pinball", quantile = 0.9,
+                            weights = None, select = "combine", top_k = 3, calibrate = None))]
         #[allow(clippy::too_many_arguments)]
         fn new(
             _py: Python<'_>,
             #[pyo3(from_py_with = opt_counts)] season_lengths: Option<Vec<usize>>,
             candidates: Option<Vec<Bound<'_, PyAny>>>,
-            #[pyo3(from_py_with = count)] horizon: usize,
-            #[pyo3(from_py_with = count)] n_origins: usize,
+            #[pyo3(from_py_with = opt_count)] horizon: Option<usize>,
+            #[pyo3(from_py_with = opt_count)] n_origins: Option<usize>,
             #[pyo3(from_py_with = opt_count)] max_train: Option<usize>,
             loss: &str,
             quantile: f64,
             weights: Option<(f64, f64)>,
             select: &str,
             #[pyo3(from_py_with = count)] top_k: usize,
-            calibrate: bool,
+            calibrate: Option<bool>,
         ) -> PyResult<Self> {
+            // unset settings keep the core's defaults
+            let core = AutoForecaster::default();
             let loss = Loss::from_name(loss, quantile, weights).map_err(PyFsErr::from)?;
             let select = Select::from_name(select, top_k).map_err(PyFsErr::from)?;
             let candidates = candidates
@@ -508,12 +510,12 @@ model_class!(
             let auto = AutoForecaster {
                 season_lengths,
                 candidates,
-                horizon,
-                n_origins,
+                horizon: horizon.unwrap_or(core.horizon),
+                n_origins: n_origins.unwrap_or(core.n_origins),
                 max_train,
                 loss,
                 select,
-                calibrate,
+                calibrate: calibrate.unwrap_or(core.calibrate),
             };
             Ok(PyAutoForecaster {
                 spec: checked(ModelSpec::Auto(auto))?,

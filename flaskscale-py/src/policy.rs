@@ -8,7 +8,8 @@ use flaskscale_core::autoscaler::{Autoscaler, AutoscalerConfig};
 use flaskscale_core::policy::{
     forecast_hpa, hpa_from_manifest, manifest_of, Combination, Decision, HpaBehavior, HpaConfig,
     HpaPolicy, Lines, ManifestKind, ManifestOptions, Mode, PredictiveConfig, RecentFloor,
-    DEFAULT_FLOOR_FACTOR, DEFAULT_FLOOR_QUANTILE, DEFAULT_MAX_REPLICAS, DEFAULT_MIN_REPLICAS,
+    DEFAULT_FLOOR_FACTOR, DEFAULT_FLOOR_QUANTILE, DEFAULT_INTERVAL_SECONDS, DEFAULT_MAX_REPLICAS,
+    DEFAULT_MIN_REPLICAS, DEFAULT_STARTUP_SECONDS,
 };
 use flaskscale_core::sim::{
     self, AutoscalerSim, HpaSim, Progress, Schedule, SimConfig, SimPolicy, SimReport,
@@ -651,36 +652,39 @@ impl PyProgress {
 /// and on missing steps, its last count after its end). A `Progress` given as `progress`
 /// counts the replayed steps while it runs.
 #[pyfunction]
-#[pyo3(signature = (series, policies, *, capacity_per_replica, startup_seconds = 120.0,
-                    interval_seconds = 15.0, initial_replicas = 1, drain_seconds = 0.0,
-                    max_queue = None, queue_timeout_seconds = Some(30.0), slo_wait_seconds = 1.0,
-                    max_replicas = 10000, references = true, progress = None))]
+#[pyo3(signature = (series, policies, *, capacity_per_replica, startup_seconds = None,
+                    interval_seconds = None, initial_replicas = None, drain_seconds = None,
+                    max_queue = None, queue_timeout_seconds = Some(30.0), slo_wait_seconds = None,
+                    max_replicas = None, references = true, progress = None))]
 #[allow(clippy::too_many_arguments)]
 pub fn simulate(
     py: Python<'_>,
     series: PyRef<'_, PySeries>,
     policies: &Bound<'_, PyDict>,
     capacity_per_replica: f64,
-    startup_seconds: f64,
-    interval_seconds: f64,
-    #[pyo3(from_py_with = count)] initial_replicas: u32,
-    drain_seconds: f64,
+    startup_seconds: Option<f64>,
+    interval_seconds: Option<f64>,
+    #[pyo3(from_py_with = opt_count)] initial_replicas: Option<u32>,
+    drain_seconds: Option<f64>,
     max_queue: Option<f64>,
     queue_timeout_seconds: Option<f64>,
-    slo_wait_seconds: f64,
-    #[pyo3(from_py_with = count)] max_replicas: u32,
+    slo_wait_seconds: Option<f64>,
+    #[pyo3(from_py_with = opt_count)] max_replicas: Option<u32>,
     references: bool,
     progress: Option<PyRef<'_, PyProgress>>,
 ) -> PyResult<PySimReport> {
     let trace = series.inner.clone();
     let step = trace.step();
+    // unset settings keep the core's defaults
+    let interval_seconds = interval_seconds.unwrap_or(DEFAULT_INTERVAL_SECONDS);
+    let startup_seconds = startup_seconds.unwrap_or(DEFAULT_STARTUP_SECONDS);
     let mut cfg = SimConfig::new(capacity_per_replica, startup_seconds).map_err(PyFsErr::from)?;
-    cfg.initial_replicas = initial_replicas;
-    cfg.drain_seconds = drain_seconds;
+    cfg.initial_replicas = initial_replicas.unwrap_or(cfg.initial_replicas);
+    cfg.drain_seconds = drain_seconds.unwrap_or(cfg.drain_seconds);
     cfg.max_queue = max_queue;
     cfg.queue_timeout_seconds = queue_timeout_seconds;
-    cfg.slo_wait_seconds = slo_wait_seconds;
-    cfg.max_replicas = max_replicas;
+    cfg.slo_wait_seconds = slo_wait_seconds.unwrap_or(cfg.slo_wait_seconds);
+    cfg.max_replicas = max_replicas.unwrap_or(cfg.max_replicas);
     cfg.validate().map_err(PyFsErr::from)?;
     let mut list: Vec<Box<dyn SimPolicy>> = Vec::new();
     for (k, v) in policies.iter() {
@@ -747,20 +751,21 @@ pub fn simulate(
 /// the indices of the rows no other row beats on both replica-hours and violation minutes,
 /// cheapest first. A `Progress` given as `progress` counts the replayed steps.
 #[pyfunction]
-#[pyo3(signature = (series, policies, *, capacity_per_replica, startup_seconds = 120.0,
-                    max_replicas = 10000, progress = None))]
+#[pyo3(signature = (series, policies, *, capacity_per_replica, startup_seconds = None,
+                    max_replicas = None, progress = None))]
 pub fn sweep<'py>(
     py: Python<'py>,
     series: PyRef<'_, PySeries>,
     policies: Vec<PyRef<'_, PyPredictivePolicy>>,
     capacity_per_replica: f64,
-    startup_seconds: f64,
-    #[pyo3(from_py_with = count)] max_replicas: u32,
+    startup_seconds: Option<f64>,
+    #[pyo3(from_py_with = opt_count)] max_replicas: Option<u32>,
     progress: Option<PyRef<'_, PyProgress>>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let trace = series.inner.clone();
+    let startup_seconds = startup_seconds.unwrap_or(DEFAULT_STARTUP_SECONDS);
     let mut cfg = SimConfig::new(capacity_per_replica, startup_seconds).map_err(PyFsErr::from)?;
-    cfg.max_replicas = max_replicas;
+    cfg.max_replicas = max_replicas.unwrap_or(cfg.max_replicas);
     let params: Vec<PredictiveConfig> = policies.iter().map(|p| p.config.clone()).collect();
     let progress = progress.map_or_else(|| Arc::new(Progress::new()), |p| Arc::clone(&p.inner));
     let report = compute(py, || {
