@@ -5,12 +5,16 @@
 //! at low load.
 //!
 //! [`Calibration`] keeps, for each of a few predictors of the load, the standardised error it
-//! made on the peak of every past lead window, `e = (y - m) / sqrt(max(m, 1))` with `y` the
-//! highest per-step count in the window and `m` the predictor's highest mean there. The
-//! `q`-quantile of those errors turns a new prediction into the count to provision for,
-//! `m + e_q · sqrt(max(m, 1))`: with Poisson noise `e_q` is the normal quantile, with
-//! over-dispersion or a biased forecast it is as large as the errors have been (a quantile of
-//! the count, calibrated online, not a multiple of the mean).
+//! made on the peak of every past lead window, `e = (y - m) / s(m)` with `y` the highest
+//! per-step count in the window, `m` the predictor's highest mean there and `s(m)` the
+//! count's scale at that mean. The `q`-quantile of those errors turns a new prediction into
+//! the count to provision for, `m + e_q · s(m)`: with Poisson noise `e_q` is the normal
+//! quantile, with over-dispersion or a biased forecast it is as large as the errors have been
+//! (a quantile of the count, calibrated online, not a multiple of the mean). The scale is
+//! `sqrt(m (1 + m / kappa))` ([`count_scale`]), with `kappa` fitted online from the noise of
+//! the counts ([`Dispersion`]): `sqrt(m)` where the noise is Poisson-like, proportional to `m`
+//! where it grows with the load, so that errors calibrated at one level hold at a surge or
+//! a level shift to ten times it.
 //!
 //! Every predictor is calibrated to the same coverage, so they differ only in what that
 //! coverage costs: the one whose provisioning has been lowest over the recent steps decides.
@@ -142,6 +146,14 @@ pub struct CountSizing {
     /// How the calibrated predictors' counts combine.
     #[serde(default)]
     pub combine: CountCombine,
+    /// Whether the scale errors are measured in follows the count's fitted variance
+    /// function ([`Dispersion`], default true) or the Poisson one (`sqrt(m)`) alone.
+    #[serde(default = "default_dispersion")]
+    pub dispersion: bool,
+}
+
+fn default_dispersion() -> bool {
+    true
 }
 
 /// How [`Calibration::size`] combines the calibrated predictors.
@@ -173,6 +185,7 @@ impl Default for CountSizing {
             peak_seconds: default_peak_seconds(),
             predictors: default_predictors(),
             combine: CountCombine::Best,
+            dispersion: true,
         }
     }
 }
@@ -242,10 +255,126 @@ impl CountSizing {
     }
 }
 
-/// The scale of a count with mean `m` that errors are measured in: its Poisson standard
-/// deviation, at least 1.
-pub fn count_scale(m: f64) -> f64 {
-    m.max(1.0).sqrt()
+/// The scale of a count with mean `m` that errors are measured in: the standard deviation of
+/// a count whose variance is `m (1 + m / kappa)` (relative to the over-dispersion factor at
+/// low counts), at least 1, with `inv_kappa = 1 / kappa` from [`Dispersion`]. With
+/// `inv_kappa = 0` it is the Poisson one, `sqrt(m)`.
+pub fn count_scale(m: f64, inv_kappa: f64) -> f64 {
+    let m = m.max(1.0);
+    if inv_kappa > 0.0 {
+        (m * (1.0 + inv_kappa * m)).sqrt()
+    } else {
+        m.sqrt()
+    }
+}
+
+/// Steps between two fits of the [`Dispersion`].
+pub const DISPERSION_REFIT_STEPS: u32 = 60;
+
+/// Fewest noise samples a [`Dispersion`] is fitted on; with fewer it stays Poisson.
+pub const DISPERSION_MIN_SAMPLES: usize = 240;
+
+/// The median of a chi-square variable with one degree of freedom: the median of a squared
+/// standard normal, which turns the median of squared noise into its variance.
+const CHI2_1_MEDIAN: f64 = 0.454_936_423_119_572_7;
+
+/// How the count's noise grows with its level, fitted online: whether the variance is a
+/// multiple of the mean (Poisson-like, as on traffic of independent users) or grows with its
+/// square (a relative noise, as when clients come in batches whose size scales with the
+/// load). Errors standardised by `sqrt(m)` alone and calibrated at a low level under-provision
+/// at a high one when the noise is relative: a surge or a level shift to ten times the load
+/// then has `sqrt(10)` times the errors the calibration has seen.
+///
+/// Each completed step gives a noise sample free of the level and a linear trend: the second
+/// difference `d = y1 - (y0 + y2) / 2` of three counts, whose variance is `1.5 σ²(m)` at their
+/// mean `m`. With `z = d² / (1.5 m)` the model `σ²(m) = φ m + c m²` is the line
+/// `E[z] = φ + c m`. It is fitted robustly, through the medians of `z` (turned into means by
+/// the chi-square median) in the lower and upper halves of the levels seen, so that the
+/// second differences at a surge's onset do not count; a slope that is not positive keeps the
+/// Poisson scale. `inv_kappa = c / φ` is what [`count_scale`] takes.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Dispersion {
+    /// The noise samples `(m, z)`, oldest first, at most `calibration_steps` of them.
+    samples: VecDeque<(f64, f64)>,
+    /// Steps since the last fit.
+    since_fit: u32,
+    /// The fitted `c / φ` (0: Poisson-like, or not fitted yet).
+    inv_kappa: f64,
+}
+
+impl Dispersion {
+    /// The fitted `1 / kappa` ([`count_scale`]'s argument).
+    pub fn inv_kappa(&self) -> f64 {
+        self.inv_kappa
+    }
+
+    /// Adds the noise sample of three consecutive counts; refits every
+    /// [`DISPERSION_REFIT_STEPS`] and returns whether `inv_kappa` changed.
+    fn observe(&mut self, y: [f64; 3], cap: usize) -> bool {
+        let m = (y[0] + y[1] + y[2]) / 3.0;
+        if y.iter().all(|v| v.is_finite() && *v >= 0.0) && m > 1.0 {
+            let d = y[1] - 0.5 * (y[0] + y[2]);
+            let z = d * d / (1.5 * m);
+            if z.is_finite() {
+                while self.samples.len() >= cap.max(1) {
+                    self.samples.pop_front();
+                }
+                self.samples.push_back((m, z));
+            }
+        }
+        self.since_fit += 1;
+        if self.since_fit < DISPERSION_REFIT_STEPS {
+            return false;
+        }
+        self.since_fit = 0;
+        let new = self.fit();
+        let changed = new != self.inv_kappa;
+        self.inv_kappa = new;
+        changed
+    }
+
+    /// `c / φ` of the samples (0 with fewer than [`DISPERSION_MIN_SAMPLES`] or no rise).
+    fn fit(&self) -> f64 {
+        let n = self.samples.len();
+        if n < DISPERSION_MIN_SAMPLES {
+            return 0.0;
+        }
+        let mut by_level: Vec<(f64, f64)> = self.samples.iter().copied().collect();
+        by_level.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let median = |v: &mut Vec<f64>| -> f64 {
+            v.sort_by(f64::total_cmp);
+            let k = v.len();
+            if k % 2 == 1 {
+                v[k / 2]
+            } else {
+                0.5 * (v[k / 2 - 1] + v[k / 2])
+            }
+        };
+        let (lo, hi) = by_level.split_at(n / 2);
+        let (mut ml, mut zl): (Vec<f64>, Vec<f64>) = lo.iter().copied().unzip();
+        let (mut mh, mut zh): (Vec<f64>, Vec<f64>) = hi.iter().copied().unzip();
+        let (ml, mh) = (median(&mut ml), median(&mut mh));
+        let (zl, zh) = (
+            median(&mut zl) / CHI2_1_MEDIAN,
+            median(&mut zh) / CHI2_1_MEDIAN,
+        );
+        // levels too close together say nothing about how the noise grows with them
+        if mh.partial_cmp(&(1.2 * ml)) != Some(std::cmp::Ordering::Greater) {
+            return self.inv_kappa;
+        }
+        let c = (zh - zl) / (mh - ml);
+        if !(c.is_finite() && c > 0.0) {
+            return 0.0;
+        }
+        // φ at the lower levels, kept from falling below a tenth of what was seen there
+        let phi = (zl - c * ml).max(0.1 * zl);
+        let ik = c / phi;
+        if ik.is_finite() && ik > 0.0 {
+            ik
+        } else {
+            0.0
+        }
+    }
 }
 
 fn insert_sorted(v: &mut Vec<f64>, x: f64) {
@@ -292,6 +421,10 @@ struct Track {
     pending: VecDeque<Pending>,
     /// Errors in the order they came (the oldest leaves first).
     errors: VecDeque<f64>,
+    /// The predicted mean of each error, to measure it again when the [`Dispersion`] changes
+    /// (empty in a state saved before it was kept).
+    #[serde(default)]
+    means: VecDeque<f64>,
     /// The same errors sorted, for the quantile; rebuilt from `errors` after a load.
     #[serde(skip)]
     sorted: Vec<f64>,
@@ -315,8 +448,9 @@ struct Track {
 }
 
 impl Track {
-    fn push_error(&mut self, e: f64, cap: usize, phase: Option<u32>) {
+    fn push_error(&mut self, e: f64, mean: f64, cap: usize, phase: Option<u32>) {
         if self.errors.len() >= cap {
+            self.means.pop_front();
             if let Some(old) = self.errors.pop_front() {
                 remove_sorted(&mut self.sorted, old);
                 if let Some(ph) = self.phases.pop_front() {
@@ -327,6 +461,9 @@ impl Track {
             }
         }
         self.errors.push_back(e);
+        if self.means.len() + 1 == self.errors.len() {
+            self.means.push_back(mean);
+        }
         insert_sorted(&mut self.sorted, e);
         if let Some(ph) = phase {
             self.phases.push_back(ph);
@@ -336,6 +473,18 @@ impl Track {
             }
             insert_sorted(&mut self.by_phase[ph], e);
         }
+    }
+
+    /// Measures the errors again in the scale of `inv_kappa` (they were measured in that of
+    /// `old`), and rebuilds the sorted views.
+    fn rescale(&mut self, old: f64, inv_kappa: f64) {
+        if self.means.len() != self.errors.len() {
+            return;
+        }
+        for (e, &m) in self.errors.iter_mut().zip(&self.means) {
+            *e *= count_scale(m, old) / count_scale(m, inv_kappa);
+        }
+        self.rebuild();
     }
 
     /// Rebuilds the sorted views from the errors (after a load).
@@ -445,6 +594,9 @@ pub const MAX_PHASE_PERIOD: u32 = 1_000_000;
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Calibration {
     tracks: Vec<Track>,
+    /// How the count's noise grows with its level.
+    #[serde(default)]
+    dispersion: Dispersion,
 }
 
 impl Calibration {
@@ -471,6 +623,17 @@ impl Calibration {
                 ),
             ));
         }
+        let d = &self.dispersion;
+        if !(d.inv_kappa.is_finite() && d.inv_kappa >= 0.0)
+            || d.samples
+                .iter()
+                .any(|(m, z)| !(m.is_finite() && *m > 0.0 && z.is_finite() && *z >= 0.0))
+        {
+            return Err(Error::parse(
+                0,
+                "saved calibration: the dispersion holds a negative or non-finite value",
+            ));
+        }
         for (t, who) in self.tracks.iter_mut().zip(Predictor::ALL) {
             if t.errors.iter().any(|e| !e.is_finite())
                 || !(t.loss.is_finite() && t.loss >= 0.0)
@@ -484,6 +647,14 @@ impl Calibration {
                 return Err(Error::parse(
                     0,
                     "saved calibration holds a non-finite error or loss, a negative need or a bad window",
+                ));
+            }
+            if (!t.means.is_empty() && t.means.len() != t.errors.len())
+                || t.means.iter().any(|m| !(m.is_finite() && *m >= 0.0))
+            {
+                return Err(Error::parse(
+                    0,
+                    "saved calibration: the means do not match the errors",
                 ));
             }
             if !t.phases.is_empty() && t.phases.len() != t.errors.len() {
@@ -530,6 +701,22 @@ impl Calibration {
     /// Forgets everything (after a gap longer than the history).
     pub fn clear(&mut self) {
         self.tracks.clear();
+        self.dispersion = Dispersion::default();
+    }
+
+    /// The fitted noise model ([`Dispersion`]).
+    pub fn dispersion(&self) -> &Dispersion {
+        &self.dispersion
+    }
+
+    /// The `1 / kappa` errors are measured with: the fitted one, or 0 (Poisson) when
+    /// `cfg.dispersion` is off.
+    fn inv_kappa(&self, cfg: &CountSizing) -> f64 {
+        if cfg.dispersion {
+            self.dispersion.inv_kappa
+        } else {
+            0.0
+        }
     }
 
     /// Resolves the predictions whose window ends at or before the step `g` just completed:
@@ -543,13 +730,27 @@ impl Calibration {
         mut peak: impl FnMut(u64, u64) -> Option<f64>,
     ) {
         let cap = cfg.calibration_steps;
+        if cfg.dispersion && g >= 2 {
+            let mut y = [f64::NAN; 3];
+            for (v, i) in y.iter_mut().zip(g - 2..=g) {
+                *v = peak(i, i).unwrap_or(f64::NAN);
+            }
+            let old = self.dispersion.inv_kappa;
+            if self.dispersion.observe(y, cap) {
+                let new = self.dispersion.inv_kappa;
+                for t in self.tracks() {
+                    t.rescale(old, new);
+                }
+            }
+        }
+        let ik = self.inv_kappa(cfg);
         for (t, who) in self.tracks().iter_mut().zip(Predictor::ALL) {
             while let Some(p) = t.pending.front().copied().filter(|p| p.last <= g) {
                 t.pending.pop_front();
                 if let Some(y) = peak(p.first, p.last) {
-                    let e = (y - p.mean) / count_scale(p.mean);
+                    let e = (y - p.mean) / count_scale(p.mean, ik);
                     if e.is_finite() {
-                        t.push_error(e, cap, (who == Predictor::Phase).then_some(p.phase));
+                        t.push_error(e, p.mean, cap, (who == Predictor::Phase).then_some(p.phase));
                     }
                     if p.need.is_finite() {
                         t.score(y, p.need, q, cfg.skill_steps);
@@ -573,6 +774,7 @@ impl Calibration {
         cfg: &CountSizing,
         phase: Option<(u32, u32)>,
     ) {
+        let ik = self.inv_kappa(cfg);
         for ((t, p), who) in self
             .tracks()
             .iter_mut()
@@ -597,7 +799,7 @@ impl Calibration {
             } else {
                 t.quantile(q, cfg.min_samples)
             };
-            let need = eq.map_or(f64::NAN, |e| (mean + e * count_scale(mean)).max(0.0));
+            let need = eq.map_or(f64::NAN, |e| (mean + e * count_scale(mean, ik)).max(0.0));
             t.pending.push_back(Pending {
                 first,
                 last,
@@ -623,6 +825,7 @@ impl Calibration {
         let mut best: Option<Sized> = None;
         let mut highest: Option<Sized> = None;
         let mut model_mean_need = None;
+        let ik = self.inv_kappa(cfg);
         for ((t, p), who) in self.tracks.iter().zip(predictions).zip(Predictor::ALL) {
             let Some(mean) = p.filter(|m| m.is_finite() && *m >= 0.0) else {
                 continue;
@@ -648,7 +851,7 @@ impl Calibration {
             let s = Sized {
                 predictor: who,
                 mean,
-                count: (mean + eq * count_scale(mean)).max(0.0),
+                count: (mean + eq * count_scale(mean, ik)).max(0.0),
                 error_quantile: eq,
                 mean_need,
                 model_mean_need: None,
@@ -754,13 +957,85 @@ mod tests {
         };
         let mut t = Track::default();
         for i in 0..25 {
-            t.push_error(i as f64, cfg.calibration_steps, None);
+            t.push_error(i as f64, 1.0, cfg.calibration_steps, None);
         }
         // the last ten: 15..=24; the 0.5-quantile is 19.5
         assert_eq!(t.errors.len(), 10);
         assert_eq!(t.sorted, (15..25).map(f64::from).collect::<Vec<_>>());
         assert_eq!(t.quantile(0.5, 10), Some(19.5));
         assert_eq!(t.quantile(0.5, 11), None);
+    }
+
+    /// A negative binomial draw with mean `m` and shape `k` (variance `m + m² / k`), as the
+    /// number of failures before `k` successes of probability `k / (k + m)`, drawn from a
+    /// gamma-free construction: `k` geometric draws.
+    fn negative_binomial(rng: &mut crate::traffic::Rng, m: f64, k: u32) -> f64 {
+        let p = f64::from(k) / (f64::from(k) + m);
+        (0..k)
+            .map(|_| (rng.uniform().max(1e-300).ln() / (1.0 - p).ln()).floor())
+            .sum()
+    }
+
+    fn fitted(counts: impl Iterator<Item = f64>) -> f64 {
+        let mut d = Dispersion::default();
+        let mut last = [f64::NAN; 3];
+        for y in counts {
+            last = [last[1], last[2], y];
+            d.observe(last, 4320);
+        }
+        d.inv_kappa()
+    }
+
+    /// A level that moves over ×4 within a day, as diurnal traffic does.
+    fn level(i: usize) -> f64 {
+        let x = (i % 1440) as f64 / 1440.0;
+        400.0 * (1.0 + 0.6 * (2.0 * std::f64::consts::PI * x).cos())
+    }
+
+    #[test]
+    fn dispersion_finds_the_negative_binomial_shape_and_no_more_for_poisson_counts() {
+        // NB with shape k = 20: variance m + m²/20. φ is the small difference of two large
+        // numbers there, so 1/kappa itself is loose; what sizing uses is the growth of the
+        // scale, and from the day's mean (400) to a surge ten times it the true scale grows
+        // sqrt(4000·201 / (400·21)) = 9.78 times (Poisson: 3.16)
+        let mut rng = crate::traffic::Rng::new(5);
+        let ik = fitted((0..4320).map(|i| negative_binomial(&mut rng, level(i), 20)));
+        let growth = count_scale(4000.0, ik) / count_scale(400.0, ik);
+        let exact = (4000.0 * 201.0 / (400.0 * 21.0f64)).sqrt();
+        assert!(
+            (growth / exact - 1.0).abs() < 0.1,
+            "1/kappa {ik}: {growth} vs {exact}"
+        );
+        // Poisson counts: variance m, so nothing that grows with m²: at the highest level
+        // (640) the scale stays within 10% of the Poisson one
+        let mut rng = crate::traffic::Rng::new(6);
+        let ik = fitted((0..4320).map(|i| rng.poisson(level(i)) as f64));
+        assert!(
+            count_scale(640.0, ik) < 1.1 * count_scale(640.0, 0.0),
+            "1/kappa {ik}"
+        );
+        // below the fewest samples it is not fitted
+        let mut rng = crate::traffic::Rng::new(8);
+        let n = DISPERSION_MIN_SAMPLES - 10;
+        assert_eq!(
+            fitted((0..n).map(|i| negative_binomial(&mut rng, level(i * 6), 20))),
+            0.0
+        );
+    }
+
+    #[test]
+    fn errors_are_measured_again_when_the_dispersion_changes() {
+        let mut t = Track::default();
+        // errors of 10 counts at means 100 and 10,000, in the Poisson scale: 1 and 0.1
+        t.push_error(1.0, 100.0, 10, None);
+        t.push_error(0.1, 10_000.0, 10, None);
+        // with 1/kappa = 0.01 the scales are sqrt(100·2) and sqrt(10⁴·101)
+        t.rescale(0.0, 0.01);
+        let want = [10.0 / 200f64.sqrt(), 10.0 / 1_010_000f64.sqrt()];
+        for (e, w) in t.errors.iter().zip(want) {
+            assert!((e - w).abs() < 1e-12, "{e} vs {w}");
+        }
+        assert!(t.sorted[0] < t.sorted[1] && t.sorted[0] == t.errors[1]);
     }
 
     #[test]

@@ -301,3 +301,64 @@ fn a_trace_off_the_minute_grid_replays_as_the_same_trace_on_it() {
     };
     assert_eq!(run(&off), run(&on));
 }
+
+/// The share of the steps of `range` whose count the replicas decided at their start carried
+/// (at `cap` requests per second per replica), for counts `counts` per minute.
+fn coverage(count: CountSizing, counts: &[f64], cap: f64, range: std::ops::Range<usize>) -> f64 {
+    let mut policy = PredictiveConfig::new(cap, 1, 1000);
+    policy.count = count;
+    let mut cfg = AutoscalerConfig::new(
+        60.0,
+        ModelSpec::SeasonalNaive(SeasonalNaive::new(1440)),
+        policy,
+    );
+    cfg.refit_every = 60;
+    let mut a = Autoscaler::new(cfg).unwrap();
+    let (mut current, mut carried, mut n) = (1, 0usize, 0usize);
+    for (i, &v) in counts.iter().enumerate() {
+        let t = 60.0 * i as f64;
+        current = a.recommend(t, current).unwrap().replicas;
+        if range.contains(&i) {
+            n += 1;
+            carried += usize::from(f64::from(current) * cap * 60.0 >= v);
+        }
+        a.observe(t, v).unwrap();
+    }
+    carried as f64 / n as f64
+}
+
+#[test]
+fn relative_noise_is_provisioned_for_at_a_level_ten_times_the_calibrated_one() {
+    // three days of a diurnal load (mean 20 req/s, ×0.5..×1.5) whose per-minute count is
+    // negative binomial with shape 30 (variance m + m²/30: the noise grows with the load),
+    // then the load ten times as high for six hours. Errors measured in the Poisson scale at
+    // the day's level are sqrt(10) times too small at the new one; the fitted dispersion
+    // measures them in the count's own.
+    let mut rng = Rng::new(21);
+    let shift = 3 * 1440;
+    let counts: Vec<f64> = (0..shift + 360)
+        .map(|i| {
+            let day = (i % 1440) as f64 / 1440.0;
+            let rate = 20.0 * (1.0 + 0.5 * (2.0 * std::f64::consts::PI * day).cos());
+            let m = 60.0 * if i >= shift { 10.0 * rate } else { rate };
+            negative_binomial(&mut rng, 30, 30.0 / (30.0 + m))
+        })
+        .collect();
+    // after the first half hour at the new level (the level predictor's span)
+    let after = shift + 30..shift + 360;
+    let fitted = coverage(CountSizing::default(), &counts, 2.0, after.clone());
+    let poisson = coverage(
+        CountSizing {
+            dispersion: false,
+            ..CountSizing::default()
+        },
+        &counts,
+        2.0,
+        after,
+    );
+    // sized for the 0.98-quantile of the count: the fitted scale covers at least that share
+    // of the steps, the Poisson one falls short of it (and leans on the shortfall alarm)
+    let q = PredictiveConfig::new(2.0, 1, 1000).quantile;
+    assert!(fitted >= q, "fitted dispersion carried {fitted}");
+    assert!(poisson < q, "poisson {poisson} vs fitted {fitted}");
+}
