@@ -1,10 +1,13 @@
 //! The forecast contract (forecast/contract.rs) for the linear, Fourier, multi-seasonal and
 //! ensemble models: finite forecasts with ordered, nested bands after updates, flat ones on
-//! constant data.
+//! constant data; quantiles that match the intervals, capped horizons and a finite band at a
+//! level next to 1.
 
+use crate::common::close;
+use flaskscale_core::forecast::dist::normal_quantile;
 use flaskscale_core::{
     Combine, Ensemble, Error, Fitted, Forecaster, FourierRegression, LinearTrend, ModelSpec,
-    MultiSeasonalNaive,
+    MultiSeasonalNaive, Naive, SeasonalNaive,
 };
 use proptest::prelude::*;
 
@@ -73,4 +76,50 @@ fn constant_and_zero_series_give_finite_flat_forecasts() {
         MultiSeasonalNaive::new(vec![usize::MAX]).fit(&y),
         Err(Error::NotEnoughData { .. })
     ));
+}
+
+#[test]
+fn forecast_quantile_matches_intervals() {
+    let f = SeasonalNaive::new(3)
+        .fit(&[1.0, 5.0, 9.0, 2.0, 6.0, 8.0, 1.0])
+        .unwrap();
+    let fc = f.predict(4, &[0.9]).unwrap();
+    let q95 = fc.quantile(0.95).unwrap();
+    for h in 0..4 {
+        close(q95[h], fc.intervals[0].upper[h], 1e-9);
+    }
+    close(normal_quantile(0.05), -normal_quantile(0.95), 1e-15);
+}
+
+/// A horizon past the cap is refused before any memory is taken; the cap itself forecasts.
+#[test]
+fn horizons_are_capped() {
+    use flaskscale_core::forecast::MAX_HORIZON;
+    let f = ModelSpec::Naive(Naive).fit(&[1.0, 2.0, 4.0]).unwrap();
+    assert_eq!(f.predict(MAX_HORIZON, &[]).unwrap().mean.len(), MAX_HORIZON);
+    for h in [MAX_HORIZON + 1, 1_000_000_000, usize::MAX] {
+        let e = f.predict(h, &[0.8]).unwrap_err();
+        assert!(
+            matches!(&e, Error::InvalidParameter(m) if m.contains("at most 1000000 steps")),
+            "{e}"
+        );
+    }
+}
+
+/// Levels next to 1 give wide but finite bands: z = Φ⁻¹(1 − 5.55e-17) ≈ 8.29 for level 1 − 1e-16
+/// (which is 1 − 2⁻⁵³ as a float), where (1 + level)/2 would round to 1 and z to infinity.
+#[test]
+fn a_level_next_to_one_has_a_finite_band() {
+    let f = ModelSpec::Naive(Naive).fit(&[1.0, 2.0, 4.0, 3.0]).unwrap();
+    let fc = f.predict(2, &[0.8, 1.0 - 1e-16]).unwrap();
+    let sigma = f.fit_info().sigma;
+    let z = (fc.intervals[1].upper[0] - fc.mean[0]) / sigma;
+    close(z, -normal_quantile((1.0 - (1.0 - 1e-16)) / 2.0), 1e-9);
+    assert!(z > 8.2 && z < 8.4, "{z}");
+    // the usual levels are unchanged: 80% is ±1.2816 σ
+    close(
+        (fc.intervals[0].upper[0] - fc.mean[0]) / sigma,
+        1.281_551_565_545,
+        1e-9,
+    );
 }
