@@ -226,8 +226,10 @@ impl PyHpaPolicy {
 /// The predictive policy's settings: provision for the `quantile` of the request count at the
 /// peak of the startup + interval lead window, calibrated online on the errors of the model
 /// and of the recent load (`sizing="count"`, the default; `"forecast"` provisions for the
-/// model's own forecast quantile), combined with the reactive HPA and its limits. Unset
-/// settings take the core's defaults (startup 120 s, interval 15 s, quantile 0.98). With
+/// model's own forecast quantile), combined with the reactive HPA and its limits (by default
+/// one at 70% of the capacity with no scale-down window: never less than the usual HPA would
+/// ask before its window). Unset settings take the core's defaults (startup 120 s, interval
+/// 15 s, quantile 0.98). With
 /// `floor_window_seconds`, never below `floor_factor` × the `floor_quantile` of the per-step
 /// load over that much recent history (1 = its peak): cover for per-minute noise that no
 /// forecast foresees. The replica limits are `min_replicas`/`max_replicas` (default 1 and

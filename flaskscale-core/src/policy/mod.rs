@@ -19,7 +19,7 @@ pub use manifest::{
 pub use predictive::{
     recent_quantile, Combination, ForecastInput, Mode, PredictiveConfig, PredictivePolicy,
     RecentFloor, Sizing, DEFAULT_FLOOR_FACTOR, DEFAULT_FLOOR_QUANTILE, DEFAULT_INTERVAL_SECONDS,
-    DEFAULT_QUANTILE, DEFAULT_STARTUP_SECONDS, MAX_LEAD_SECONDS,
+    DEFAULT_QUANTILE, DEFAULT_STARTUP_SECONDS, DEFAULT_UTILIZATION, MAX_LEAD_SECONDS,
 };
 
 use serde::{Deserialize, Serialize};

@@ -68,9 +68,16 @@ impl std::str::FromStr for Sizing {
     }
 }
 
+/// The HPA target most clusters run, and the one home of 0.7 in the project: the
+/// predictive policy's reactive HPA targets this share of the capacity (never provisioning
+/// less than that HPA, without its scale-down window, would), the count sizing provisions
+/// the observed load at it until a predictor is calibrated, and a replay's reference HPA
+/// ([`crate::sim::DEFAULT_HPA_UTILIZATION`]) runs at it.
+pub const DEFAULT_UTILIZATION: f64 = 0.7;
+
 /// The utilisation the count sizing provisions the observed load at until a predictor is
-/// calibrated: the HPA target most clusters run.
-pub const WARMUP_UTILIZATION: f64 = 0.7;
+/// calibrated ([`DEFAULT_UTILIZATION`]).
+pub const WARMUP_UTILIZATION: f64 = DEFAULT_UTILIZATION;
 
 /// The quantile a predictive policy provisions for unless told otherwise.
 pub const DEFAULT_QUANTILE: f64 = 0.98;
@@ -187,7 +194,8 @@ pub struct PredictiveConfig {
     #[serde(default)]
     pub mode: Mode,
     /// The reactive HPA (its target, bounds, tolerance and `behavior`); its bounds are the
-    /// policy's bounds. Built by [`PredictiveConfig::new`] with `averageValue` = the capacity.
+    /// policy's bounds. Built by [`PredictiveConfig::new`] with `averageValue` =
+    /// [`DEFAULT_UTILIZATION`] × the capacity.
     pub hpa: HpaConfig,
 }
 
@@ -197,10 +205,22 @@ impl PredictiveConfig {
     /// the command line and the Flask extension use: the count sizing at q =
     /// [`DEFAULT_QUANTILE`], no headroom, a [`DEFAULT_STARTUP_SECONDS`] startup, a
     /// [`DEFAULT_INTERVAL_SECONDS`] interval, combination Max, mode Full, and the reactive HPA
-    /// targeting the capacity with no scale-down stabilization (the count sizing already
-    /// covers the lead window; a window would hold capacity the calibration says is idle).
+    /// targeting [`DEFAULT_UTILIZATION`] of the capacity with no scale-down stabilization.
+    ///
+    /// The reactive target is the fallback: whatever the count sizing says, the policy never
+    /// provisions less than the HPA most clusters run would before its scale-down window, so
+    /// a surge the forecast could not know of is met as that HPA meets it. The window is
+    /// left out because the count sizing covers the lead window and its calibration says
+    /// when capacity is idle. Measured against targeting the capacity itself: at the same
+    /// quantile the miss share falls by 5–70% for 0.2–10% more replica-hours on the shared
+    /// and generated traces, and the default is no worse than the best-tuned HPA at its cost
+    /// on every generated surge trace (it was up to 1.18× worse).
     pub fn new(capacity_per_replica: f64, min_replicas: u32, max_replicas: u32) -> Self {
-        let mut hpa = HpaConfig::new(capacity_per_replica, min_replicas, max_replicas);
+        let mut hpa = HpaConfig::new(
+            DEFAULT_UTILIZATION * capacity_per_replica,
+            min_replicas,
+            max_replicas,
+        );
         hpa.downscale_stabilization_seconds = 0;
         PredictiveConfig {
             capacity_per_replica,

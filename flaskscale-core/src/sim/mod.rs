@@ -95,7 +95,7 @@ use serde::{Deserialize, Serialize};
 
 /// The HPA's target utilisation a replay compares with unless told otherwise: the one most
 /// clusters run, and the frontier's R0.
-pub const DEFAULT_HPA_UTILIZATION: f64 = 0.7;
+pub const DEFAULT_HPA_UTILIZATION: f64 = crate::policy::DEFAULT_UTILIZATION;
 /// Replicas the trace's peak rate needs when a replay is not told the capacity per replica:
 /// the capacity is the peak rate over this.
 pub const DEFAULT_PEAK_REPLICAS: f64 = 20.0;

@@ -307,6 +307,9 @@ fn a_trace_off_the_minute_grid_replays_as_the_same_trace_on_it() {
 fn coverage(count: CountSizing, counts: &[f64], cap: f64, range: std::ops::Range<usize>) -> f64 {
     let mut policy = PredictiveConfig::new(cap, 1, 1000);
     policy.count = count;
+    // the count sizing alone: a reactive HPA at the capacity itself seldom binds
+    policy.hpa = HpaConfig::new(cap, 1, 1000);
+    policy.hpa.downscale_stabilization_seconds = 0;
     let mut cfg = AutoscalerConfig::new(
         60.0,
         ModelSpec::SeasonalNaive(SeasonalNaive::new(1440)),

@@ -671,7 +671,7 @@ def _sim_arguments(p: argparse.ArgumentParser) -> None:
                    help=f"quota (default {_fs.DEFAULT_MAX_REPLICAS})")
     p.add_argument("--predictive-utilization", type=float, default=None,
                    help="target utilisation of the predictive policy's reactive path (default: "
-                        "the core's, 1.0 with no scale-down window: the count sizing leads)")
+                        f"the core's, {_fs.DEFAULT_HPA_UTILIZATION:g} with no scale-down window)")
     p.add_argument("--floor", metavar="WINDOW",
                    help="give the predictive policy a floor from the recent load: at least "
                         "--floor-factor x the --floor-quantile of the per-step load over this "
