@@ -529,30 +529,32 @@ model_class!(
 /// `horizon` steps. Returns the pooled scores (mase, smape, rmse, pinball, scaled_pinball,
 /// coverage_80, coverage_95, n_scored) with per-origin details.
 #[pyfunction]
-#[pyo3(signature = (model, data, *, horizon = 24, n_origins = 5, stride = None, max_train = None,
-                    season_length = 1, quantile = 0.9))]
+#[pyo3(signature = (model, data, *, horizon = None, n_origins = None, stride = None,
+                    max_train = None, season_length = None, quantile = None))]
 #[allow(clippy::too_many_arguments)]
 fn backtest<'py>(
     py: Python<'py>,
     model: &Bound<'py, PyAny>,
     data: &Bound<'py, PyAny>,
-    #[pyo3(from_py_with = count)] horizon: usize,
-    #[pyo3(from_py_with = count)] n_origins: usize,
+    #[pyo3(from_py_with = opt_count)] horizon: Option<usize>,
+    #[pyo3(from_py_with = opt_count)] n_origins: Option<usize>,
     #[pyo3(from_py_with = opt_count)] stride: Option<usize>,
     #[pyo3(from_py_with = opt_count)] max_train: Option<usize>,
-    #[pyo3(from_py_with = count)] season_length: usize,
-    quantile: f64,
+    #[pyo3(from_py_with = opt_count)] season_length: Option<usize>,
+    quantile: Option<f64>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let spec = spec_of(model)?;
     let v = fit_input(data)?;
     let y = v.as_slice();
+    // unset settings keep the core's defaults
+    let core = flaskscale_core::forecast::BacktestConfig::default();
     let cfg = flaskscale_core::forecast::BacktestConfig {
-        horizon,
-        n_origins,
+        horizon: horizon.unwrap_or(core.horizon),
+        n_origins: n_origins.unwrap_or(core.n_origins),
         stride,
         max_train,
-        season_length,
-        quantile,
+        season_length: season_length.unwrap_or(core.season_length),
+        quantile: quantile.unwrap_or(core.quantile),
     };
     let r = compute(py, || flaskscale_core::forecast::backtest(&spec, y, &cfg))?;
     let out = PyDict::new(py);

@@ -263,12 +263,12 @@ def backtest(
     model: Any,
     data: _ArrayLike,
     *,
-    horizon: int = 24,
-    n_origins: int = 5,
+    horizon: Optional[int] = None,
+    n_origins: Optional[int] = None,
     stride: Optional[int] = None,
     max_train: Optional[int] = None,
-    season_length: int = 1,
-    quantile: float = 0.9,
+    season_length: Optional[int] = None,
+    quantile: Optional[float] = None,
 ) -> dict[str, Any]: ...
 def detect_periods(
     data: _ArrayLike, *, max_period: Optional[int] = None, min_strength: float = 0.2
