@@ -9,7 +9,7 @@ use flaskscale_core::forecast::{
     AutoForecaster, Combine, Drift, Ensemble, FourierRegression, HoltWinters, LinearTrend, Loss,
     MultiSeasonalNaive, Naive, Seasonal, SeasonalNaive, Select, Trend,
 };
-use flaskscale_core::{metrics, Error, Fitted, FittedModel, Forecast, ModelSpec};
+use flaskscale_core::{metrics, periods, Error, Fitted, FittedModel, Forecast, ModelSpec};
 use numpy::{IntoPyArray, PyArray1};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -459,16 +459,18 @@ model_class!(
 /// Finds seasonal periods (in steps) with their strength: a list of dicts with period,
 /// spectral_period, strength (autocorrelation at the period) and power_share, strongest first.
 #[pyfunction]
-#[pyo3(signature = (data, *, max_period = None, min_strength = 0.2))]
+#[pyo3(signature = (data, *, max_period = None, min_strength = None))]
 fn detect_periods<'py>(
     py: Python<'py>,
     data: &Bound<'py, PyAny>,
     #[pyo3(from_py_with = opt_count)] max_period: Option<usize>,
-    min_strength: f64,
+    min_strength: Option<f64>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let v = fit_input(data)?;
     let y = v.as_slice();
-    let max_period = max_period.unwrap_or((y.len() / 2).max(2));
+    // unset settings keep the core's defaults
+    let max_period = max_period.unwrap_or(periods::default_max_period(y.len()));
+    let min_strength = min_strength.unwrap_or(periods::DEFAULT_MIN_STRENGTH);
     let found = compute(py, || {
         flaskscale_core::detect_periods(y, max_period, min_strength)
     })?;

@@ -271,7 +271,7 @@ def backtest(
     quantile: Optional[float] = None,
 ) -> dict[str, Any]: ...
 def detect_periods(
-    data: _ArrayLike, *, max_period: Optional[int] = None, min_strength: float = 0.2
+    data: _ArrayLike, *, max_period: Optional[int] = None, min_strength: Optional[float] = None
 ) -> list[dict[str, Any]]: ...
 
 @final
