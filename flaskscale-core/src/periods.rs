@@ -292,9 +292,12 @@ fn refine_by_folding(d: &[f64], p: usize, max_p: usize) -> usize {
         sums.resize(lag, 0.0);
         counts.clear();
         counts.resize(lag, 0usize);
-        for (t, &v) in d.iter().enumerate() {
-            sums[t % lag] += v;
-            counts[t % lag] += 1;
+        // one whole cycle at a time: the phase is the position in the chunk (no division)
+        for cycle in d.chunks(lag) {
+            for ((s, c), &v) in sums.iter_mut().zip(counts.iter_mut()).zip(cycle) {
+                *s += v;
+                *c += 1;
+            }
         }
         // SS_within = SS_total − Σ_phase count·(phase mean − mean)²
         let between: f64 = sums

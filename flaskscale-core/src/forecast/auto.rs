@@ -35,6 +35,21 @@
 //! [`SeasonalNaive`] with the longest given season `m` that has `2·m` values, else [`Naive`],
 //! and [`FittedAuto::why`] gives the reason.
 //!
+//! # Work shared between origins
+//! Every candidate is scored at the origins of [`backtest`](super::backtest::backtest), with one
+//! exception that saves most of its cost: a [`HoltWinters`] candidate is fitted once, at the
+//! earliest origin, and then filtered forward — [`Fitted::update`] runs its recursion over the
+//! values up to the next origin, which forecasts from there — instead of searching its smoothing
+//! parameters again at every origin (the search is nearly all of a fit). Its parameters come from
+//! the training part of the earliest origin, which holds no test value of any origin, so the
+//! backtest still only forecasts what the model could not have seen. (With `max_train` set the
+//! training windows slide, and it is fitted at each origin like the others.) The chosen model is
+//! refitted on the whole history as always.
+//!
+//! Inside a rayon pool (a batch over series, [`crate::batch::forecast_many`]) the candidates
+//! and origins of one series run one after another, so that the cores go to the series;
+//! called on its own, a fit spreads its candidates over the cores. The result is the same.
+//!
 //! # Calibration
 //! With `calibrate: true` the predictive standard deviation of the chosen forecast is multiplied
 //! at every step by one factor `k`, fitted on the chosen forecast's backtest errors: with
@@ -52,7 +67,9 @@
 //! own unconstrained factor, so candidates compete on their point errors and the shape of their
 //! errors rather than on how wide their own intervals happen to be.
 
-use super::backtest::{backtest, score, BacktestConfig, BacktestResult, OriginForecast};
+use super::backtest::{
+    interval_bounds, score, BacktestConfig, BacktestResult, OriginForecast, COVERAGE_LEVELS,
+};
 use super::baseline::{Drift, Naive, SeasonalNaive};
 use super::contract::{
     check_horizon, check_update, normal_bounds, predict_normal, prepare, state_ensure, FitInfo,
@@ -205,11 +222,12 @@ impl Loss {
     /// # Errors
     /// As [`Loss::validate`]; [`Error::InvalidData`] when the backtest scored no point.
     pub fn evaluate(&self, r: &BacktestResult) -> Result<f64> {
-        pooled(&self.per_origin(r)?)
+        pooled(&self.per_origin(r, 1.0)?)
     }
 
-    /// The loss of each origin that scored a point: (mean loss, points scored).
-    fn per_origin(&self, r: &BacktestResult) -> Result<Vec<(f64, usize)>> {
+    /// The loss of each origin that scored a point: (mean loss, points scored), with every
+    /// forecast sd multiplied by `sd_scale` (for ranking by a loss that reads the spread).
+    fn per_origin(&self, r: &BacktestResult, sd_scale: f64) -> Result<Vec<(f64, usize)>> {
         self.validate()?;
         let z = match *self {
             Loss::Pinball { q } => dist::normal_quantile(q),
@@ -222,6 +240,7 @@ impl Loss {
                 let (Some(&m), Some(&s)) = (o.mean.get(i), o.sd.get(i)) else {
                     continue;
                 };
+                let s = if sd_scale != 1.0 { s * sd_scale } else { s };
                 if a.is_nan() {
                     continue;
                 }
@@ -394,10 +413,9 @@ impl AutoForecaster {
     /// with one that is right on average.
     fn ranking_loss(&self, bt: &BacktestResult) -> Result<f64> {
         let mut per = if self.calibrate {
-            self.loss
-                .per_origin(&with_sd_scale(bt, calibrate(bt, 0.0).sd_scale))?
+            self.loss.per_origin(bt, calibrate(bt, 0.0).sd_scale)?
         } else {
-            self.loss.per_origin(bt)?
+            self.loss.per_origin(bt, 1.0)?
         };
         if matches!(self.loss, Loss::Pinball { .. }) {
             let bias = origin_bias(bt);
@@ -598,18 +616,20 @@ impl Forecaster for AutoForecaster {
             Some(c) => c.clone(),
             None => default_candidates(&kept, n),
         };
-        let results: Vec<Result<(BacktestResult, f64)>> = candidates
-            .par_iter()
-            .map(|spec| {
-                let r = backtest(spec, y, &cfg)?;
+        // inside a pool already (a batch over series), the candidates run one after another:
+        // the outer loop keeps every core busy, and splitting each series again only adds
+        // scheduling
+        let parallel = rayon::current_thread_index().is_none();
+        let results: Vec<Result<(BacktestResult, f64)>> =
+            map_in_order(&candidates, parallel, |spec| {
+                let r = candidate_backtest(spec, y, &cfg, parallel)?;
                 let l = self.ranking_loss(&r)?;
                 if l.is_finite() {
                     Ok((r, l))
                 } else {
                     Err(Error::Fit(format!("the backtest loss is not finite ({l})")))
                 }
-            })
-            .collect();
+            });
         let mut scores = Vec::with_capacity(candidates.len());
         let mut ok: Vec<(usize, f64, BacktestResult)> = Vec::new();
         for (i, (spec, r)) in candidates.iter().zip(results).enumerate() {
@@ -690,9 +710,8 @@ impl Forecaster for AutoForecaster {
             }
         }
         let chosen: Vec<ModelSpec> = top.iter().map(|&i| candidates[i].clone()).collect();
-        let members = chosen
-            .iter()
-            .map(|s| finite_fit(s, y))
+        let members = map_in_order(&chosen, parallel, |s| finite_fit(s, y))
+            .into_iter()
             .collect::<Result<Vec<FittedModel>>>()?;
         // the delivered intervals are only ever widened: the backtest errors are in-sample for the
         // calibration, and running short costs more than running long
@@ -737,6 +756,69 @@ impl Forecaster for AutoForecaster {
             why,
         ))
     }
+}
+
+/// `f` over `items`, results in their order: in parallel (rayon) or one after another.
+fn map_in_order<T: Sync, R: Send>(
+    items: &[T],
+    parallel: bool,
+    f: impl Fn(&T) -> R + Sync + Send,
+) -> Vec<R> {
+    if parallel {
+        items.par_iter().map(f).collect()
+    } else {
+        items.iter().map(f).collect()
+    }
+}
+
+/// Whether a candidate's backtest fits it once, at the earliest origin, and filters it forward
+/// through the later ones (see the [module docs](self)): Holt-Winters, whose parameter search
+/// is the cost of a fit and whose [`Fitted::update`] runs the same recursion over new values,
+/// when every origin trains from the start of the history.
+fn filters_forward(spec: &ModelSpec, cfg: &BacktestConfig) -> bool {
+    matches!(spec, ModelSpec::HoltWinters(_)) && cfg.max_train.is_none()
+}
+
+/// The rolling-origin backtest of one candidate, with the origins and scores of
+/// [`backtest`](super::backtest::backtest): a model that [`filters_forward`] is fitted at the
+/// earliest origin only and advanced from origin to origin with the values in between, every
+/// other one is fitted at each origin.
+fn candidate_backtest(
+    spec: &ModelSpec,
+    y: &[f64],
+    cfg: &BacktestConfig,
+    parallel: bool,
+) -> Result<BacktestResult> {
+    let origins = cfg.origins(y.len())?;
+    check_update(y)?;
+    let forecast_at = |fitted: &FittedModel, start: usize, o: usize| -> Result<OriginForecast> {
+        let fc = fitted.predict(cfg.horizon, &COVERAGE_LEVELS)?;
+        let bounds = interval_bounds(&fc);
+        Ok((start, o, fc.mean, fc.sd, bounds))
+    };
+    let forecasts = if filters_forward(spec, cfg) {
+        let mut out = Vec::with_capacity(origins.len());
+        let mut fitted: Option<(FittedModel, usize)> = None;
+        for &(start, o) in &origins {
+            let model = match fitted.take() {
+                None => spec.fit(&y[start..o])?,
+                Some((mut m, at)) => {
+                    m.update(&y[at..o])?;
+                    m
+                }
+            };
+            out.push(forecast_at(&model, start, o)?);
+            fitted = Some((model, o));
+        }
+        out
+    } else {
+        map_in_order(&origins, parallel, |&(start, o)| {
+            forecast_at(&spec.fit(&y[start..o])?, start, o)
+        })
+        .into_iter()
+        .collect::<Result<Vec<_>>>()?
+    };
+    score(y, cfg, forecasts)
 }
 
 /// Fits `spec` on the whole history and refuses a non-finite residual scale (values so large
@@ -841,20 +923,6 @@ fn combine<'a>(
     score(y, cfg, out)
 }
 
-/// A copy of a backtest with every forecast sd multiplied by `k` (for ranking by a loss that
-/// reads the spread).
-fn with_sd_scale(bt: &BacktestResult, k: f64) -> BacktestResult {
-    let mut out = bt.clone();
-    if k != 1.0 {
-        for o in &mut out.origins {
-            for s in &mut o.sd {
-                *s *= k;
-            }
-        }
-    }
-    out
-}
-
 /// Fits the sd scale factor on a backtest's errors, at least `min_scale`; see the
 /// [module docs](self).
 fn calibrate(bt: &BacktestResult, min_scale: f64) -> Calibration {
@@ -873,7 +941,7 @@ fn calibrate(bt: &BacktestResult, min_scale: f64) -> Calibration {
         }
     }
     z.retain(|v| v.is_finite());
-    z.sort_by(f64::total_cmp);
+    z.sort_unstable_by(f64::total_cmp);
     let z80 = dist::normal_quantile(0.9);
     let z95 = dist::normal_quantile(0.975);
     let cov = |k: f64| {
@@ -888,14 +956,9 @@ fn calibrate(bt: &BacktestResult, min_scale: f64) -> Calibration {
     let sd_scale = if z.len() < MIN_CALIBRATION_RESIDUALS || max_z <= 0.0 {
         1.0
     } else {
-        // the coverage steps up where k·z_L crosses an error: evaluate between the steps
-        let mut breaks: Vec<f64> = z
-            .iter()
-            .flat_map(|&v| [v / z80, v / z95])
-            .filter(|&b| b > 0.0)
-            .collect();
-        breaks.sort_by(f64::total_cmp);
-        breaks.dedup();
+        // the coverage steps up where k·z_L crosses an error: evaluate between the steps (the
+        // two sorted lists of crossings, merged)
+        let breaks = merge_sorted_positive(&z, z80, z95);
         let objective = |k: f64| {
             let (c80, c95) = cov(k);
             (c80 - 0.8).powi(2) + (c95 - 0.95).powi(2)
@@ -925,6 +988,34 @@ fn calibrate(bt: &BacktestResult, min_scale: f64) -> Calibration {
         coverage_before: before,
         coverage_after: cov(sd_scale),
     }
+}
+
+/// The positive values of `z/a` and `z/b` (`z` sorted ascending, `a`, `b` > 0) in ascending
+/// order without repeats: the merge of two sorted lists.
+fn merge_sorted_positive(z: &[f64], a: f64, b: f64) -> Vec<f64> {
+    let mut out: Vec<f64> = Vec::with_capacity(2 * z.len());
+    let (mut i, mut j) = (0, 0);
+    while i < z.len() || j < z.len() {
+        let v = match (z.get(i).map(|v| v / a), z.get(j).map(|v| v / b)) {
+            (Some(x), Some(y)) if x <= y => {
+                i += 1;
+                x
+            }
+            (_, Some(y)) => {
+                j += 1;
+                y
+            }
+            (Some(x), None) => {
+                i += 1;
+                x
+            }
+            (None, None) => break,
+        };
+        if v > 0.0 && out.last() != Some(&v) {
+            out.push(v);
+        }
+    }
+    out
 }
 
 /// A readable label of a model and its settings, e.g. `seasonal_naive(season_length=24)`.
@@ -1239,6 +1330,7 @@ impl Fitted for FittedAuto {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::forecast::backtest::backtest;
     use crate::forecast::backtest::COVERAGE_LEVELS;
 
     fn close(a: f64, b: f64, tol: f64) -> bool {
@@ -1357,6 +1449,76 @@ mod tests {
         assert!(close(c.coverage_before.1, 0.95, 1e-12));
         assert!(close(c.coverage_after.0, 0.8, 1e-12));
         assert!(close(c.coverage_after.1, 1.0, 1e-12));
+    }
+
+    /// A Holt-Winters candidate's backtest is its fit at the earliest origin, then that fit
+    /// advanced with `update` from origin to origin; other candidates (and Holt-Winters with
+    /// sliding windows) are the plain [`backtest`]. Each forecast is checked against the
+    /// public calls made by hand.
+    #[test]
+    fn holt_winters_is_fitted_once_and_filtered_forward() {
+        let y: Vec<f64> = (0..400)
+            .map(|t| {
+                let t = t as f64;
+                100.0
+                    + 0.05 * t
+                    + 30.0 * (t * std::f64::consts::TAU / 24.0).sin()
+                    + 7.0 * ((t * 12.9898).sin() * 43_758.545).fract()
+            })
+            .collect();
+        let cfg = BacktestConfig {
+            horizon: 12,
+            n_origins: 4,
+            season_length: 24,
+            ..BacktestConfig::default()
+        };
+        let hw = ModelSpec::HoltWinters(HoltWinters::new(24));
+        for parallel in [false, true] {
+            let got = candidate_backtest(&hw, &y, &cfg, parallel).unwrap();
+            let origins = cfg.origins(y.len()).unwrap();
+            let mut model = hw.fit(&y[..origins[0].1]).unwrap();
+            for (i, (o, &(_, at))) in got.origins.iter().zip(&origins).enumerate() {
+                if i > 0 {
+                    model.update(&y[origins[i - 1].1..at]).unwrap();
+                }
+                let fc = model.predict(12, &COVERAGE_LEVELS).unwrap();
+                assert_eq!((o.origin, &o.mean, &o.sd), (at, &fc.mean, &fc.sd));
+            }
+            // a refit at a later origin would differ: the parameters are the earliest origin's
+            let refit = backtest(&hw, &y, &cfg).unwrap();
+            assert_eq!(refit.origins[0].mean, got.origins[0].mean);
+            assert_ne!(refit.origins[3].mean, got.origins[3].mean);
+            for spec in [
+                ModelSpec::SeasonalNaive(SeasonalNaive::new(24)),
+                ModelSpec::Drift(Drift),
+            ] {
+                let a = candidate_backtest(&spec, &y, &cfg, parallel).unwrap();
+                assert_eq!(a, backtest(&spec, &y, &cfg).unwrap());
+            }
+            let sliding = BacktestConfig {
+                max_train: Some(200),
+                ..cfg.clone()
+            };
+            let a = candidate_backtest(&hw, &y, &sliding, parallel).unwrap();
+            assert_eq!(a, backtest(&hw, &y, &sliding).unwrap());
+        }
+    }
+
+    /// Against the direct way: every quotient, sorted, repeats dropped.
+    #[test]
+    fn merged_crossings_are_the_sorted_quotients() {
+        let mut z: Vec<f64> = (0..200).map(|i| ((i * 37) % 101) as f64 / 17.0).collect();
+        z.sort_by(f64::total_cmp);
+        let (a, b) = (1.281_551_565_5, 1.959_963_985);
+        let mut want: Vec<f64> = z
+            .iter()
+            .flat_map(|&v| [v / a, v / b])
+            .filter(|&v| v > 0.0)
+            .collect();
+        want.sort_by(f64::total_cmp);
+        want.dedup();
+        assert_eq!(merge_sorted_positive(&z, a, b), want);
+        assert!(merge_sorted_positive(&[0.0, 0.0], a, b).is_empty());
     }
 
     #[test]

@@ -241,7 +241,7 @@ pub fn backtest(spec: &ModelSpec, y: &[f64], cfg: &BacktestConfig) -> Result<Bac
     score(y, cfg, forecasts)
 }
 
-fn interval_bounds(fc: &Forecast) -> [(Vec<f64>, Vec<f64>); 2] {
+pub(crate) fn interval_bounds(fc: &Forecast) -> [(Vec<f64>, Vec<f64>); 2] {
     COVERAGE_LEVELS.map(|l| match fc.interval(l) {
         Some(i) => (i.lower.clone(), i.upper.clone()),
         None => normal_bounds(&fc.mean, &fc.sd, l),

@@ -6,7 +6,7 @@
 //! every trace step once the step has ended ([`SimPolicy::observe`]) and asked, every
 //! [`SimPolicy::interval`] seconds, how many replicas it wants ([`SimPolicy::decide`]). At a
 //! time `t` a policy has observed exactly the steps that ended by `t`, never more. The
-//! [`reference`] policies (fixed fleet, oracle, reactive target tracking) are always available.
+//! [`reference`](mod@reference) policies (fixed fleet, oracle, reactive target tracking) are always available.
 //!
 //! The cluster model ([`SimConfig`], details in [`cluster`]): replicas asked for at `t` are
 //! ready at `t + startup`; removals take effect at once; each ready replica serves

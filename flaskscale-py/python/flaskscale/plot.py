@@ -264,6 +264,18 @@ def plot_frontier(report: dict, path: str, *, title: str = "") -> None:
                 front.append((c, max(b, 1e-6)))
         ax.step([p[0] for p in front], [p[1] for p in front], where="post", color=color,
                 label=label, linewidth=2)
+    # the policy's defaults, where the sweep holds them (or the one setting replayed)
+    from . import _flaskscale as _fs
+    policy = [p for p in report["points"] if p["family"] == "policy"]
+    defaults = [p for p in policy
+                if abs(p.get("quantile", -1.0) - _fs.DEFAULT_QUANTILE) < 1e-12
+                and abs(p.get("target", -1.0) - _fs.DEFAULT_HPA_UTILIZATION) < 1e-12]
+    if len(policy) == 1:
+        defaults = policy
+    for p in defaults[:1]:
+        ax.scatter([p["summary"]["replica_hours"] / r0], [max(p["summary"]["slo_miss_share"], 1e-6)],
+                   marker="*", s=160, color="tab:orange", edgecolor="k", zorder=5,
+                   label="the policy's defaults")
     for b in (0.9, 1.0, 1.1, 1.25):
         ax.axvline(b, color="k", alpha=0.15, linewidth=1)
     ax.set_yscale("log")
