@@ -5,7 +5,6 @@ pub mod autoscaler;
 pub mod batch;
 pub mod check;
 mod csv_records;
-mod eigen;
 pub mod error;
 pub mod forecast;
 pub mod metrics;

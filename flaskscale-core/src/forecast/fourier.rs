@@ -261,7 +261,7 @@ impl Forecaster for FourierRegression {
                 g[i * q + j] = g[j * q + i];
             }
         }
-        let (e, v) = crate::eigen::symmetric(&g, q).unwrap_or_else(|| sym_eigen(&g, q));
+        let (e, v) = crate::numeric::eigen::symmetric(&g, q).unwrap_or_else(|| sym_eigen(&g, q));
         let emax = e.iter().copied().fold(0.0f64, f64::max);
         if !(emax > 0.0 && emax.is_finite()) {
             return Err(Error::Fit(format!(

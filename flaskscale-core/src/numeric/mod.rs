@@ -1,8 +1,11 @@
 //! Numeric helpers shared by the models: dot products, a Cholesky solver, the symmetric
-//! (Jacobi) eigen solver and the Nelder–Mead minimiser. Each is small and dense-matrix only
+//! eigen solvers (Householder–QL in [`eigen`], the faster; cyclic Jacobi here, its fallback)
+//! and the Nelder–Mead minimiser. Each is small and dense-matrix only
 //! (row-major `Vec<f64>`, sizes up to a few hundred): the models' systems are that small, and
-//! a linear-algebra dependency would buy nothing here. Every helper is tested below against a
-//! closed form or a hand-worked case.
+//! a linear-algebra dependency would buy nothing here. Every helper is tested against a closed
+//! form or a hand-worked case (below, and in `eigen`).
+
+pub(crate) mod eigen;
 
 /// Dot product with four accumulators (independent add chains).
 pub(crate) fn dot(a: &[f64], b: &[f64]) -> f64 {
