@@ -11,6 +11,11 @@ take turns for ``--rounds`` rounds and the median of each is reported. The core'
 thread pool in each engine worker is set to one thread (``RAYON_NUM_THREADS=1``), so every
 engine uses the same number of cores.
 
+On a machine shared with other jobs the wall time of a run depends on what the others do
+meanwhile, so the CPU time of the whole process tree (this process, Dask's worker processes,
+Spark's JVM and Python workers; from ``/proc``) is reported beside it: the engine's overhead in
+CPU is what it costs on top of the batch calls, whatever the machine's load.
+
     pip install 'flaskscale[dask,spark]'
     nice -n 19 python benches/fleet_simulate.py --services 10000
 """
@@ -28,6 +33,29 @@ import flaskscale as fs
 from flaskscale import distributed
 
 STEPS = 14 * 1440  # two weeks per minute
+
+
+def _tree_cpu(root: int) -> float:
+    """CPU seconds (user + system) of ``root`` and every process below it, with the children
+    they have reaped; 0 without ``/proc``."""
+    tick = os.sysconf("SC_CLK_TCK")
+    stats = {}
+    for d in os.listdir("/proc") if os.path.isdir("/proc") else []:
+        if not d.isdigit():
+            continue
+        try:
+            with open(f"/proc/{d}/stat") as fh:
+                f = fh.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        # after the command: state, ppid, ..., utime (12), stime (13), cutime, cstime
+        stats[int(d)] = (int(f[1]), sum(int(x) for x in f[11:15]))
+    total, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        total += stats.get(pid, (0, 0))[1]
+        todo.extend(c for c, (ppid, _) in stats.items() if ppid == pid)
+    return total / tick
 
 
 def fleet(n: int, seed: int = 13) -> pd.DataFrame:
@@ -96,25 +124,32 @@ def main() -> None:
     # the engines take turns, round after round, so a change in the machine's load between
     # them does not pass for an engine's overhead; the median of each is reported
     rounds: dict = {name: [] for name in engines}
+    cpu: dict = {name: [] for name in engines}
     results = {}
+    me = os.getpid()
     for r in range(args.rounds):
         for name, run in engines.items():
-            t0 = time.perf_counter()
+            c0, t0 = _tree_cpu(me), time.perf_counter()
             results[name] = run(df)
             rounds[name].append(time.perf_counter() - t0)
-        print(f"round {r + 1}: " + ", ".join(f"{n} {v[-1]:.2f} s" for n, v in rounds.items()),
-              flush=True)
+            cpu[name].append(_tree_cpu(me) - c0)
+        print(f"round {r + 1}: " + ", ".join(f"{n} {v[-1]:.2f} s ({cpu[n][-1]:.1f} CPU s)"
+                                             for n, v in rounds.items()), flush=True)
     times = {name: float(np.median(v)) for name, v in rounds.items()}
+    cpus = {name: float(np.median(v)) for name, v in cpu.items()}
     if spark is not None:
         spark.stop()
     if client is not None:
         client.close()
         cluster.close()
 
-    base = times.get("local")
+    base, base_cpu = times.get("local"), cpus.get("local")
     for name, t in times.items():
-        over = f"  overhead over in-process {t / base - 1:+.1%}" if base and name != "local" else ""
-        print(f"{name:<6} median {t:8.2f} s  {steps / t / cores / 1e6:6.2f} M trace steps/s per core{over}")
+        c = cpus[name]
+        over = (f"  overhead over in-process {t / base - 1:+.1%} wall, {c / base_cpu - 1:+.1%} CPU"
+                if base and base_cpu and name != "local" else "")
+        print(f"{name:<6} median {t:8.2f} s, {c:8.1f} CPU s  {steps / t / cores / 1e3:6.1f} k trace "
+              f"steps/s per core (wall), {steps / c / 1e3:6.1f} k per CPU second{over}")
     ref = results.get("local")
     for name, r in results.items():
         if name != "local" and ref is not None:

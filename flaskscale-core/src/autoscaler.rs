@@ -179,6 +179,15 @@ struct RecentCache {
     load: Option<f64>,
 }
 
+/// The count sizing's recent predictions for the history ending at grid index `key.0` over
+/// the steps `key.1..=key.2` ahead (see `Autoscaler::recent_predictions`): a step's
+/// calibration and the decisions within it ask for the same window. Not part of the state.
+#[derive(Debug, Clone, Default)]
+struct PredictionsCache {
+    key: Option<(u64, u64, u64)>,
+    predictions: [Prediction; 3],
+}
+
 /// The autoscaler; see the [module docs](self). Two autoscalers are `==` when their saved
 /// states are (the caches, rebuilt on demand, are not compared).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -207,6 +216,8 @@ pub struct Autoscaler {
     forecast_cache: ForecastCache,
     #[serde(skip)]
     recent_cache: RecentCache,
+    #[serde(skip)]
+    predictions_cache: PredictionsCache,
 }
 
 impl PartialEq for Autoscaler {
@@ -228,6 +239,7 @@ impl PartialEq for Autoscaler {
             clean_cache: _,
             forecast_cache: _,
             recent_cache: _,
+            predictions_cache: _,
         } = self;
         *config == other.config
             && *policy == other.policy
@@ -275,6 +287,7 @@ impl Autoscaler {
             clean_cache: CleanCache::default(),
             forecast_cache: ForecastCache::default(),
             recent_cache: RecentCache::default(),
+            predictions_cache: PredictionsCache::default(),
         })
     }
 
@@ -441,7 +454,21 @@ impl Autoscaler {
     }
 
     /// The level, trend and last predictions `h_from..=h_to` steps ahead of the newest step.
-    fn recent_predictions(&self, h_from: u64, h_to: u64) -> [Prediction; 3] {
+    fn recent_predictions(&mut self, h_from: u64, h_to: u64) -> [Prediction; 3] {
+        // the history only grows at its end, so its end index and the window name the answer
+        let key = (self.first_index + self.history.len() as u64, h_from, h_to);
+        if self.predictions_cache.key == Some(key) {
+            return self.predictions_cache.predictions;
+        }
+        let predictions = self.compute_recent_predictions(h_from, h_to);
+        self.predictions_cache = PredictionsCache {
+            key: Some(key),
+            predictions,
+        };
+        predictions
+    }
+
+    fn compute_recent_predictions(&self, h_from: u64, h_to: u64) -> [Prediction; 3] {
         let step = self.config.step_seconds;
         let k = ((self.config.policy.count.recent_seconds / step).ceil() as usize)
             .max(3)

@@ -35,7 +35,8 @@ use crate::policy::{
 };
 use crate::series::{CsvOptions, Series};
 use crate::sim::{
-    self, AutoscalerSim, FixedFleet, HpaSim, Oracle, PolicySummary, Progress, SimConfig, SimPolicy,
+    self, AutoscalerSim, FixedFleet, FrontierReport, HpaSim, Oracle, PolicySummary, Progress,
+    SimConfig, SimPolicy,
 };
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -232,17 +233,17 @@ impl FleetPlan {
     /// [`Error::InvalidParameter`] for a startup that is not finite and >= 0 or an interval
     /// that is not finite and > 0 (or a lead over a week).
     pub fn standard_for(startup_seconds: f64, interval_seconds: f64) -> Result<Self> {
-        let max = 100;
-        let mut predictive = PredictiveConfig::new(1.0, 1, max);
-        predictive.startup_seconds = startup_seconds;
-        predictive.interval_seconds = interval_seconds;
-        let mut sim = SimConfig::new(1.0, startup_seconds)?;
-        sim.max_replicas = max;
+        let predictive = standard_predictive(startup_seconds, interval_seconds);
+        let sim = standard_sim(startup_seconds)?;
         let plan = FleetPlan {
             policies: vec![
                 (
                     "hpa".to_string(),
-                    FleetPolicy::Hpa(HpaConfig::new(sim::DEFAULT_HPA_UTILIZATION, 1, max)),
+                    FleetPolicy::Hpa(HpaConfig::new(
+                        sim::DEFAULT_HPA_UTILIZATION,
+                        1,
+                        FLEET_MAX_REPLICAS,
+                    )),
                 ),
                 (
                     "predictive".to_string(),
@@ -258,6 +259,32 @@ impl FleetPlan {
         Ok(plan)
     }
 
+    /// The plan with another capacity rule. Its policies are in units of a service's capacity
+    /// (the standard ones are), so under [`Capacity::PerReplica`] they are scaled to it here,
+    /// once: `standard().with_capacity(Capacity::PerReplica(50.0))` targets 35 req/s per
+    /// replica with its HPA. Policies set afterwards are used as they are.
+    ///
+    /// ```
+    /// use flaskscale_core::batch::{Capacity, FleetPlan, FleetPolicy};
+    /// use flaskscale_core::policy::MetricTarget;
+    ///
+    /// let plan = FleetPlan::standard().with_capacity(Capacity::PerReplica(50.0));
+    /// let FleetPolicy::Hpa(h) = &plan.policies[0].1 else { panic!() };
+    /// assert_eq!(h.target, MetricTarget::AverageValue { average_value: 0.7 * 50.0 });
+    /// ```
+    pub fn with_capacity(mut self, capacity: Capacity) -> Self {
+        if let Capacity::PerReplica(c) = capacity {
+            for (_, p) in &mut self.policies {
+                match p {
+                    FleetPolicy::Hpa(h) => *h = scale_hpa(h, c),
+                    FleetPolicy::Predictive(pc) => *pc = scale_predictive(pc, c),
+                }
+            }
+        }
+        self.capacity = capacity;
+        self
+    }
+
     /// Checks the plan: unique names, at least one policy (or the references), a valid cluster
     /// model and interval, valid policies.
     ///
@@ -271,14 +298,7 @@ impl FleetPlan {
                 "interval_seconds must be finite and > 0, got {i}"
             )));
         }
-        match self.capacity {
-            Capacity::PerReplica(c) | Capacity::PeakShare(c) if !(c.is_finite() && c > 0.0) => {
-                return Err(Error::param(format!(
-                    "capacity must be finite and > 0, got {c}"
-                )))
-            }
-            _ => {}
-        }
+        self.capacity.validate()?;
         if self.policies.is_empty() && !self.references {
             return Err(Error::param(
                 "simulate_many needs at least one policy or the references, got none",
@@ -306,28 +326,9 @@ impl FleetPlan {
         Ok(())
     }
 
-    /// The capacity per replica of a service with this trace.
-    fn capacity_of(&self, trace: &Series) -> Result<f64> {
-        match self.capacity {
-            Capacity::PerReplica(c) => Ok(c),
-            Capacity::PeakShare(n) => {
-                let peak = trace.stats().max / trace.step();
-                if !(peak.is_finite() && peak > 0.0) {
-                    return Err(Error::data(
-                        "the trace has no positive load: its capacity (peak rate / share) is undefined",
-                    ));
-                }
-                Ok(peak / n)
-            }
-        }
-    }
-
     /// This service's policies, scaled to its capacity when the plan says so.
     fn build(&self, trace: &Series, capacity: f64) -> Result<Vec<Box<dyn SimPolicy>>> {
-        let scale = match self.capacity {
-            Capacity::PerReplica(_) => 1.0,
-            Capacity::PeakShare(_) => capacity,
-        };
+        let scale = self.capacity.scale(capacity);
         let mut list: Vec<Box<dyn SimPolicy>> = Vec::new();
         for (name, p) in &self.policies {
             match p {
@@ -341,10 +342,7 @@ impl FleetPlan {
                     )?));
                 }
                 FleetPolicy::Predictive(c) => {
-                    let mut c = c.clone();
-                    c.capacity_per_replica *= scale;
-                    c.hpa = scale_hpa(&c.hpa, scale);
-                    let auto = sim::replay_autoscaler(trace, &c)?;
+                    let auto = sim::replay_autoscaler(trace, &scale_predictive(c, scale))?;
                     list.push(Box::new(AutoscalerSim::new(name, auto)));
                 }
             }
@@ -365,6 +363,66 @@ impl FleetPlan {
         }
         Ok(list)
     }
+}
+
+/// Most replicas of a service in the fleet plans' defaults.
+pub const FLEET_MAX_REPLICAS: u32 = 100;
+
+/// The predictive policy of the fleet plans' defaults, in units of a service's capacity.
+fn standard_predictive(startup_seconds: f64, interval_seconds: f64) -> PredictiveConfig {
+    let mut predictive = PredictiveConfig::new(1.0, 1, FLEET_MAX_REPLICAS);
+    predictive.startup_seconds = startup_seconds;
+    predictive.interval_seconds = interval_seconds;
+    predictive
+}
+
+/// The cluster model of the fleet plans' defaults (its capacity replaced per service).
+fn standard_sim(startup_seconds: f64) -> Result<SimConfig> {
+    let mut sim = SimConfig::new(1.0, startup_seconds)?;
+    sim.max_replicas = FLEET_MAX_REPLICAS;
+    Ok(sim)
+}
+
+impl Capacity {
+    fn validate(self) -> Result<()> {
+        match self {
+            Capacity::PerReplica(c) | Capacity::PeakShare(c) if !(c.is_finite() && c > 0.0) => Err(
+                Error::param(format!("capacity must be finite and > 0, got {c}")),
+            ),
+            _ => Ok(()),
+        }
+    }
+
+    /// The capacity per replica of a service with this trace.
+    fn of(self, trace: &Series) -> Result<f64> {
+        match self {
+            Capacity::PerReplica(c) => Ok(c),
+            Capacity::PeakShare(n) => {
+                let peak = trace.stats().max / trace.step();
+                if !(peak.is_finite() && peak > 0.0) {
+                    return Err(Error::data(
+                        "the trace has no positive load: its capacity (peak rate / share) is undefined",
+                    ));
+                }
+                Ok(peak / n)
+            }
+        }
+    }
+
+    /// What a policy's targets and capacities are multiplied by for a service of `capacity`.
+    fn scale(self, capacity: f64) -> f64 {
+        match self {
+            Capacity::PerReplica(_) => 1.0,
+            Capacity::PeakShare(_) => capacity,
+        }
+    }
+}
+
+fn scale_predictive(c: &PredictiveConfig, scale: f64) -> PredictiveConfig {
+    let mut c = c.clone();
+    c.capacity_per_replica *= scale;
+    c.hpa = scale_hpa(&c.hpa, scale);
+    c
 }
 
 fn scale_hpa(h: &HpaConfig, scale: f64) -> HpaConfig {
@@ -424,7 +482,7 @@ pub fn simulate_many(
 }
 
 fn simulate_one(trace: &Series, plan: &FleetPlan, progress: &Progress) -> Result<Vec<PolicyRow>> {
-    let capacity = plan.capacity_of(trace)?;
+    let capacity = plan.capacity.of(trace)?;
     let policies = plan.build(trace, capacity)?;
     let mut cfg = plan.sim.clone();
     cfg.capacity_per_replica = capacity;
@@ -438,6 +496,125 @@ fn simulate_one(trace: &Series, plan: &FleetPlan, progress: &Progress) -> Result
             summary: p.summary,
         })
         .collect())
+}
+
+/// What [`frontier_many`] measures each service with: the policy under test against the
+/// tuned-HPA frontier ([`sim::frontier`]) on the service's own cluster.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FrontierPlan {
+    /// The policy under test (the base of its sweep); under [`Capacity::PeakShare`] in units
+    /// of the service's capacity, as in a [`FleetPlan`]. The HPA family decides at its
+    /// interval, within its replica bounds.
+    pub policy: PredictiveConfig,
+    /// The model it forecasts with; `None`: [`sim::replay_model`] of each trace.
+    pub model: Option<ModelSpec>,
+    /// How each service's capacity per replica is set.
+    pub capacity: Capacity,
+    /// The cluster model; its `capacity_per_replica` is replaced by each service's capacity.
+    pub sim: SimConfig,
+    /// Sweep the policy over its count quantile and reactive target (54 settings), or replay
+    /// it once as it is.
+    pub sweep_policy: bool,
+}
+
+impl FrontierPlan {
+    /// The defaults of [`FleetPlan::standard`] for every service: capacity = peak rate / 20,
+    /// the predictive policy's defaults (swept), at most 100 replicas, startup 120 s,
+    /// decisions every 15 s.
+    pub fn standard() -> Self {
+        FrontierPlan::standard_for(DEFAULT_STARTUP_SECONDS, DEFAULT_INTERVAL_SECONDS)
+            .expect("the default startup and interval are valid")
+    }
+
+    /// [`FrontierPlan::standard`] with another startup delay and decision interval.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] as [`FleetPlan::standard_for`].
+    pub fn standard_for(startup_seconds: f64, interval_seconds: f64) -> Result<Self> {
+        let plan = FrontierPlan {
+            policy: standard_predictive(startup_seconds, interval_seconds),
+            model: None,
+            capacity: Capacity::PeakShare(sim::DEFAULT_PEAK_REPLICAS),
+            sim: standard_sim(startup_seconds)?,
+            sweep_policy: true,
+        };
+        plan.validate()?;
+        Ok(plan)
+    }
+
+    /// The plan with another capacity rule; its policy is scaled to a
+    /// [`Capacity::PerReplica`] here, as [`FleetPlan::with_capacity`] does.
+    pub fn with_capacity(mut self, capacity: Capacity) -> Self {
+        if let Capacity::PerReplica(c) = capacity {
+            self.policy = scale_predictive(&self.policy, c);
+        }
+        self.capacity = capacity;
+        self
+    }
+
+    /// Checks the plan: a valid cluster model, capacity and policy.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] naming what is wrong.
+    pub fn validate(&self) -> Result<()> {
+        self.sim.validate()?;
+        self.capacity.validate()?;
+        self.policy.validate()
+    }
+}
+
+/// One service's frontier.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FrontierRow {
+    /// The capacity per replica the service was replayed with, requests per second.
+    pub capacity_per_replica: f64,
+    /// What [`sim::frontier`] gives for the service.
+    pub report: FrontierReport,
+}
+
+/// The frontier of each service ([`sim::frontier`] on its trace, its cluster and the plan's
+/// policy scaled to its capacity), in parallel over the services (and over the settings
+/// within one).
+///
+/// # Errors
+/// The outer result: [`Error::InvalidParameter`] as [`FrontierPlan::validate`];
+/// [`Error::Cancelled`] once `progress` is cancelled. Each inner result: what the service's
+/// frontier gives (a trace without positive load under [`Capacity::PeakShare`]).
+pub fn frontier_many(
+    traces: &[Series],
+    plan: &FrontierPlan,
+    progress: &Progress,
+) -> Result<Vec<Result<FrontierRow>>> {
+    plan.validate()?;
+    let out: Vec<Result<FrontierRow>> = traces
+        .par_iter()
+        .with_max_len(1)
+        .map(|trace| {
+            if progress.is_cancelled() {
+                return Err(cancelled("frontier_many"));
+            }
+            let capacity = plan.capacity.of(trace)?;
+            let policy = scale_predictive(&plan.policy, plan.capacity.scale(capacity));
+            let mut cfg = plan.sim.clone();
+            cfg.capacity_per_replica = capacity;
+            let report = sim::frontier(
+                trace,
+                &cfg,
+                &policy,
+                plan.model.clone(),
+                plan.sweep_policy,
+                progress,
+            )?;
+            Ok(FrontierRow {
+                capacity_per_replica: capacity,
+                report,
+            })
+        })
+        .collect();
+    if progress.is_cancelled() {
+        return Err(cancelled("frontier_many"));
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -606,6 +783,37 @@ mod tests {
             assert_eq!(fixed.violation_minutes, 0.0);
             assert!(rows[0].summary.replica_hours < fixed.replica_hours);
         }
+    }
+
+    #[test]
+    fn frontier_many_is_the_frontier_per_service() {
+        let mut traces: Vec<Series> = (0..3).map(|i| trace(i, 2 * 1440, 60.0)).collect();
+        traces.insert(1, Series::new(vec![f64::NAN; 50], 0.0, 60.0).unwrap()); // no load
+        let mut plan = FrontierPlan::standard();
+        plan.sweep_policy = false;
+        let batch = frontier_many(&traces, &plan, &Progress::new()).unwrap();
+        assert!(matches!(batch[1], Err(Error::InvalidData(_))));
+        for (t, b) in traces.iter().zip(&batch).filter(|(_, b)| b.is_ok()) {
+            let row = b.as_ref().unwrap();
+            // by hand: capacity = peak / 20, the predictive defaults at that capacity
+            let cap = t.stats().max / 60.0 / 20.0;
+            let mut cfg = SimConfig::new(cap, 120.0).unwrap();
+            cfg.max_replicas = 100;
+            let pc = PredictiveConfig::new(cap, 1, 100);
+            let one = sim::frontier(t, &cfg, &pc, None, false, &Progress::new()).unwrap();
+            assert_eq!(row.capacity_per_replica.to_bits(), cap.to_bits());
+            assert_eq!(row.report, one);
+            // 40 HPA settings and the policy once; R0 is the HPA at 70% with 300 s
+            assert_eq!(row.report.points.len(), 41);
+            let r0 = row.report.points[2 * 10 + 4].summary.replica_hours;
+            assert_eq!(row.report.r0, r0);
+        }
+        let mut bad = FrontierPlan::standard();
+        bad.capacity = Capacity::PerReplica(-1.0);
+        assert!(matches!(
+            frontier_many(&traces, &bad, &Progress::new()),
+            Err(Error::InvalidParameter(_))
+        ));
     }
 
     #[test]

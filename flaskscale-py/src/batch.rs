@@ -6,7 +6,7 @@ use crate::convert::{count, counts, opt_count, param_err, spec_of, to_plain, to_
 use crate::forecast::PyForecast;
 use crate::policy::{autoscaler_config, PyDecision, PyHpaPolicy, PyPredictivePolicy, PyProgress};
 use crate::series::PySeries;
-use flaskscale_core::batch::{self, Capacity, FleetPlan, FleetPolicy};
+use flaskscale_core::batch::{self, Capacity, FleetPlan, FleetPolicy, FrontierPlan};
 use flaskscale_core::policy::PredictiveConfig;
 use flaskscale_core::sim::Progress;
 use flaskscale_core::{CsvOptions, Result as CoreResult, Series};
@@ -95,6 +95,40 @@ fn series_list(py: Python<'_>, objs: &Bound<'_, PyAny>) -> PyResult<Vec<Series>>
     Ok(out)
 }
 
+/// A predictive policy given as a `PredictivePolicy` or the dict of its `config()`.
+fn predictive_config(py: Python<'_>, policy: &Bound<'_, PyAny>) -> PyResult<PredictiveConfig> {
+    if let Ok(p) = policy.extract::<PyRef<'_, PyPredictivePolicy>>() {
+        Ok(p.config.clone())
+    } else if policy.is_instance_of::<PyDict>() {
+        let c: PredictiveConfig = plain(py, policy, "policy")?;
+        c.validate().map_err(|e| to_py(py, e))?;
+        Ok(c)
+    } else {
+        Err(param_err(
+            py,
+            "policy must be a PredictivePolicy or the dict of its config()",
+        ))
+    }
+}
+
+/// The capacity rule of the keywords `capacity_per_replica` / `peak_replicas`.
+fn capacity_arg(
+    py: Python<'_>,
+    capacity_per_replica: Option<f64>,
+    peak_replicas: Option<f64>,
+    default: Capacity,
+) -> PyResult<Capacity> {
+    match (capacity_per_replica, peak_replicas) {
+        (Some(_), Some(_)) => Err(param_err(
+            py,
+            "give capacity_per_replica or peak_replicas, not both",
+        )),
+        (Some(c), None) => Ok(Capacity::PerReplica(c)),
+        (None, Some(n)) => Ok(Capacity::PeakShare(n)),
+        (None, None) => Ok(default),
+    }
+}
+
 /// One `Series` per pair of timestamp (UTC seconds) and value arrays, each a regular grid;
 /// a pair that is not one gets its `ParseError` (or other `FlaskscaleError`) in its place.
 #[pyfunction]
@@ -155,20 +189,7 @@ pub fn recommend_many<'py>(
 ) -> PyResult<Bound<'py, PyList>> {
     let list = series_list(py, series)?;
     let step = list.first().map_or(60.0, Series::step);
-    let config: PredictiveConfig = if let Ok(p) = policy.extract::<PyRef<'_, PyPredictivePolicy>>()
-    {
-        p.config.clone()
-    } else if policy.is_instance_of::<PyDict>() {
-        let c: PredictiveConfig = plain(py, policy, "policy")?;
-        c.validate().map_err(|e| to_py(py, e))?;
-        c
-    } else {
-        return Err(param_err(
-            py,
-            "policy must be a PredictivePolicy or the dict of its config()",
-        ));
-    };
-    let cfg = autoscaler_config(py, &config, model.as_ref(), step)?;
+    let cfg = autoscaler_config(py, &predictive_config(py, policy)?, model.as_ref(), step)?;
     let progress = progress_of(progress);
     let out = py
         .detach(|| batch::recommend_many(&list, &current_replicas, &cfg, &progress))
@@ -208,6 +229,8 @@ pub fn simulate_many<'py>(
         interval_seconds.unwrap_or(standard.interval_seconds),
     )
     .map_err(|e| to_py(py, e))?;
+    let capacity = capacity_arg(py, capacity_per_replica, peak_replicas, standard.capacity)?;
+    plan = plan.with_capacity(capacity);
     if let Some(p) = policies {
         plan.policies.clear();
         for (k, v) in p.iter() {
@@ -230,17 +253,6 @@ pub fn simulate_many<'py>(
             plan.policies.push((name, policy));
         }
     }
-    plan.capacity = match (capacity_per_replica, peak_replicas) {
-        (Some(_), Some(_)) => {
-            return Err(param_err(
-                py,
-                "give capacity_per_replica or peak_replicas, not both",
-            ))
-        }
-        (Some(c), None) => Capacity::PerReplica(c),
-        (None, Some(n)) => Capacity::PeakShare(n),
-        (None, None) => standard.capacity,
-    };
     if let Some(m) = max_replicas {
         plan.sim.max_replicas = m;
     }
@@ -269,10 +281,101 @@ pub fn simulate_many<'py>(
     })
 }
 
+/// The policy under test (the predictive defaults when None) against the tuned-HPA frontier
+/// on each service's `Series` (as `frontier`), with each service's capacity as in
+/// `simulate_many`: one dict per series, `capacity_per_replica`, `r0`, `b0`, `budgets`
+/// (`[budget, hpa B, policy B]` per budget, None where no setting fits) and `service`
+/// (`[served, hpa replica-hours, policy replica-hours]` per service level), or its error.
+#[pyfunction]
+#[pyo3(signature = (series, policy = None, *, capacity_per_replica = None, peak_replicas = None,
+                    startup_seconds = None, interval_seconds = None, max_replicas = None,
+                    slo_wait_seconds = None, queue_timeout_seconds = None, model = None,
+                    sweep_policy = true, progress = None))]
+#[allow(clippy::too_many_arguments)]
+pub fn frontier_many<'py>(
+    py: Python<'py>,
+    series: &Bound<'py, PyAny>,
+    policy: Option<&Bound<'py, PyAny>>,
+    capacity_per_replica: Option<f64>,
+    peak_replicas: Option<f64>,
+    startup_seconds: Option<f64>,
+    interval_seconds: Option<f64>,
+    #[pyo3(from_py_with = opt_count)] max_replicas: Option<u32>,
+    slo_wait_seconds: Option<f64>,
+    queue_timeout_seconds: Option<f64>,
+    model: Option<&Bound<'py, PyAny>>,
+    sweep_policy: bool,
+    progress: Option<PyRef<'py, PyProgress>>,
+) -> PyResult<Bound<'py, PyList>> {
+    let list = series_list(py, series)?;
+    let standard = FrontierPlan::standard();
+    let capacity = capacity_arg(py, capacity_per_replica, peak_replicas, standard.capacity)?;
+    let mut plan = standard.with_capacity(capacity);
+    if let Some(p) = policy {
+        plan.policy = predictive_config(py, p)?;
+    } else if let Some(m) = max_replicas {
+        plan.policy.hpa.max_replicas = m;
+    }
+    if let Some(s) = startup_seconds {
+        plan.policy.startup_seconds = s;
+    }
+    if let Some(i) = interval_seconds {
+        plan.policy.interval_seconds = i;
+    }
+    plan.sim.startup_seconds = plan.policy.startup_seconds;
+    if let Some(m) = max_replicas {
+        plan.sim.max_replicas = m;
+    }
+    if let Some(w) = slo_wait_seconds {
+        plan.sim.slo_wait_seconds = w;
+    }
+    if let Some(t) = queue_timeout_seconds {
+        plan.sim.queue_timeout_seconds = Some(t);
+    }
+    plan.model = model.map(spec_of).transpose()?;
+    plan.sweep_policy = sweep_policy;
+    let progress = progress_of(progress);
+    let out = py
+        .detach(|| batch::frontier_many(&list, &plan, &progress))
+        .map_err(|e| to_py(py, e))?;
+    let first = |x: Option<(f64, usize)>| x.map(|(v, _)| v);
+    results(py, out, |py, row| {
+        let r = &row.report;
+        let d = PyDict::new(py);
+        d.set_item("capacity_per_replica", row.capacity_per_replica)?;
+        d.set_item("r0", r.r0)?;
+        d.set_item("b0", r.b0)?;
+        let budgets: Vec<(f64, Option<f64>, Option<f64>)> = r
+            .budgets
+            .iter()
+            .map(|b| (b.budget, first(b.hpa), first(b.policy)))
+            .collect();
+        d.set_item("budgets", budgets)?;
+        let service: Vec<(f64, Option<f64>, Option<f64>)> = r
+            .service
+            .iter()
+            .map(|s| (s.served, first(s.hpa), first(s.policy)))
+            .collect();
+        d.set_item("service", service)?;
+        Ok(d.into_any())
+    })
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(series_many, m)?)?;
     m.add_function(wrap_pyfunction!(forecast_many, m)?)?;
     m.add_function(wrap_pyfunction!(recommend_many, m)?)?;
     m.add_function(wrap_pyfunction!(simulate_many, m)?)?;
+    m.add_function(wrap_pyfunction!(frontier_many, m)?)?;
+    use flaskscale_core::sim::frontier as fr;
+    m.add("FRONTIER_BUDGETS", fr::BUDGETS.to_vec())?;
+    m.add(
+        "FRONTIER_SETTINGS",
+        (
+            fr::HPA_TARGETS.len() * fr::HPA_WINDOWS.len(),
+            fr::POLICY_QUANTILES.len() * fr::POLICY_REACTIVE.len(),
+        ),
+    )?;
+    m.add("FRONTIER_SERVICE_LEVELS", fr::SERVICE_LEVELS.to_vec())?;
     Ok(())
 }

@@ -75,6 +75,7 @@ JOBS = {
     "recommend_many": dict(policy=fs.PredictivePolicy(0.2, startup_seconds=120),
                            model=fs.SeasonalNaive(24), current_replicas=3),
     "simulate_many": dict(interval_seconds=900.0),
+    "frontier_many": dict(interval_seconds=900.0, sweep_policy=False),
 }
 
 
@@ -109,6 +110,9 @@ def test_failing_series_give_error_rows_and_the_others_results(local) -> None:  
     sim = local["simulate_many"]
     assert sim[sim["error"].notna()]["unique_id"].tolist() == [SHORT, EMPTY]
     assert (sim[sim["error"].isna()].groupby("unique_id").size() == 4).all()
+    fr = local["frontier_many"]
+    assert fr[fr["error"].notna()]["unique_id"].tolist() == [SHORT, EMPTY]
+    assert len(fr) == N and fr[fr["error"].isna()]["r0"].gt(0).all()
     rec = local["recommend_many"]
     # a single row is no grid; only missing values leave the autoscaler holding its count
     assert rec[rec["error"].notna()]["unique_id"].tolist() == [SHORT]

@@ -189,3 +189,72 @@ def test_batch_command_line_on_a_parquet_file(tmp_path, capsys) -> None:  # type
     assert np.allclose(got["HoltWinters"], want["HoltWinters"], rtol=1e-15, equal_nan=True)
     assert "4 series" in capsys.readouterr().err
     assert main(["batch", str(path), "recommend", "--no-progress"]) == 2  # --capacity missing
+
+
+def test_simulate_many_puts_the_default_policies_at_a_fixed_capacity() -> None:
+    # the defaults are in units of a replica: at 50 req/s per replica the HPA targets 35
+    df = per_minute(1, days=1)
+    out = fs.simulate_many(df, capacity_per_replica=50.0, references=False, progress=False)
+    g = df[df["unique_id"] == "svc-0"]
+    s = fs.Series(g["y"].to_numpy(), start=g["ds"].iloc[0].timestamp(), step=60.0)
+    ref = fs.simulate(s, {"hpa": fs.HpaPolicy(35.0, max_replicas=100),
+                          "predictive": fs.PredictivePolicy(50.0, max_replicas=100)},
+                      capacity_per_replica=50.0, max_replicas=100).summary()
+    rows = out.set_index("policy")
+    assert rows.index.tolist() == ["hpa", "predictive"]
+    for name in rows.index:
+        for key, value in ref[name].items():
+            assert rows.loc[name, key] == value, (name, key)
+
+
+def test_frontier_many_is_the_frontier_per_service() -> None:
+    df = per_minute(3, days=2)
+    df.loc[df["unique_id"] == "svc-1", "y"] = np.nan  # no load: its error row, mid-batch
+    out = fs.frontier_many(df, sweep_policy=False, progress=False)
+    cols = [c for c, _ in fs.fleet.frontier_columns()]
+    assert list(out.columns) == cols and out["unique_id"].tolist() == ["svc-0", "svc-1", "svc-2"]
+    err = out.set_index("unique_id").loc["svc-1"]
+    assert err["error_type"] == "InvalidDataError" and np.isnan(err["r0"])
+    for uid in ("svc-0", "svc-2"):
+        g = df[df["unique_id"] == uid]
+        s = fs.Series(g["y"].to_numpy(), start=g["ds"].iloc[0].timestamp(), step=60.0)
+        cap = g["y"].max() / 60.0 / 20.0
+        ref = fs.frontier(s, fs.PredictivePolicy(cap, max_replicas=100), capacity_per_replica=cap,
+                          max_replicas=100, sweep_policy=False)
+        row = out.set_index("unique_id").loc[uid]
+        want = {"capacity_per_replica": cap, "r0": ref["r0"], "b0": ref["b0"]}
+        for b, name in zip(ref["budgets"], ("90", "100", "110", "125")):
+            want[f"hpa_b_{name}"] = b["hpa"][0] if b["hpa"] else np.nan
+            want[f"policy_b_{name}"] = b["policy"][0] if b["policy"] else np.nan
+        for v, name in zip(ref["service"], ("99_9", "99")):
+            want[f"hpa_hours_{name}"] = v["hpa"][0] if v["hpa"] else np.nan
+            want[f"policy_hours_{name}"] = v["policy"][0] if v["policy"] else np.nan
+        assert set(want) == set(cols[1:-2])
+        for key, value in want.items():
+            assert bits(row[key]) == bits(value), (uid, key)
+        # the budget B of the HPA is the lowest of its settings within the budget, by hand
+        hpa = [p["summary"] for p in ref["points"] if p["family"] == "hpa"]
+        within = [p["slo_miss_share"] for p in hpa if p["replica_hours"] <= ref["r0"]]
+        assert row["hpa_b_100"] == min(within) <= row["b0"]
+    # a list of Series gives the native dicts; the list and the frame agree
+    g = df[df["unique_id"] == "svc-0"]
+    s = fs.Series(g["y"].to_numpy(), start=g["ds"].iloc[0].timestamp(), step=60.0)
+    [d] = fs.frontier_many([s], sweep_policy=False, progress=False)
+    assert d["r0"] == out.set_index("unique_id").loc["svc-0", "r0"]
+
+
+def test_batch_command_line_frontier(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    from flaskscale.cli import main
+
+    df = fleet_frame(n=3, bad=False)
+    path = tmp_path / "fleet.csv"
+    df.to_csv(path, index=False)
+    out = tmp_path / "frontier.csv"
+    assert main(["batch", str(path), "frontier", "--no-sweep", "--interval", "900",
+                 "--out", str(out), "--no-progress"]) == 0
+    got = pd.read_csv(out)
+    want = fs.frontier_many(df, sweep_policy=False, interval_seconds=900.0, progress=False)
+    assert list(got.columns) == list(want.columns)
+    assert np.allclose(got["r0"], want["r0"], rtol=1e-15)
+    assert np.allclose(got["policy_b_100"], want["policy_b_100"], rtol=1e-15, equal_nan=True)
+    assert "3 series, frontier on local" in capsys.readouterr().err

@@ -389,6 +389,26 @@ fn remove_sorted(v: &mut Vec<f64>, x: f64) {
     }
 }
 
+/// `remove_sorted(v, old)` then `insert_sorted(v, new)` in one pass: only the values between
+/// the two places move (the same vector as the two calls, for a full window a third of the
+/// moves).
+fn replace_sorted(v: &mut Vec<f64>, old: f64, new: f64) {
+    let i = v.partition_point(|&a| a < old);
+    if i >= v.len() {
+        insert_sorted(v, new);
+        return;
+    }
+    // where `insert_sorted` would put `new` once `v[i]` is gone
+    let j = v.partition_point(|&a| a < new);
+    if v[i] < new {
+        v.copy_within(i + 1..j, i);
+        v[j - 1] = new;
+    } else {
+        v.copy_within(j..i, j + 1);
+        v[j] = new;
+    }
+}
+
 /// The `q`-quantile (linear interpolation between order statistics) of sorted values.
 fn sorted_quantile(sorted: &[f64], q: f64) -> Option<f64> {
     if sorted.is_empty() {
@@ -397,6 +417,63 @@ fn sorted_quantile(sorted: &[f64], q: f64) -> Option<f64> {
     let pos = q.clamp(0.0, 1.0) * (sorted.len() - 1) as f64;
     let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
     Some(sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64))
+}
+
+/// [`sorted_quantile`] of the sorted merge of `runs` (each sorted), without merging them: the
+/// two order statistics it needs are walked to from the nearer end. The interpolation does not
+/// depend on the sign of a zero, so the order of `-0.0` and `0.0` within a run does not matter.
+fn runs_quantile(runs: &[&[f64]], q: f64) -> Option<f64> {
+    let n: usize = runs.iter().map(|r| r.len()).sum();
+    if n == 0 {
+        return None;
+    }
+    let pos = q.clamp(0.0, 1.0) * (n - 1) as f64;
+    let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
+    let (a, b) = if lo < n - 1 - hi {
+        // from the bottom: the lo-th smallest, then the next
+        let mut at: Vec<usize> = vec![0; runs.len()];
+        let mut next = || {
+            let mut best: Option<(usize, f64)> = None;
+            for (r, (run, &i)) in runs.iter().zip(at.iter()).enumerate() {
+                if let Some(&x) = run.get(i) {
+                    if best.is_none_or(|(_, b)| x < b) {
+                        best = Some((r, x));
+                    }
+                }
+            }
+            let (r, x) = best.expect("fewer values than counted");
+            at[r] += 1;
+            x
+        };
+        for _ in 0..lo {
+            next();
+        }
+        let a = next();
+        (a, if hi > lo { next() } else { a })
+    } else {
+        // from the top: the (n-1-hi)-th largest, then the next
+        let mut left: Vec<usize> = runs.iter().map(|r| r.len()).collect();
+        let mut next = || {
+            let mut best: Option<(usize, f64)> = None;
+            for (r, (run, &k)) in runs.iter().zip(left.iter()).enumerate() {
+                if k > 0 {
+                    let x = run[k - 1];
+                    if best.is_none_or(|(_, b)| x > b) {
+                        best = Some((r, x));
+                    }
+                }
+            }
+            let (r, x) = best.expect("fewer values than counted");
+            left[r] -= 1;
+            x
+        };
+        for _ in 0..n - 1 - hi {
+            next();
+        }
+        let b = next();
+        (if hi > lo { next() } else { b }, b)
+    };
+    Some(a + (b - a) * (pos - lo as f64))
 }
 
 /// A prediction waiting for its outcome: the steps `[first, last]` (grid indices) of the lead
@@ -449,10 +526,12 @@ struct Track {
 
 impl Track {
     fn push_error(&mut self, e: f64, mean: f64, cap: usize, phase: Option<u32>) {
+        let mut replaced = false;
         if self.errors.len() >= cap {
             self.means.pop_front();
             if let Some(old) = self.errors.pop_front() {
-                remove_sorted(&mut self.sorted, old);
+                replace_sorted(&mut self.sorted, old, e);
+                replaced = true;
                 if let Some(ph) = self.phases.pop_front() {
                     if let Some(v) = self.by_phase.get_mut(ph as usize) {
                         remove_sorted(v, old);
@@ -464,7 +543,9 @@ impl Track {
         if self.means.len() + 1 == self.errors.len() {
             self.means.push_back(mean);
         }
-        insert_sorted(&mut self.sorted, e);
+        if !replaced {
+            insert_sorted(&mut self.sorted, e);
+        }
         if let Some(ph) = phase {
             self.phases.push_back(ph);
             let ph = ph as usize;
@@ -521,7 +602,7 @@ impl Track {
         q: f64,
         min_samples: usize,
     ) -> Option<f64> {
-        let mut near: Vec<f64> = Vec::new();
+        let mut near: Vec<&[f64]> = Vec::new();
         let w = width.min(period / 2);
         for d in 0..=2 * w {
             if d == 2 * w && 2 * w + 1 > period {
@@ -529,15 +610,13 @@ impl Track {
             }
             let ph = (phase % period + period + d - w) % period;
             if let Some(v) = self.by_phase.get(ph as usize) {
-                near.extend_from_slice(v);
+                near.push(v);
             }
         }
-        if near.len() < min_samples {
+        if near.iter().map(|v| v.len()).sum::<usize>() < min_samples {
             return None;
         }
-        // a few sorted runs: the sort merges them
-        near.sort_by(f64::total_cmp);
-        sorted_quantile(&near, q)
+        runs_quantile(&near, q)
     }
 
     fn score(&mut self, y: f64, need: f64, q: f64, skill: usize) {
@@ -964,6 +1043,47 @@ mod tests {
         assert_eq!(t.sorted, (15..25).map(f64::from).collect::<Vec<_>>());
         assert_eq!(t.quantile(0.5, 10), Some(19.5));
         assert_eq!(t.quantile(0.5, 11), None);
+    }
+
+    proptest::proptest! {
+        /// The one-pass replacement and the walk over sorted runs against the naive reference:
+        /// remove then insert, and the quantile of the runs concatenated and sorted.
+        #[test]
+        fn sorted_helpers_match_the_naive_reference(
+            xs in proptest::collection::vec(-5i32..5, 1..40),
+            new in -6i32..6,
+            pick in 0usize..40,
+            cuts in proptest::collection::vec(0usize..40, 0..4),
+            q in 0.0f64..=1.0,
+        ) {
+            let mut v: Vec<f64> = xs.iter().map(|&x| f64::from(x) * 0.5).collect();
+            v.sort_by(f64::total_cmp);
+            let old = v[pick % v.len()];
+            let mut want = v.clone();
+            remove_sorted(&mut want, old);
+            insert_sorted(&mut want, f64::from(new) * 0.5);
+            let mut got = v.clone();
+            replace_sorted(&mut got, old, f64::from(new) * 0.5);
+            proptest::prop_assert_eq!(&got, &want);
+            // runs: v cut into pieces, each sorted
+            let mut bounds: Vec<usize> = cuts.iter().map(|&c| c % (v.len() + 1)).collect();
+            bounds.extend([0, v.len()]);
+            bounds.sort_unstable();
+            let mut runs: Vec<Vec<f64>> = bounds
+                .windows(2)
+                .map(|w| {
+                    let mut r: Vec<f64> = xs[w[0]..w[1]].iter().map(|&x| f64::from(x)).collect();
+                    r.sort_by(f64::total_cmp);
+                    r
+                })
+                .collect();
+            runs.push(Vec::new());
+            let refs: Vec<&[f64]> = runs.iter().map(|r| r.as_slice()).collect();
+            let mut all: Vec<f64> = runs.concat();
+            all.sort_by(f64::total_cmp);
+            let want = sorted_quantile(&all, q).map(f64::to_bits);
+            proptest::prop_assert_eq!(runs_quantile(&refs, q).map(f64::to_bits), want);
+        }
     }
 
     /// A negative binomial draw with mean `m` and shape `k` (variance `m + m² / k`), as the

@@ -411,21 +411,8 @@ impl PredictivePolicy {
                 Some(z) => {
                     let peak = (z.mean / z.step_seconds, z.count / z.step_seconds);
                     explain.predictor = Some(z.predictor.as_str().to_string());
-                    let untrusted =
-                        (z.predictor != Predictor::Model).then(|| match z.model_mean_need {
-                            Some(m) => format!(
-                                "forecast untrusted: the recent {} scored {:.1} a step \
-                                 lately (pinball loss), the model {m:.1}",
-                                z.predictor.as_str(),
-                                z.mean_need
-                            ),
-                            None => format!(
-                                "forecast untrusted: the model is not calibrated yet; the \
-                                 recent {} decides",
-                                z.predictor.as_str()
-                            ),
-                        });
-                    (Some(peak), untrusted)
+                    // the note is written only if the decision ends up led by it
+                    (Some(peak), (z.predictor != Predictor::Model).then_some(z))
                 }
                 None => {
                     if status.is_none() {
@@ -485,7 +472,7 @@ impl PredictivePolicy {
             Reason::DesiredWithinRange => match status {
                 Some((r, _)) => r,
                 None if forecast_led && untrusted.is_some() => {
-                    explain.note = untrusted;
+                    explain.note = untrusted.map(untrusted_note);
                     Reason::ForecastUntrusted
                 }
                 None if forecast_led => Reason::ForecastPeak,
@@ -507,5 +494,22 @@ impl PredictivePolicy {
         Ok(self
             .hpa
             .finish(now, current, n.replicas, reason, mode, explain))
+    }
+}
+
+/// The note of a decision led by a predictor other than the model.
+fn untrusted_note(z: Sized) -> String {
+    match z.model_mean_need {
+        Some(m) => format!(
+            "forecast untrusted: the recent {} scored {:.1} a step \
+             lately (pinball loss), the model {m:.1}",
+            z.predictor.as_str(),
+            z.mean_need
+        ),
+        None => format!(
+            "forecast untrusted: the model is not calibrated yet; the \
+             recent {} decides",
+            z.predictor.as_str()
+        ),
     }
 }

@@ -52,7 +52,7 @@ from ._flaskscale import (
     smape,
     sweep,
 )
-from .fleet import forecast_many, recommend_many, simulate_many
+from .fleet import forecast_many, frontier_many, recommend_many, simulate_many
 from .exceptions import (
     ConfigError,
     FitError,
@@ -109,6 +109,7 @@ __all__ = [
     "simulate",
     "simulate_many",
     "frontier",
+    "frontier_many",
     "DEFAULT_QUANTILE",
     "DEFAULT_STARTUP_SECONDS",
     "DEFAULT_INTERVAL_SECONDS",

@@ -23,6 +23,9 @@ __all__ = [
     "DEFAULT_PEAK_REPLICAS",
     "DEFAULT_QUANTILE",
     "DEFAULT_STARTUP_SECONDS",
+    "FRONTIER_BUDGETS",
+    "FRONTIER_SERVICE_LEVELS",
+    "FRONTIER_SETTINGS",
     "Decision",
     "Drift",
     "Ensemble",
@@ -46,6 +49,7 @@ __all__ = [
     "detect_periods",
     "forecast_many",
     "frontier",
+    "frontier_many",
     "mae",
     "mase",
     "pinball",
@@ -89,6 +93,9 @@ DEFAULT_PEAK_REPLICAS: float
 DEFAULT_FLOOR_FACTOR: float
 DEFAULT_FLOOR_QUANTILE: float
 DEFAULT_MAX_REPLICAS: int
+FRONTIER_BUDGETS: list[float]
+FRONTIER_SERVICE_LEVELS: list[float]
+FRONTIER_SETTINGS: Tuple[int, int]
 
 @final
 class Series:
@@ -503,6 +510,21 @@ def simulate_many(
     references: bool = True,
     progress: Optional[Progress] = None,
 ) -> list[Union[list[dict[str, Any]], Exception]]: ...
+def frontier_many(
+    series: Sequence[Series],
+    policy: Union[PredictivePolicy, dict[str, Any], None] = None,
+    *,
+    capacity_per_replica: Optional[float] = None,
+    peak_replicas: Optional[float] = None,
+    startup_seconds: Optional[float] = None,
+    interval_seconds: Optional[float] = None,
+    max_replicas: Optional[int] = None,
+    slo_wait_seconds: Optional[float] = None,
+    queue_timeout_seconds: Optional[float] = None,
+    model: Any = None,
+    sweep_policy: bool = True,
+    progress: Optional[Progress] = None,
+) -> list[Union[dict[str, Any], Exception]]: ...
 
 @final
 class RequestCounter:

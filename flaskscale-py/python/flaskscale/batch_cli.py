@@ -4,6 +4,7 @@ columns ``unique_id, ds, y``), in-process or on Dask or Spark.
     flaskscale batch fleet.parquet forecast --horizon 48 --out forecasts.parquet
     flaskscale batch fleet.csv simulate --engine dask --workers 2 --out sim.csv
     flaskscale batch fleet.csv recommend --capacity 50 --engine spark --master local[2]
+    flaskscale batch fleet.csv frontier --no-sweep --engine dask --out frontier.csv
 """
 
 from __future__ import annotations
@@ -73,15 +74,18 @@ def _kwargs(args: argparse.Namespace) -> Dict[str, Any]:
         if args.model != "auto":
             kw["model"] = _model(args)
         return kw
-    return dict(capacity_per_replica=args.capacity, startup_seconds=args.startup,
-                interval_seconds=args.interval)
+    kw = dict(capacity_per_replica=args.capacity, startup_seconds=args.startup,
+              interval_seconds=args.interval)
+    if args.operation == "frontier":
+        kw["sweep_policy"] = args.sweep
+    return kw
 
 
 def cmd_batch(args: argparse.Namespace) -> int:
     df = _read(args.data)
     kw = _kwargs(args)
     op = {"forecast": "forecast_many", "recommend": "recommend_many",
-          "simulate": "simulate_many"}[args.operation]
+          "simulate": "simulate_many", "frontier": "frontier_many"}[args.operation]
     t0 = time.perf_counter()
     if args.engine == "local":
         out = getattr(fleet, op)(df, progress=args.progress, **kw)
@@ -124,13 +128,15 @@ def add_parser(sub: Any) -> None:
     """Adds the ``batch`` subcommand to the command line's subparsers."""
     p = sub.add_parser(
         "batch",
-        help="forecast, recommend or simulate many series of a long-format file "
-             "(unique_id, ds, y), in-process or on Dask or Spark",
+        help="forecast, recommend, simulate or measure the frontier of many series of a "
+             "long-format file (unique_id, ds, y), in-process or on Dask or Spark",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("data", help="CSV or Parquet file with columns unique_id, ds, y")
-    p.add_argument("operation", choices=("forecast", "recommend", "simulate"))
+    p.add_argument("operation", choices=("forecast", "recommend", "simulate", "frontier"),
+                   help="frontier: per service, the tuned HPA's and the predictive policy's "
+                        "B at 0.9-1.25 x R0 and replica-hours at 99.9%% / 99%% served")
     p.add_argument("--engine", choices=("local", "dask", "spark"), default="local",
                    help="where to run (default local: this process, every core)")
     p.add_argument("--out", help="write the result here (.csv or .parquet); default: CSV on stdout")
@@ -142,13 +148,17 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--levels", type=float, nargs="*", default=[0.8, 0.95],
                    help="band levels in (0, 1) (default 0.8 0.95)")
     p.add_argument("--capacity", type=float,
-                   help="requests/s one replica serves (recommend: required; simulate: "
-                        "default each service's peak / 20)")
+                   help="requests/s one replica serves (recommend: required; simulate, "
+                        "frontier: default each service's peak / 20)")
     p.add_argument("--current", type=int, default=1,
                    help="current replicas of every service (recommend; default 1)")
     p.add_argument("--startup", type=float, help="replica start-up delay in seconds "
-                   "(simulate: default 120)")
-    p.add_argument("--interval", type=float, help="decision interval in seconds (simulate: default 15)")
+                   "(simulate, frontier: default 120)")
+    p.add_argument("--interval", type=float,
+                   help="decision interval in seconds (simulate, frontier: default 15)")
+    p.add_argument("--no-sweep", dest="sweep", action="store_false",
+                   help="frontier: replay the predictive defaults once instead of over their "
+                        "quantile x reactive target (54 settings)")
     p.add_argument("--workers", type=int, default=2,
                    help="Dask worker processes of the local cluster (default 2)")
     p.add_argument("--scheduler", help="address of an existing Dask scheduler "

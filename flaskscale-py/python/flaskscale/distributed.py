@@ -11,10 +11,13 @@ core's batch, GIL released). The results are therefore the same, bit for bit, as
   scattered to the workers) and each partition mapped to the batch call; a Dask DataFrame is
   shuffled on ``unique_id`` and mapped partition by partition, and stays lazy.
 - **Spark** (``pip install 'flaskscale[spark]'``): ``engine`` is a ``SparkSession``
-  (``SparkSession.builder.master("spark://host:7077")`` for an existing cluster). The data are
-  grouped with ``groupBy("unique_id").applyInPandas``, the output schema stated once from the
-  operation's columns. A Spark DataFrame in gives a Spark DataFrame out (lazy). Keep the
-  session's time zone at UTC (``spark.sql.session.timeZone``) so ``ds`` is not shifted.
+  (``SparkSession.builder.master("spark://host:7077")`` for an existing cluster). Each series
+  goes to a bucket (a stable hash of its ``unique_id`` modulo ``buckets``) and the buckets are
+  grouped with ``groupBy(bucket).applyInPandas``, so each group carries many whole series
+  through one batch call (a group per series costs Spark about 0.1 s each, whatever the work).
+  The output schema is stated once from the operation's columns. A Spark DataFrame in gives a
+  Spark DataFrame out (lazy). Keep the session's time zone at UTC
+  (``spark.sql.session.timeZone``) so ``ds`` is not shifted.
 
 A pandas DataFrame in gives a pandas DataFrame out, sorted by ``unique_id`` like the
 in-process call. Every worker needs flaskscale installed (the same version). Importing
@@ -41,7 +44,14 @@ _OPS: Dict[str, Callable[..., Any]] = {
     "forecast_many": fleet.forecast_many,
     "recommend_many": fleet.recommend_many,
     "simulate_many": fleet.simulate_many,
+    "frontier_many": fleet.frontier_many,
 }
+
+#: The column of the Spark bucket a series goes to (dropped before the batch call).
+_BUCKET = "__flaskscale_bucket"
+#: Rows a Spark bucket of a pandas input holds at most by default (whole series; a group is
+#: one pandas frame in a Python worker): about 50 services of two weeks per minute.
+_BUCKET_ROWS = 1_000_000
 
 
 def _run_piece(pdf: Any, op: str, kwargs: Dict[str, Any]) -> Any:
@@ -54,6 +64,8 @@ def _columns(op: str, kwargs: Mapping[str, Any]) -> fleet.Columns:
         return fleet.forecast_columns(kwargs["model"].alias, kwargs.get("levels", ()))
     if op == "recommend_many":
         return fleet.recommend_columns()
+    if op == "frontier_many":
+        return fleet.frontier_columns()
     return fleet.simulate_columns()
 
 
@@ -101,6 +113,8 @@ def _prepare(op: str, kwargs: Dict[str, Any]) -> Dict[str, Any]:
         kw["policy"] = kw["policy"].config()
     if op == "simulate_many":
         kw["policies"] = fleet._plain_policies(kw.get("policies"))
+    if op == "frontier_many":
+        kw["policy"] = fleet._plain_policy(kw.get("policy"))
     return kw
 
 
@@ -195,8 +209,9 @@ def _arrow(spark: Any) -> Iterator[None]:
         spark.conf.set(key, before)
 
 
-def _spark(data: Any, spark: Any, op: str, kw: Dict[str, Any]) -> Any:
+def _spark(data: Any, spark: Any, op: str, kw: Dict[str, Any], buckets: Optional[int]) -> Any:
     import pandas as pd
+    from pyspark.sql import functions as F
     from pyspark.sql import types as T
 
     is_pandas = isinstance(data, pd.DataFrame)
@@ -212,11 +227,20 @@ def _spark(data: Any, spark: Any, op: str, kw: Dict[str, Any]) -> Any:
         ds_dt = isinstance(sdf.schema[fleet.DS].dataType, (T.TimestampType, T.TimestampNTZType))
     cols = _columns(op, kw)
     schema = spark_schema(cols, sdf.schema[fleet.ID].dataType, ds_dt)
+    if buckets is None:
+        session = spark if spark is not None else sdf.sparkSession
+        buckets = 4 * max(1, int(session.sparkContext.defaultParallelism))
+        if is_pandas:
+            buckets = max(buckets, -(-len(data) // _BUCKET_ROWS))
+    if isinstance(buckets, bool) or not isinstance(buckets, int) or buckets < 1:
+        raise InvalidParameterError(f"buckets must be a whole number >= 1, got {buckets!r}")
+    # whole series per bucket: the hash of the id (xxhash64, the same on every run and node)
+    keyed = sdf.withColumn(_BUCKET, F.pmod(F.xxhash64(F.col(fleet.ID)), F.lit(buckets)))
 
     def piece(pdf: Any) -> Any:
-        return _run_piece(pdf, op, kw)
+        return _run_piece(pdf.drop(columns=[_BUCKET]), op, kw)
 
-    out = sdf.groupBy(fleet.ID).applyInPandas(piece, schema=schema)
+    out = keyed.groupBy(_BUCKET).applyInPandas(piece, schema=schema)
     if not is_pandas:
         return out
     with _arrow(spark):
@@ -231,15 +255,17 @@ def _dispatch(op: str, data: Any, engine: Any, npartitions: Optional[int],
     if kind == "dask":
         client = engine if type(engine).__module__.startswith("distributed") else None
         return _dask(data, client, op, kw, npartitions)
-    return _spark(data, engine, op, kw)
+    return _spark(data, engine, op, kw, npartitions)
 
 
 def forecast_many(data: Any, engine: Any = None, *, model: Any, horizon: int,
                   levels: Sequence[float] = (), alias: Optional[str] = None,
                   npartitions: Optional[int] = None) -> Any:
     """:func:`flaskscale.forecast_many` on Dask or Spark (``engine``: a Client or a
-    SparkSession); the same columns and values. ``npartitions`` (Dask, pandas input): pieces
-    to split the series into (default: twice the workers)."""
+    SparkSession); the same columns and values. ``npartitions``: pieces of whole series to
+    split the data into — on Dask (pandas input) the pieces mapped to the workers (default:
+    twice the workers), on Spark the buckets grouped (default: four per core of the session,
+    more for a large pandas input so a bucket holds about a million rows)."""
     return _dispatch("forecast_many", data, engine, npartitions,
                      dict(model=model, horizon=horizon, levels=levels, alias=alias))
 
@@ -262,4 +288,13 @@ def simulate_many(data: Any, engine: Any = None, policies: Optional[Mapping[str,
                      dict(policies=policies, **settings))
 
 
-__all__ = ["forecast_many", "recommend_many", "simulate_many", "spark_schema"]
+def frontier_many(data: Any, engine: Any = None, policy: Any = None, *,
+                  npartitions: Optional[int] = None, **settings: Any) -> Any:
+    """:func:`flaskscale.frontier_many` on Dask or Spark: one row per service with the tuned
+    HPA's and the policy's B at each budget and replica-hours at each service level;
+    ``settings`` are its keywords (``sweep_policy``, ``peak_replicas``, ...)."""
+    return _dispatch("frontier_many", data, engine, npartitions,
+                     dict(policy=policy, **settings))
+
+
+__all__ = ["forecast_many", "recommend_many", "simulate_many", "frontier_many", "spark_schema"]

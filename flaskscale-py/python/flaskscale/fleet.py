@@ -125,6 +125,46 @@ def simulate_columns() -> Columns:
             + [(ERROR, "str"), (ERROR_TYPE, "str")])
 
 
+def _share_label(v: float) -> str:
+    """A budget or service level in a column name, as a percentage without a dot: 0.9 -> '90',
+    1.25 -> '125', 0.999 -> '99_9'."""
+    return level_label(v).replace(".", "_")
+
+
+def frontier_columns() -> Columns:
+    """The columns of :func:`frontier_many`: ``unique_id, capacity_per_replica, r0, b0``;
+    for each budget of the frontier (0.9, 1.0, 1.1, 1.25 x R0, the core's) the lowest B of
+    the tuned HPA and of the policy within it (``hpa_b_90``, ``policy_b_90``, ...,
+    ``policy_b_125``); for each service level (99.9%, 99%) the fewest replica-hours of each
+    that serve it (``hpa_hours_99_9``, ``policy_hours_99_9``, ``hpa_hours_99``, ...); then
+    ``error, error_type``. NaN where no setting is within the budget or reaches the level.
+
+    >>> [c for c, _ in frontier_columns()][4:8]
+    ['hpa_b_90', 'policy_b_90', 'hpa_b_100', 'policy_b_100']
+    """
+    cols: Columns = [(ID, "id"), ("capacity_per_replica", "float"), ("r0", "float"),
+                     ("b0", "float")]
+    for b in _fs.FRONTIER_BUDGETS:
+        cols += [(f"hpa_b_{_share_label(b)}", "float"), (f"policy_b_{_share_label(b)}", "float")]
+    for v in _fs.FRONTIER_SERVICE_LEVELS:
+        cols += [(f"hpa_hours_{_share_label(v)}", "float"),
+                 (f"policy_hours_{_share_label(v)}", "float")]
+    return cols + [(ERROR, "str"), (ERROR_TYPE, "str")]
+
+
+def _frontier_row(r: Mapping[str, Any]) -> Dict[str, Any]:
+    """A row of :func:`frontier_columns` from the native call's dict."""
+    row: Dict[str, Any] = {"capacity_per_replica": r["capacity_per_replica"], "r0": r["r0"],
+                           "b0": r["b0"]}
+    for budget, hpa, pol in r["budgets"]:
+        row[f"hpa_b_{_share_label(budget)}"] = hpa
+        row[f"policy_b_{_share_label(budget)}"] = pol
+    for served, hpa, pol in r["service"]:
+        row[f"hpa_hours_{_share_label(served)}"] = hpa
+        row[f"policy_hours_{_share_label(served)}"] = pol
+    return row
+
+
 def _pandas() -> Any:
     try:
         import pandas as pd
@@ -420,7 +460,8 @@ def simulate_many(data: Any, policies: Optional[Mapping[str, Any]] = None, *,
     ``policies`` maps names to ``HpaPolicy`` / ``PredictivePolicy`` objects; None gives the
     defaults of ``flaskscale simulate`` (the HPA at 70%, the predictive policy with the
     core's defaults). Each service's capacity per replica is
-    ``capacity_per_replica`` when given (the policies used as they are), else its peak rate
+    ``capacity_per_replica`` when given (the policies given used as they are, the defaults
+    at that capacity), else its peak rate
     divided by ``peak_replicas`` (the core's default: 20), and the policies' targets are then in
     units of that capacity (``HpaPolicy(0.7)`` targets 70% of a replica). The oracle and the
     fixed fleet for the peak are added unless ``references=False``. Settings left None take the
@@ -468,5 +509,73 @@ def simulate_many(data: Any, policies: Optional[Mapping[str, Any]] = None, *,
     return frame(cols, parts, long.id_dtype, long.datetime, long.tz)
 
 
-__all__ = ["forecast_many", "recommend_many", "simulate_many", "forecast_columns",
-           "recommend_columns", "simulate_columns", "level_label", "model_spec"]
+def _plain_policy(policy: Any) -> Any:
+    """A predictive policy as the dict of its config (picklable), None as None."""
+    if isinstance(policy, _fs.PredictivePolicy):
+        return policy.config()
+    return policy
+
+
+def frontier_many(data: Any, policy: Any = None, *, capacity_per_replica: Optional[float] = None,
+                  peak_replicas: Optional[float] = None, startup_seconds: Optional[float] = None,
+                  interval_seconds: Optional[float] = None, max_replicas: Optional[int] = None,
+                  slo_wait_seconds: Optional[float] = None,
+                  queue_timeout_seconds: Optional[float] = None, model: Any = None,
+                  sweep_policy: bool = True, step: Optional[float] = None,
+                  progress: Optional[bool] = None) -> Any:
+    """Every service's frontier (:func:`flaskscale.frontier`): the tuned-HPA family (target
+    0.50-0.95 x scale-down window 0/60/300/900 s) against ``policy`` (a ``PredictivePolicy``;
+    None: the predictive defaults), over its count quantile and reactive target unless
+    ``sweep_policy=False`` (then replayed once as it is), at equal cost.
+
+    Each service's capacity and the policy's units follow :func:`simulate_many`
+    (``capacity_per_replica``, else its peak rate over ``peak_replicas``, 20 by default; at
+    most 100 replicas unless ``max_replicas``). ``startup_seconds`` / ``interval_seconds``
+    replace the policy's, and the cluster's startup is the policy's. ``model`` is the one the
+    policy forecasts with (default: the replay model of ``simulate``). A DataFrame gives one
+    row per service with the columns of :func:`frontier_columns`; a list of ``Series`` a list
+    of dicts (``r0``, ``b0``, ``budgets``, ``service``) or ``FlaskscaleError`` objects.
+    """
+    kwargs: Dict[str, Any] = dict(
+        capacity_per_replica=capacity_per_replica, peak_replicas=peak_replicas,
+        startup_seconds=startup_seconds, interval_seconds=interval_seconds,
+        max_replicas=max_replicas, slo_wait_seconds=slo_wait_seconds,
+        queue_timeout_seconds=queue_timeout_seconds, sweep_policy=sweep_policy,
+        model=None if model is None else model_spec(model))
+    pol = _plain_policy(policy)
+    hpa_settings, policy_settings = _fs.FRONTIER_SETTINGS  # replays per service, for the bar
+    settings = hpa_settings + (policy_settings if sweep_policy else 1)
+    if not _is_frame(data):
+        grids = _grids(data, step)
+        return _run(lambda p: _fs.frontier_many(grids, pol, progress=p, **kwargs),
+                    "frontier", progress, settings * sum(len(g) for g in grids))
+    long = _Long(data)
+    grids = long.series()
+    ok = [k for k, g in enumerate(grids) if isinstance(g, _fs.Series)]
+    rows = _run(lambda p: _fs.frontier_many([grids[k] for k in ok], pol, progress=p, **kwargs),
+                "frontier", progress, settings * sum(len(grids[k]) for k in ok))
+    results: List[Any] = list(grids)
+    for k, r in zip(ok, rows):
+        results[k] = r
+    cols = frontier_columns()
+    parts: Dict[str, List[Any]] = {name: [] for name, _ in cols}
+    for k, r in enumerate(results):
+        parts[ID].append(long.ids[k])
+        msg: Optional[str] = None
+        kind: Optional[str] = None
+        if isinstance(r, BaseException):
+            row: Dict[str, Any] = {}
+            msg, kind = _error_fields(r)
+        else:
+            row = _frontier_row(r)
+        for name, _ in cols[1:-2]:
+            v = row.get(name)
+            parts[name].append(np.nan if v is None else v)
+        parts[ERROR].append(msg)
+        parts[ERROR_TYPE].append(kind)
+    return frame(cols, parts, long.id_dtype, long.datetime, long.tz)
+
+
+__all__ = ["forecast_many", "recommend_many", "simulate_many", "frontier_many",
+           "forecast_columns", "recommend_columns", "simulate_columns", "frontier_columns",
+           "level_label", "model_spec"]
