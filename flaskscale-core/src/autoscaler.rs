@@ -18,8 +18,9 @@
 use crate::check;
 use crate::error::{Error, Result};
 use crate::forecast::{Fitted, FittedModel, Forecast, ModelSpec, SeasonalNaive, MAX_HORIZON};
-use crate::policy::count::{recent_predictions, Calibration, Prediction};
+use crate::policy::count::{recent_predictions, Calibration, Prediction, MAX_PHASE_PERIOD};
 use crate::policy::{Decision, ForecastInput, PredictiveConfig, PredictivePolicy, Reason, Sizing};
+use crate::series::CleanCache;
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 use std::path::Path;
@@ -105,7 +106,8 @@ impl AutoscalerConfig {
     /// Checks every field.
     ///
     /// # Errors
-    /// [`Error::InvalidParameter`] naming the field, and as [`PredictiveConfig::validate`].
+    /// [`Error::InvalidParameter`] naming the field, as [`ModelSpec::validate`] for the model
+    /// and as [`PredictiveConfig::validate`].
     pub fn validate(&self) -> Result<()> {
         check::positive("step_seconds", self.step_seconds)?;
         // a step is decided on at its end: one longer than the longest lead is no schedule
@@ -132,6 +134,7 @@ impl AutoscalerConfig {
                 )));
             }
         }
+        self.model.validate()?;
         self.policy.validate()
     }
 
@@ -157,94 +160,6 @@ pub enum ModelStage {
 const CLEAN_SEASONS: usize = 3;
 /// Robust standard deviations beyond which the cleaning replaces a value.
 const CLEAN_SIGMAS: f64 = 4.0;
-
-/// The cleaned history of the last fit, so the next fit recomputes only the values whose
-/// seasonal neighbours in the history changed (the newest, and those whose neighbours were
-/// appended or dropped) instead of the whole history. A cleaned value depends only on the
-/// kept values at the same phase of the seasons around it, and a kept value never changes, so
-/// a value whose count of neighbours before and after it is unchanged is still right.
-/// Not part of the state: never saved, not compared by the autoscaler's `==`, rebuilt by the
-/// first fit.
-#[derive(Debug, Clone, Default)]
-struct CleanCache {
-    /// Grid index of `values[0]`.
-    first: u64,
-    /// The season the values were cleaned with.
-    season: usize,
-    values: Vec<f64>,
-}
-
-/// Seasonal neighbours (capped at [`CLEAN_SEASONS`]) before and after value `i` of `n` that
-/// lie inside the window, with season `m`.
-fn clean_signature(i: usize, n: usize, m: usize) -> (usize, usize) {
-    // `(i / m).min(CLEAN_SEASONS)` by comparisons: a division per value is what this path
-    // would otherwise spend its time on
-    let seasons = |d: usize| {
-        (1..=CLEAN_SEASONS)
-            .map(|k| usize::from(d >= k.saturating_mul(m)))
-            .sum::<usize>()
-    };
-    (seasons(i), seasons(n - 1 - i))
-}
-
-impl CleanCache {
-    /// [`crate::series::clean_seasonal_outliers`] of `y` (whose first value has grid index
-    /// `first`) with season `m`, reusing what is still valid of the previous call: a value
-    /// whose neighbour counts are the same in both windows is copied, and the stretch where
-    /// both windows hold all neighbours on both sides is copied in one piece.
-    fn clean(&mut self, y: &[f64], first: u64, m: usize) -> &[f64] {
-        let n = y.len();
-        let old = std::mem::take(&mut self.values);
-        let (old_first, old_n) = if self.season == m {
-            (self.first, old.len())
-        } else {
-            (first, 0)
-        };
-        // grid indices [g0, g1) where both windows have every neighbour
-        let full = (CLEAN_SEASONS * m) as u64;
-        let inner = |start: u64, len: usize| {
-            let len = len as u64;
-            (start + full, (start + len).saturating_sub(full))
-        };
-        let (a0, a1) = inner(first, n);
-        let (b0, b1) = inner(old_first, old_n);
-        let (g0, g1) = (a0.max(b0), a1.min(b1));
-        let mut values = Vec::with_capacity(n);
-        let mut scratch = crate::series::CleanScratch::default();
-        let mut i = 0usize;
-        while i < n {
-            let g = first + i as u64;
-            if g == g0 && g0 < g1 {
-                let from = (g0 - old_first) as usize;
-                let len = (g1 - g0) as usize;
-                values.extend_from_slice(&old[from..from + len]);
-                i += len;
-                continue;
-            }
-            let cached = g
-                .checked_sub(old_first)
-                .and_then(|j| usize::try_from(j).ok())
-                .filter(|&j| j < old_n && clean_signature(j, old_n, m) == clean_signature(i, n, m));
-            values.push(match cached {
-                Some(j) => old[j],
-                None => crate::series::seasonal_outlier_at(
-                    y,
-                    i,
-                    m,
-                    CLEAN_SEASONS,
-                    CLEAN_SIGMAS,
-                    &mut scratch,
-                )
-                .unwrap_or(y[i]),
-            });
-            i += 1;
-        }
-        self.first = first;
-        self.season = m;
-        self.values = values;
-        &self.values
-    }
-}
 
 /// The last forecast and what it was made from: the grid index one past the newest step, the
 /// fit counter and the steps ahead. An online update or a refit changes the first or second,
@@ -640,7 +555,7 @@ impl Autoscaler {
         let step = self.config.step_seconds;
         let cycle = self.config.policy.count.phase_seconds;
         let period = (cycle / step).round();
-        if !(2.0..=1e6).contains(&period) {
+        if !(2.0..=f64::from(MAX_PHASE_PERIOD)).contains(&period) {
             return None;
         }
         let t = self.origin? + k as f64 * step;
@@ -672,7 +587,10 @@ impl Autoscaler {
             .flatten();
         let raw: &[f64] = self.history.make_contiguous();
         let y: &[f64] = match season {
-            Some(m) => self.clean_cache.clean(raw, self.first_index, m),
+            Some(m) => {
+                self.clean_cache
+                    .clean(raw, self.first_index, m, CLEAN_SEASONS, CLEAN_SIGMAS)
+            }
             None => raw,
         };
         self.n_fits += 1;
@@ -975,57 +893,5 @@ impl Autoscaler {
         let path = path.as_ref();
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, &e))?;
         Self::from_json(&text)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::traffic::Rng;
-
-    /// The incremental cleaning equals the cleaning from scratch, bit for bit, over a window
-    /// that grows, slides by uneven amounts (also by more than its length) and holds gaps,
-    /// flash crowds and outages.
-    #[test]
-    fn clean_cache_equals_cleaning_from_scratch() {
-        let m = 24;
-        let mut rng = Rng::new(7);
-        let y: Vec<f64> = (0..24 * 60)
-            .map(|t| {
-                let base = 100.0 + 50.0 * ((t % m) as f64 / 24.0 * std::f64::consts::TAU).sin();
-                match rng.next_u64() % 50 {
-                    0 => f64::NAN,
-                    1 => 10.0 * base,
-                    2 => 0.0,
-                    _ => base + 5.0 * rng.uniform(),
-                }
-            })
-            .collect();
-        let mut cache = CleanCache::default();
-        let (mut first, mut end) = (0usize, 0usize);
-        let mut replaced_somewhere = false;
-        for step in [1, 5, 24, 60, 100, 7, 300, 1, 2, 3, 500, 24, 24, 24] {
-            end = (end + step).min(y.len());
-            first = first.max(end.saturating_sub(24 * 10)); // a 10-season window
-            if step == 500 {
-                first = end - 30; // a jump: nothing of the old window is kept
-            }
-            let w = &y[first..end];
-            let (want, n) = clean_seasonal_outliers_ref(w, m);
-            replaced_somewhere |= n > 0;
-            let got = cache.clean(w, first as u64, m);
-            assert_eq!(got.len(), want.len());
-            for (i, (a, b)) in got.iter().zip(&want).enumerate() {
-                assert!(
-                    a.to_bits() == b.to_bits(),
-                    "window [{first}, {end}) value {i}: {a} != {b}"
-                );
-            }
-        }
-        assert!(replaced_somewhere);
-    }
-
-    fn clean_seasonal_outliers_ref(y: &[f64], m: usize) -> (Vec<f64>, usize) {
-        crate::series::clean_seasonal_outliers(y, m, CLEAN_SEASONS, CLEAN_SIGMAS).unwrap()
     }
 }

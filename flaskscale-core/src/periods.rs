@@ -44,9 +44,19 @@ pub struct DetectedPeriod {
     pub power_share: f64,
 }
 
+/// The `min_strength` of [`detect_periods`] unless told otherwise: an autocorrelation of 0.2 at
+/// the period.
+pub const DEFAULT_MIN_STRENGTH: f64 = 0.2;
+
+/// The `max_period` of [`detect_periods`] unless told otherwise for `n` values: half of them
+/// (a period must repeat at least twice), at least 2.
+pub fn default_max_period(n: usize) -> usize {
+    (n / 2).max(2)
+}
+
 /// Finds seasonal periods of at most `max_period` steps (and at most half the series) whose
 /// autocorrelation is at least `min_strength`; strongest first. See the module docs for the
-/// method; `min_strength = 0.2` is a sensible default.
+/// method; [`DEFAULT_MIN_STRENGTH`] is a sensible `min_strength`.
 ///
 /// # Errors
 /// [`Error::InvalidParameter`] for `max_period < 2` or `min_strength` outside [0, 1];

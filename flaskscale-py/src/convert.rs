@@ -357,12 +357,14 @@ pub fn spec_of(obj: &Bound<'_, PyAny>) -> PyResult<flaskscale_core::ModelSpec> {
                 )),
                 )
             })?;
-    serde_json::from_str(&text).map_err(|e| {
+    let spec: flaskscale_core::ModelSpec = serde_json::from_str(&text).map_err(|e| {
         to_py(
             py,
             Error::InvalidParameter(format!("not a model specification: {e}")),
         )
-    })
+    })?;
+    spec.validate().map_err(PyFsErr::from)?;
+    Ok(spec)
 }
 
 /// A Python value made of dicts, lists, strings, numbers, booleans and None (a parsed JSON or

@@ -9,7 +9,7 @@ use flaskscale_core::forecast::{
     AutoForecaster, Combine, Drift, Ensemble, FourierRegression, HoltWinters, LinearTrend, Loss,
     MultiSeasonalNaive, Naive, Seasonal, SeasonalNaive, Select, Trend,
 };
-use flaskscale_core::{metrics, Error, Fitted, FittedModel, Forecast, ModelSpec};
+use flaskscale_core::{metrics, periods, Error, Fitted, FittedModel, Forecast, ModelSpec};
 use numpy::{IntoPyArray, PyArray1};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -266,6 +266,13 @@ macro_rules! model_class {
     };
 }
 
+/// The spec of a new model object, checked by the core ([`ModelSpec::validate`]): a bad
+/// setting is refused where the object is made.
+fn checked(spec: ModelSpec) -> PyResult<ModelSpec> {
+    spec.validate().map_err(PyFsErr::from)?;
+    Ok(spec)
+}
+
 fn spec_repr(name: &str, spec: &ModelSpec) -> String {
     let json = serde_json::to_value(spec).unwrap_or_default();
     let args: Vec<String> = json
@@ -297,10 +304,8 @@ model_class!(
         #[new]
         #[pyo3(signature = (season_length))]
         fn new(#[pyo3(from_py_with = count)] season_length: usize) -> PyResult<Self> {
-            let m = SeasonalNaive::new(season_length);
-            m.validate().map_err(PyFsErr::from)?;
             Ok(PySeasonalNaive {
-                spec: ModelSpec::SeasonalNaive(m),
+                spec: checked(ModelSpec::SeasonalNaive(SeasonalNaive::new(season_length)))?,
             })
         }
     }
@@ -356,7 +361,7 @@ model_class!(
                 ..HoltWinters::with(season_length, trend, seasonal)
             };
             Ok(PyHoltWinters {
-                spec: ModelSpec::HoltWinters(hw),
+                spec: checked(ModelSpec::HoltWinters(hw))?,
             })
         }
     }
@@ -369,18 +374,9 @@ model_class!(
     {
         #[new]
         #[pyo3(signature = (*, window = None))]
-        fn new(
-            py: Python<'_>,
-            #[pyo3(from_py_with = opt_count)] window: Option<usize>,
-        ) -> PyResult<Self> {
-            if window.is_some_and(|w| w < 2) {
-                return Err(param_err(
-                    py,
-                    format!("window must be >= 2 steps, got {}", window.unwrap_or(0)),
-                ));
-            }
+        fn new(#[pyo3(from_py_with = opt_count)] window: Option<usize>) -> PyResult<Self> {
             Ok(PyLinearTrend {
-                spec: ModelSpec::LinearTrend(LinearTrend { window }),
+                spec: checked(ModelSpec::LinearTrend(LinearTrend { window }))?,
             })
         }
     }
@@ -417,11 +413,11 @@ model_class!(
                 ps.push((period, k));
             }
             Ok(PyFourierRegression {
-                spec: ModelSpec::FourierRegression(FourierRegression {
+                spec: checked(ModelSpec::FourierRegression(FourierRegression {
                     periods: ps,
                     log,
                     penalty,
-                }),
+                }))?,
             })
         }
     }
@@ -433,10 +429,12 @@ model_class!(
     "The mean of the seasonal naive forecasts for several periods (e.g. a day and a week ago).",
     {
         #[new]
-        fn new(#[pyo3(from_py_with = counts)] periods: Vec<usize>) -> Self {
-            PyMultiSeasonalNaive {
-                spec: ModelSpec::MultiSeasonalNaive(MultiSeasonalNaive { periods }),
-            }
+        fn new(#[pyo3(from_py_with = counts)] periods: Vec<usize>) -> PyResult<Self> {
+            Ok(PyMultiSeasonalNaive {
+                spec: checked(ModelSpec::MultiSeasonalNaive(MultiSeasonalNaive {
+                    periods,
+                }))?,
+            })
         }
     }
 );
@@ -448,14 +446,11 @@ model_class!(
     {
         #[new]
         #[pyo3(signature = (members, *, combine = "mean"))]
-        fn new(py: Python<'_>, members: Vec<Bound<'_, PyAny>>, combine: &str) -> PyResult<Self> {
+        fn new(members: Vec<Bound<'_, PyAny>>, combine: &str) -> PyResult<Self> {
             let combine: Combine = combine.parse().map_err(PyFsErr::from)?;
             let members = members.iter().map(spec_of).collect::<PyResult<Vec<_>>>()?;
-            if members.is_empty() {
-                return Err(param_err(py, "an ensemble needs at least one member"));
-            }
             Ok(PyEnsemble {
-                spec: ModelSpec::Ensemble(Ensemble::new(members, combine)),
+                spec: checked(ModelSpec::Ensemble(Ensemble::new(members, combine)))?,
             })
         }
     }
@@ -464,16 +459,18 @@ model_class!(
 /// Finds seasonal periods (in steps) with their strength: a list of dicts with period,
 /// spectral_period, strength (autocorrelation at the period) and power_share, strongest first.
 #[pyfunction]
-#[pyo3(signature = (data, *, max_period = None, min_strength = 0.2))]
+#[pyo3(signature = (data, *, max_period = None, min_strength = None))]
 fn detect_periods<'py>(
     py: Python<'py>,
     data: &Bound<'py, PyAny>,
     #[pyo3(from_py_with = opt_count)] max_period: Option<usize>,
-    min_strength: f64,
+    min_strength: Option<f64>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let v = fit_input(data)?;
     let y = v.as_slice();
-    let max_period = max_period.unwrap_or((y.len() / 2).max(2));
+    // unset settings keep the core's defaults
+    let max_period = max_period.unwrap_or(periods::default_max_period(y.len()));
+    let min_strength = min_strength.unwrap_or(periods::DEFAULT_MIN_STRENGTH);
     let found = compute(py, || {
         flaskscale_core::detect_periods(y, max_period, min_strength)
     })?;
@@ -487,24 +484,26 @@ model_class!(
      under-forecasting more than over-forecasting.",
     {
         #[new]
-        #[pyo3(signature = (*, season_lengths = None, candidates = None, horizon = 24, n_origins = 5,
-                            max_train = None, loss = "pinball", quantile = 0.9, weights = None,
-                            select = "combine", top_k = 3, calibrate = true))]
+        #[pyo3(signature = (*, season_lengths = None, candidates = None, horizon = None,
+                            n_origins = None, max_train = None, loss = "pinball", quantile = 0.9,
+                            weights = None, select = "combine", top_k = 3, calibrate = None))]
         #[allow(clippy::too_many_arguments)]
         fn new(
             _py: Python<'_>,
             #[pyo3(from_py_with = opt_counts)] season_lengths: Option<Vec<usize>>,
             candidates: Option<Vec<Bound<'_, PyAny>>>,
-            #[pyo3(from_py_with = count)] horizon: usize,
-            #[pyo3(from_py_with = count)] n_origins: usize,
+            #[pyo3(from_py_with = opt_count)] horizon: Option<usize>,
+            #[pyo3(from_py_with = opt_count)] n_origins: Option<usize>,
             #[pyo3(from_py_with = opt_count)] max_train: Option<usize>,
             loss: &str,
             quantile: f64,
             weights: Option<(f64, f64)>,
             select: &str,
             #[pyo3(from_py_with = count)] top_k: usize,
-            calibrate: bool,
+            calibrate: Option<bool>,
         ) -> PyResult<Self> {
+            // unset settings keep the core's defaults
+            let core = AutoForecaster::default();
             let loss = Loss::from_name(loss, quantile, weights).map_err(PyFsErr::from)?;
             let select = Select::from_name(select, top_k).map_err(PyFsErr::from)?;
             let candidates = candidates
@@ -513,16 +512,15 @@ model_class!(
             let auto = AutoForecaster {
                 season_lengths,
                 candidates,
-                horizon,
-                n_origins,
+                horizon: horizon.unwrap_or(core.horizon),
+                n_origins: n_origins.unwrap_or(core.n_origins),
                 max_train,
                 loss,
                 select,
-                calibrate,
+                calibrate: calibrate.unwrap_or(core.calibrate),
             };
-            auto.validate().map_err(PyFsErr::from)?;
             Ok(PyAutoForecaster {
-                spec: ModelSpec::Auto(auto),
+                spec: checked(ModelSpec::Auto(auto))?,
             })
         }
     }
@@ -533,30 +531,32 @@ model_class!(
 /// `horizon` steps. Returns the pooled scores (mase, smape, rmse, pinball, scaled_pinball,
 /// coverage_80, coverage_95, n_scored) with per-origin details.
 #[pyfunction]
-#[pyo3(signature = (model, data, *, horizon = 24, n_origins = 5, stride = None, max_train = None,
-                    season_length = 1, quantile = 0.9))]
+#[pyo3(signature = (model, data, *, horizon = None, n_origins = None, stride = None,
+                    max_train = None, season_length = None, quantile = None))]
 #[allow(clippy::too_many_arguments)]
 fn backtest<'py>(
     py: Python<'py>,
     model: &Bound<'py, PyAny>,
     data: &Bound<'py, PyAny>,
-    #[pyo3(from_py_with = count)] horizon: usize,
-    #[pyo3(from_py_with = count)] n_origins: usize,
+    #[pyo3(from_py_with = opt_count)] horizon: Option<usize>,
+    #[pyo3(from_py_with = opt_count)] n_origins: Option<usize>,
     #[pyo3(from_py_with = opt_count)] stride: Option<usize>,
     #[pyo3(from_py_with = opt_count)] max_train: Option<usize>,
-    #[pyo3(from_py_with = count)] season_length: usize,
-    quantile: f64,
+    #[pyo3(from_py_with = opt_count)] season_length: Option<usize>,
+    quantile: Option<f64>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let spec = spec_of(model)?;
     let v = fit_input(data)?;
     let y = v.as_slice();
+    // unset settings keep the core's defaults
+    let core = flaskscale_core::forecast::BacktestConfig::default();
     let cfg = flaskscale_core::forecast::BacktestConfig {
-        horizon,
-        n_origins,
+        horizon: horizon.unwrap_or(core.horizon),
+        n_origins: n_origins.unwrap_or(core.n_origins),
         stride,
         max_train,
-        season_length,
-        quantile,
+        season_length: season_length.unwrap_or(core.season_length),
+        quantile: quantile.unwrap_or(core.quantile),
     };
     let r = compute(py, || flaskscale_core::forecast::backtest(&spec, y, &cfg))?;
     let out = PyDict::new(py);

@@ -29,6 +29,18 @@ fn _flaskscale(m: &Bound<'_, PyModule>) -> PyResult<()> {
         flaskscale_core::policy::DEFAULT_INTERVAL_SECONDS,
     )?;
     m.add(
+        "DEFAULT_FLOOR_FACTOR",
+        flaskscale_core::policy::DEFAULT_FLOOR_FACTOR,
+    )?;
+    m.add(
+        "DEFAULT_FLOOR_QUANTILE",
+        flaskscale_core::policy::DEFAULT_FLOOR_QUANTILE,
+    )?;
+    m.add(
+        "DEFAULT_MAX_REPLICAS",
+        flaskscale_core::policy::DEFAULT_MAX_REPLICAS,
+    )?;
+    m.add(
         "DEFAULT_HPA_UTILIZATION",
         flaskscale_core::sim::DEFAULT_HPA_UTILIZATION,
     )?;

@@ -8,6 +8,8 @@ use flaskscale_core::autoscaler::{Autoscaler, AutoscalerConfig};
 use flaskscale_core::policy::{
     forecast_hpa, hpa_from_manifest, manifest_of, Combination, Decision, HpaBehavior, HpaConfig,
     HpaPolicy, Lines, ManifestKind, ManifestOptions, Mode, PredictiveConfig, RecentFloor,
+    DEFAULT_FLOOR_FACTOR, DEFAULT_FLOOR_QUANTILE, DEFAULT_INTERVAL_SECONDS, DEFAULT_MAX_REPLICAS,
+    DEFAULT_MIN_REPLICAS, DEFAULT_STARTUP_SECONDS,
 };
 use flaskscale_core::sim::{
     self, AutoscalerSim, HpaSim, Progress, Schedule, SimConfig, SimPolicy, SimReport,
@@ -89,26 +91,33 @@ pub struct PyHpaPolicy {
 #[pymethods]
 impl PyHpaPolicy {
     #[new]
-    #[pyo3(signature = (target_per_replica, *, min_replicas = 1, max_replicas = 100, tolerance = 0.1,
-                        behavior = None, downscale_stabilization_seconds = 300))]
+    #[pyo3(signature = (target_per_replica, *, min_replicas = None, max_replicas = None,
+                        tolerance = None, behavior = None, downscale_stabilization_seconds = None))]
     fn new(
         py: Python<'_>,
         target_per_replica: f64,
-        #[pyo3(from_py_with = count)] min_replicas: u32,
-        #[pyo3(from_py_with = count)] max_replicas: u32,
-        tolerance: f64,
+        #[pyo3(from_py_with = opt_count)] min_replicas: Option<u32>,
+        #[pyo3(from_py_with = opt_count)] max_replicas: Option<u32>,
+        tolerance: Option<f64>,
         behavior: Option<Bound<'_, PyAny>>,
-        #[pyo3(from_py_with = count)] downscale_stabilization_seconds: u32,
+        #[pyo3(from_py_with = opt_count)] downscale_stabilization_seconds: Option<u32>,
     ) -> PyResult<Self> {
         let behavior: Option<HpaBehavior> = match behavior {
             Some(b) => Some(from_value(py, json_of(py, &b)?, "behavior")?),
             None => None,
         };
+        // unset settings keep the core's defaults
+        let core = HpaConfig::new(
+            target_per_replica,
+            min_replicas.unwrap_or(DEFAULT_MIN_REPLICAS),
+            max_replicas.unwrap_or(DEFAULT_MAX_REPLICAS),
+        );
         let config = HpaConfig {
-            tolerance,
+            tolerance: tolerance.unwrap_or(core.tolerance),
             behavior,
-            downscale_stabilization_seconds,
-            ..HpaConfig::new(target_per_replica, min_replicas, max_replicas)
+            downscale_stabilization_seconds: downscale_stabilization_seconds
+                .unwrap_or(core.downscale_stabilization_seconds),
+            ..core
         };
         let inner = HpaPolicy::new(config).map_err(PyFsErr::from)?;
         Ok(PyHpaPolicy { inner })
@@ -235,9 +244,9 @@ pub struct PyPredictivePolicy {
 impl PyPredictivePolicy {
     #[new]
     #[pyo3(signature = (capacity_per_replica, *, startup_seconds = None, interval_seconds = None,
-                        quantile = None, headroom = 0.0, min_replicas = None, max_replicas = None,
+                        quantile = None, headroom = None, min_replicas = None, max_replicas = None,
                         combination = "max", mode = "full", hpa = None,
-                        floor_window_seconds = None, floor_quantile = 1.0, floor_factor = 1.2,
+                        floor_window_seconds = None, floor_quantile = None, floor_factor = None,
                         sizing = "count", count = None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -246,15 +255,15 @@ impl PyPredictivePolicy {
         startup_seconds: Option<f64>,
         interval_seconds: Option<f64>,
         quantile: Option<f64>,
-        headroom: f64,
+        headroom: Option<f64>,
         #[pyo3(from_py_with = opt_count)] min_replicas: Option<u32>,
         #[pyo3(from_py_with = opt_count)] max_replicas: Option<u32>,
         combination: &str,
         mode: &str,
         hpa: Option<PyRef<'_, PyHpaPolicy>>,
         floor_window_seconds: Option<f64>,
-        floor_quantile: f64,
-        floor_factor: f64,
+        floor_quantile: Option<f64>,
+        floor_factor: Option<f64>,
         sizing: &str,
         count: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
@@ -270,8 +279,8 @@ impl PyPredictivePolicy {
         let mode: Mode = mode.parse().map_err(PyFsErr::from)?;
         let mut config = PredictiveConfig::new(
             capacity_per_replica,
-            min_replicas.unwrap_or(1),
-            max_replicas.unwrap_or(100),
+            min_replicas.unwrap_or(DEFAULT_MIN_REPLICAS),
+            max_replicas.unwrap_or(DEFAULT_MAX_REPLICAS),
         );
         // unset settings keep the core's defaults
         config.startup_seconds = startup_seconds.unwrap_or(config.startup_seconds);
@@ -279,13 +288,13 @@ impl PyPredictivePolicy {
         config.quantile = quantile.unwrap_or(config.quantile);
         config.sizing = sizing;
         config.count = count;
-        config.headroom = headroom;
+        config.headroom = headroom.unwrap_or(config.headroom);
         config.combination = combination;
         config.mode = mode;
         config.recent_floor = floor_window_seconds.map(|window_seconds| RecentFloor {
             window_seconds,
-            quantile: floor_quantile,
-            factor: floor_factor,
+            quantile: floor_quantile.unwrap_or(DEFAULT_FLOOR_QUANTILE),
+            factor: floor_factor.unwrap_or(DEFAULT_FLOOR_FACTOR),
         });
         if let Some(h) = hpa {
             let hc = h.inner.config();
@@ -373,30 +382,31 @@ pub struct PyAutoscaler {
 #[pymethods]
 impl PyAutoscaler {
     #[new]
-    #[pyo3(signature = (policy, *, model = None, step_seconds = 60.0, max_history = 20160,
-                        refit_every = 60, warmup_season = None, empty_steps = "missing",
-                        clean_outliers = true))]
+    #[pyo3(signature = (policy, *, model = None, step_seconds = 60.0, max_history = None,
+                        refit_every = None, warmup_season = None, empty_steps = "missing",
+                        clean_outliers = None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         _py: Python<'_>,
         policy: PyRef<'_, PyPredictivePolicy>,
         model: Option<Bound<'_, PyAny>>,
         step_seconds: f64,
-        #[pyo3(from_py_with = count)] max_history: usize,
-        #[pyo3(from_py_with = count)] refit_every: usize,
+        #[pyo3(from_py_with = opt_count)] max_history: Option<usize>,
+        #[pyo3(from_py_with = opt_count)] refit_every: Option<usize>,
         #[pyo3(from_py_with = opt_count)] warmup_season: Option<usize>,
         empty_steps: &str,
-        clean_outliers: bool,
+        clean_outliers: Option<bool>,
     ) -> PyResult<Self> {
         let model = match model {
             Some(m) => spec_of(&m)?,
             None => AutoscalerConfig::default_model(),
         };
         let mut cfg = AutoscalerConfig::new(step_seconds, model, policy.config.clone());
-        cfg.max_history = max_history;
-        cfg.refit_every = refit_every;
+        // unset settings keep the core's defaults
+        cfg.max_history = max_history.unwrap_or(cfg.max_history);
+        cfg.refit_every = refit_every.unwrap_or(cfg.refit_every);
         cfg.warmup_season = warmup_season;
-        cfg.clean_outliers = clean_outliers;
+        cfg.clean_outliers = clean_outliers.unwrap_or(cfg.clean_outliers);
         cfg.empty_steps = empty_steps.parse().map_err(PyFsErr::from)?;
         let inner = Autoscaler::new(cfg).map_err(PyFsErr::from)?;
         Ok(PyAutoscaler { inner })
@@ -644,36 +654,39 @@ impl PyProgress {
 /// and on missing steps, its last count after its end). A `Progress` given as `progress`
 /// counts the replayed steps while it runs.
 #[pyfunction]
-#[pyo3(signature = (series, policies, *, capacity_per_replica, startup_seconds = 120.0,
-                    interval_seconds = 15.0, initial_replicas = 1, drain_seconds = 0.0,
-                    max_queue = None, queue_timeout_seconds = Some(30.0), slo_wait_seconds = 1.0,
-                    max_replicas = 10000, references = true, progress = None))]
+#[pyo3(signature = (series, policies, *, capacity_per_replica, startup_seconds = None,
+                    interval_seconds = None, initial_replicas = None, drain_seconds = None,
+                    max_queue = None, queue_timeout_seconds = Some(30.0), slo_wait_seconds = None,
+                    max_replicas = None, references = true, progress = None))]
 #[allow(clippy::too_many_arguments)]
 pub fn simulate(
     py: Python<'_>,
     series: PyRef<'_, PySeries>,
     policies: &Bound<'_, PyDict>,
     capacity_per_replica: f64,
-    startup_seconds: f64,
-    interval_seconds: f64,
-    #[pyo3(from_py_with = count)] initial_replicas: u32,
-    drain_seconds: f64,
+    startup_seconds: Option<f64>,
+    interval_seconds: Option<f64>,
+    #[pyo3(from_py_with = opt_count)] initial_replicas: Option<u32>,
+    drain_seconds: Option<f64>,
     max_queue: Option<f64>,
     queue_timeout_seconds: Option<f64>,
-    slo_wait_seconds: f64,
-    #[pyo3(from_py_with = count)] max_replicas: u32,
+    slo_wait_seconds: Option<f64>,
+    #[pyo3(from_py_with = opt_count)] max_replicas: Option<u32>,
     references: bool,
     progress: Option<PyRef<'_, PyProgress>>,
 ) -> PyResult<PySimReport> {
     let trace = series.inner.clone();
     let step = trace.step();
+    // unset settings keep the core's defaults
+    let interval_seconds = interval_seconds.unwrap_or(DEFAULT_INTERVAL_SECONDS);
+    let startup_seconds = startup_seconds.unwrap_or(DEFAULT_STARTUP_SECONDS);
     let mut cfg = SimConfig::new(capacity_per_replica, startup_seconds).map_err(PyFsErr::from)?;
-    cfg.initial_replicas = initial_replicas;
-    cfg.drain_seconds = drain_seconds;
+    cfg.initial_replicas = initial_replicas.unwrap_or(cfg.initial_replicas);
+    cfg.drain_seconds = drain_seconds.unwrap_or(cfg.drain_seconds);
     cfg.max_queue = max_queue;
     cfg.queue_timeout_seconds = queue_timeout_seconds;
-    cfg.slo_wait_seconds = slo_wait_seconds;
-    cfg.max_replicas = max_replicas;
+    cfg.slo_wait_seconds = slo_wait_seconds.unwrap_or(cfg.slo_wait_seconds);
+    cfg.max_replicas = max_replicas.unwrap_or(cfg.max_replicas);
     cfg.validate().map_err(PyFsErr::from)?;
     let mut list: Vec<Box<dyn SimPolicy>> = Vec::new();
     for (k, v) in policies.iter() {
@@ -740,20 +753,21 @@ pub fn simulate(
 /// the indices of the rows no other row beats on both replica-hours and violation minutes,
 /// cheapest first. A `Progress` given as `progress` counts the replayed steps.
 #[pyfunction]
-#[pyo3(signature = (series, policies, *, capacity_per_replica, startup_seconds = 120.0,
-                    max_replicas = 10000, progress = None))]
+#[pyo3(signature = (series, policies, *, capacity_per_replica, startup_seconds = None,
+                    max_replicas = None, progress = None))]
 pub fn sweep<'py>(
     py: Python<'py>,
     series: PyRef<'_, PySeries>,
     policies: Vec<PyRef<'_, PyPredictivePolicy>>,
     capacity_per_replica: f64,
-    startup_seconds: f64,
-    #[pyo3(from_py_with = count)] max_replicas: u32,
+    startup_seconds: Option<f64>,
+    #[pyo3(from_py_with = opt_count)] max_replicas: Option<u32>,
     progress: Option<PyRef<'_, PyProgress>>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let trace = series.inner.clone();
+    let startup_seconds = startup_seconds.unwrap_or(DEFAULT_STARTUP_SECONDS);
     let mut cfg = SimConfig::new(capacity_per_replica, startup_seconds).map_err(PyFsErr::from)?;
-    cfg.max_replicas = max_replicas;
+    cfg.max_replicas = max_replicas.unwrap_or(cfg.max_replicas);
     let params: Vec<PredictiveConfig> = policies.iter().map(|p| p.config.clone()).collect();
     let progress = progress.map_or_else(|| Arc::new(Progress::new()), |p| Arc::clone(&p.inner));
     let report = compute(py, || {

@@ -83,6 +83,25 @@ def test_bad_settings_raise_typed_errors(call, exc) -> None:  # type: ignore[no-
         call()
 
 
+@pytest.mark.parametrize(
+    "make, words",
+    [
+        (lambda: fs.HoltWinters(1), "season length must be >= 2"),
+        (lambda: fs.HoltWinters(24, alpha=1.5), "alpha"),
+        (lambda: fs.FourierRegression([(24, 12)]), "2K < period"),
+        # the core's rule (a line and a residual scale), not a looser one of the bindings
+        (lambda: fs.LinearTrend(window=2), "window must be >= 3"),
+        (lambda: fs.MultiSeasonalNaive([24, 1]), "season length"),
+        (lambda: fs.Ensemble([]), "at least one member"),
+        (lambda: fs.AutoForecaster(candidates=[]), "candidate list is empty"),
+    ],
+)
+def test_settings_are_checked_by_the_core_at_construction(make, words) -> None:  # type: ignore[no-untyped-def]
+    """The core's ModelSpec.validate runs when the object is made, before any data."""
+    with pytest.raises(fs.InvalidParameterError, match=words):
+        make()
+
+
 def test_constant_series_gives_finite_flat_forecasts() -> None:
     y = np.full(24 * 5, 42.0)
     for model in (fs.HoltWinters(24), fs.FourierRegression([24]), fs.LinearTrend(), fs.Naive()):

@@ -225,3 +225,19 @@ def test_recent_load_floor_through_the_autoscaler() -> None:
     assert "recent_floor" not in fs.PredictivePolicy(10.0).config()
     with pytest.raises(fs.InvalidParameterError, match="recent_floor.quantile"):
         fs.PredictivePolicy(10.0, floor_window_seconds=60.0, floor_quantile=0.0)
+
+
+def test_unset_settings_take_the_cores_defaults() -> None:
+    """The bindings pass None through and the core fills in its defaults: the values a
+    policy or autoscaler built without them holds are the core's constants and defaults."""
+    p = fs.PredictivePolicy(10.0, floor_window_seconds=1800)
+    floor = p.config()["recent_floor"]
+    assert (floor["factor"], floor["quantile"]) == (fs.DEFAULT_FLOOR_FACTOR, fs.DEFAULT_FLOOR_QUANTILE)
+    assert p.config()["hpa"]["maxReplicas"] == fs.DEFAULT_MAX_REPLICAS
+    h = fs.HpaPolicy(10.0).config()
+    assert (h["minReplicas"], h["maxReplicas"]) == (1, fs.DEFAULT_MAX_REPLICAS)
+    # the autoscaler's saved settings hold the core's refit schedule and history bound
+    saved = json.loads(fs.Autoscaler(p).to_json())["autoscaler"]["config"]
+    want = json.loads(fs.Autoscaler(p, refit_every=60, max_history=20160,
+                                    clean_outliers=True).to_json())["autoscaler"]["config"]
+    assert saved == want

@@ -68,17 +68,19 @@
 //! errors rather than on how wide their own intervals happen to be.
 
 use super::backtest::{
-    interval_bounds, normal_bounds, score, BacktestConfig, BacktestResult, OriginForecast,
-    COVERAGE_LEVELS,
+    interval_bounds, score, BacktestConfig, BacktestResult, OriginForecast, COVERAGE_LEVELS,
 };
-use super::{
-    check_horizon, check_update, dist, prepare, state_ensure, FitInfo, Fitted, FittedModel,
-    Forecast, Forecaster, ModelSpec, StateCheck,
+use super::baseline::{Drift, Naive, SeasonalNaive};
+use super::contract::{
+    check_horizon, check_update, normal_bounds, predict_normal, prepare, state_ensure, FitInfo,
+    Fitted, Forecast, Forecaster, StateCheck,
 };
-use super::{
-    Drift, FourierRegression, HoltWinters, LinearTrend, MultiSeasonalNaive, Naive, Seasonal,
-    SeasonalNaive, Trend,
-};
+use super::dist;
+use super::ensemble::MultiSeasonalNaive;
+use super::ets::{HoltWinters, Seasonal, Trend};
+use super::fourier::FourierRegression;
+use super::linear::LinearTrend;
+use super::registry::{FittedModel, ModelSpec};
 use crate::error::{Error, Result};
 use crate::periods::detect_periods;
 use rayon::prelude::*;
@@ -1321,7 +1323,7 @@ impl Fitted for FittedAuto {
         if let ([one], true) = (self.members.as_slice(), self.sd_scale == 1.0) {
             return one.predict_into_with(horizon, levels, nonnegative, out);
         }
-        super::predict_normal(self, horizon, levels, nonnegative, out)
+        predict_normal(self, horizon, levels, nonnegative, out)
     }
 }
 

@@ -21,8 +21,8 @@
 //! when that is 0 too, to 1 (scores in raw units); [`BacktestResult::scale_fallbacks`] counts those
 //! origins.
 
-pub(crate) use super::normal_bounds;
-use super::{check_horizon, Fitted, Forecast, ModelSpec};
+use super::contract::{check_horizon, check_update, normal_bounds, Fitted, Forecast, NONNEGATIVE};
+use super::registry::ModelSpec;
 use crate::error::{Error, Result};
 use crate::metrics;
 use rayon::prelude::*;
@@ -228,7 +228,7 @@ pub struct BacktestResult {
 /// ```
 pub fn backtest(spec: &ModelSpec, y: &[f64], cfg: &BacktestConfig) -> Result<BacktestResult> {
     let origins = cfg.origins(y.len())?;
-    super::check_update(y)?;
+    check_update(y)?;
     let forecasts = origins
         .par_iter()
         .map(|&(start, o)| -> Result<OriginForecast> {
@@ -292,7 +292,7 @@ pub(crate) fn score(
             mean: mean.clone(),
             sd: sd.clone(),
             intervals: Vec::new(),
-            nonnegative: super::NONNEGATIVE,
+            nonnegative: NONNEGATIVE,
         }
         .quantile(q)?;
         let known: Vec<usize> = (0..h).filter(|&i| !actual[i].is_nan()).collect();

@@ -4,7 +4,7 @@
 //! deviation is σ̂·√h (naive), σ̂·√(⌊(h−1)/m⌋+1) (seasonal naive) and σ̂·√(h·(1+h/(T−1)))
 //! (drift, with T−1 the number of differences its slope is the mean of).
 
-use super::{
+use super::contract::{
     check_ring, check_update, lagged_sum_sq, prepare, state_ensure, FitInfo, Fitted, Forecaster,
     StateCheck,
 };
@@ -124,9 +124,7 @@ pub struct FittedSeasonalNaive {
 /// Checks a season length against the history: `2 <= m` and `m + 1 <= n` (a seasonal model
 /// needs at least one full season plus one point to measure its error).
 pub(crate) fn check_season(m: usize, n: usize) -> Result<()> {
-    if m < 2 {
-        return Err(Error::param(format!("season length must be >= 2, got {m}")));
-    }
+    SeasonalNaive::new(m).validate()?;
     if n <= m {
         return Err(Error::NotEnoughData {
             needed: m.saturating_add(1),

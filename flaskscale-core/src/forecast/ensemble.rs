@@ -8,10 +8,10 @@
 //! add the members' disagreement, which the backtest-calibrated intervals elsewhere can do.
 
 use super::baseline::{check_season, FittedSeasonalNaive, SeasonalNaive};
-use super::{
-    check_update, prepare, state_ensure, FitInfo, Fitted, FittedModel, Forecaster, ModelSpec,
-    StateCheck,
+use super::contract::{
+    check_update, prepare, state_ensure, FitInfo, Fitted, Forecaster, StateCheck,
 };
+use super::registry::{FittedModel, ModelSpec};
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
 
@@ -82,6 +82,22 @@ impl MultiSeasonalNaive {
     pub fn new(periods: Vec<usize>) -> Self {
         MultiSeasonalNaive { periods }
     }
+
+    /// Checks the settings: at least one period, each of at least 2 steps.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] naming the fault.
+    pub fn validate(&self) -> Result<()> {
+        if self.periods.is_empty() {
+            return Err(Error::param(
+                "multi-seasonal naive needs at least one period, got none",
+            ));
+        }
+        for &m in &self.periods {
+            SeasonalNaive::new(m).validate()?;
+        }
+        Ok(())
+    }
 }
 
 /// A fitted [`MultiSeasonalNaive`].
@@ -94,11 +110,7 @@ pub struct FittedMultiSeasonalNaive {
 impl Forecaster for MultiSeasonalNaive {
     type Fitted = FittedMultiSeasonalNaive;
     fn fit(&self, y: &[f64]) -> Result<FittedMultiSeasonalNaive> {
-        if self.periods.is_empty() {
-            return Err(Error::param(
-                "multi-seasonal naive needs at least one period, got none",
-            ));
-        }
+        self.validate()?;
         if let Some(&m) = self.periods.iter().find(|&&m| m >= y.len()) {
             return Err(Error::NotEnoughData {
                 needed: m.saturating_add(1),
@@ -197,6 +209,21 @@ impl Ensemble {
     pub fn new(members: Vec<ModelSpec>, combine: Combine) -> Self {
         Ensemble { members, combine }
     }
+
+    /// Checks the settings: at least one member, and each member's
+    /// ([`ModelSpec::validate`]).
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] naming the fault (and the member).
+    pub fn validate(&self) -> Result<()> {
+        if self.members.is_empty() {
+            return Err(Error::param("ensemble needs at least one member, got none"));
+        }
+        for (i, m) in self.members.iter().enumerate() {
+            m.validate().map_err(|e| member_error(i, e))?;
+        }
+        Ok(())
+    }
 }
 
 /// A fitted [`Ensemble`].
@@ -233,9 +260,7 @@ fn member_error(i: usize, e: Error) -> Error {
 impl Forecaster for Ensemble {
     type Fitted = FittedEnsemble;
     fn fit(&self, y: &[f64]) -> Result<FittedEnsemble> {
-        if self.members.is_empty() {
-            return Err(Error::param("ensemble needs at least one member, got none"));
-        }
+        self.validate()?;
         // validate once here so the error is not blamed on member 0
         let (_, n_filled) = prepare(y, 1, "an ensemble")?;
         let members = self

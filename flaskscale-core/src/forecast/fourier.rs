@@ -31,8 +31,11 @@
 //! new values) and folds each new one-step residual into the residual scale; it does **not**
 //! re-estimate the coefficients: refit for that.
 
-use super::{check_update, prepare, state_ensure, FitInfo, Fitted, Forecaster, StateCheck};
+use super::contract::{
+    check_update, prepare, state_ensure, FitInfo, Fitted, Forecaster, StateCheck,
+};
 use crate::error::{Error, Result};
+use crate::numeric::{dot_in_order, sym_eigen};
 use serde::{Deserialize, Serialize};
 use std::f64::consts::TAU;
 
@@ -93,7 +96,13 @@ impl FourierRegression {
         self
     }
 
-    fn check(&self) -> Result<()> {
+    /// Checks the settings: at least one period, each finite and at least 2 steps with
+    /// `1 <= K` and `2K < period`, at most [`MAX_HARMONICS`] in all, and a penalty (if fixed)
+    /// finite and >= 0.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] naming the fault.
+    pub fn validate(&self) -> Result<()> {
         if self.periods.is_empty() {
             return Err(Error::param(
                 "fourier regression needs at least one (period, harmonics) pair, got none",
@@ -190,7 +199,7 @@ pub struct FittedFourierRegression {
 impl Forecaster for FourierRegression {
     type Fitted = FittedFourierRegression;
     fn fit(&self, y: &[f64]) -> Result<FittedFourierRegression> {
-        self.check()?;
+        self.validate()?;
         let p = n_columns(&self.periods);
         let longest = self
             .periods
@@ -252,7 +261,7 @@ impl Forecaster for FourierRegression {
                 g[i * q + j] = g[j * q + i];
             }
         }
-        let (e, v) = crate::eigen::symmetric(&g, q).unwrap_or_else(|| sym_eigen(&g, q));
+        let (e, v) = crate::numeric::eigen::symmetric(&g, q).unwrap_or_else(|| sym_eigen(&g, q));
         let emax = e.iter().copied().fold(0.0f64, f64::max);
         if !(emax > 0.0 && emax.is_finite()) {
             return Err(Error::Fit(format!(
@@ -320,7 +329,7 @@ impl Forecaster for FourierRegression {
         let sse: f64 = x
             .chunks_exact(p)
             .zip(&z)
-            .map(|(row, zt)| (zt - dot(row, &coef)).powi(2))
+            .map(|(row, zt)| (zt - dot_in_order(row, &coef)).powi(2))
             .sum();
         let dof = (nf - edf).max(1.0);
         if !coef.iter().all(|c| c.is_finite()) || !sse.is_finite() {
@@ -351,10 +360,6 @@ impl Forecaster for FourierRegression {
     }
 }
 
-fn dot(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
-}
-
 impl FittedFourierRegression {
     /// The ridge penalty used (chosen by GCV unless fixed).
     pub fn penalty(&self) -> f64 {
@@ -381,7 +386,7 @@ impl FittedFourierRegression {
     /// Model-scale mean and sd (without the noise term's σ factor applied twice) at step `t`.
     fn model_scale(&self, t: f64, row: &mut [f64]) -> (f64, f64) {
         design_row(&self.periods, self.t_scale, t, row);
-        let mu = dot(row, &self.coef);
+        let mu = dot_in_order(row, &self.coef);
         let q = self.xbar.len();
         let mut quad = 0.0;
         for i in 0..q {
@@ -456,7 +461,7 @@ impl Fitted for FittedFourierRegression {
             if !v.is_nan() {
                 design_row(&self.periods, self.t_scale, self.t_next, &mut row);
                 let z = if self.log { v.ln_1p() } else { v };
-                self.sse += (z - dot(&row, &self.coef)).powi(2);
+                self.sse += (z - dot_in_order(&row, &self.coef)).powi(2);
                 self.dof += 1.0;
             }
             self.t_next += 1.0;
@@ -467,79 +472,9 @@ impl Fitted for FittedFourierRegression {
     }
 }
 
-/// Eigendecomposition of the symmetric `q × q` matrix `a` (row-major) by cyclic Jacobi
-/// rotations: returns the eigenvalues and the eigenvectors as the columns of a row-major matrix.
-pub(crate) fn sym_eigen(a: &[f64], q: usize) -> (Vec<f64>, Vec<f64>) {
-    let mut a = a.to_vec();
-    let mut v = vec![0.0; q * q];
-    for i in 0..q {
-        v[i * q + i] = 1.0;
-    }
-    for _sweep in 0..100 {
-        let off: f64 = (0..q)
-            .flat_map(|i| (0..q).filter(move |&j| j != i).map(move |j| (i, j)))
-            .map(|(i, j)| a[i * q + j] * a[i * q + j])
-            .sum();
-        let diag: f64 = (0..q).map(|i| a[i * q + i] * a[i * q + i]).sum();
-        if off <= 1e-30 * diag || off == 0.0 {
-            break;
-        }
-        for p in 0..q {
-            for r in p + 1..q {
-                let apr = a[p * q + r];
-                if apr == 0.0 {
-                    continue;
-                }
-                let app = a[p * q + p];
-                let arr = a[r * q + r];
-                let theta = (arr - app) / (2.0 * apr);
-                let t = theta.signum() / (theta.abs() + (theta * theta + 1.0).sqrt());
-                let t = if theta == 0.0 { 1.0 } else { t };
-                let c = 1.0 / (t * t + 1.0).sqrt();
-                let s = t * c;
-                for k in 0..q {
-                    let akp = a[k * q + p];
-                    let akr = a[k * q + r];
-                    a[k * q + p] = c * akp - s * akr;
-                    a[k * q + r] = s * akp + c * akr;
-                }
-                for k in 0..q {
-                    let apk = a[p * q + k];
-                    let ark = a[r * q + k];
-                    a[p * q + k] = c * apk - s * ark;
-                    a[r * q + k] = s * apk + c * ark;
-                }
-                for k in 0..q {
-                    let vkp = v[k * q + p];
-                    let vkr = v[k * q + r];
-                    v[k * q + p] = c * vkp - s * vkr;
-                    v[k * q + r] = s * vkp + c * vkr;
-                }
-            }
-        }
-    }
-    let e = (0..q).map(|i| a[i * q + i]).collect();
-    (e, v)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn jacobi_reconstructs_matrix() {
-        let a = [4.0, 1.0, 2.0, 1.0, 3.0, 0.5, 2.0, 0.5, 5.0];
-        let (e, v) = sym_eigen(&a, 3);
-        for i in 0..3 {
-            for j in 0..3 {
-                let r: f64 = (0..3).map(|k| v[i * 3 + k] * e[k] * v[j * 3 + k]).sum();
-                assert!((r - a[i * 3 + j]).abs() < 1e-12);
-            }
-        }
-        // trace and determinant are preserved: 12 and 4·(15−0.25) − 1·(5−1) + 2·(0.5−6) = 44
-        assert!((e.iter().sum::<f64>() - 12.0).abs() < 1e-12);
-        assert!((e.iter().product::<f64>() - 44.0).abs() < 1e-10);
-    }
 
     #[test]
     fn parameter_errors() {

@@ -22,7 +22,9 @@
 //! time of the forecast step. The mean is not clamped at 0: a falling trend can forecast a
 //! negative load, which the scaling policy clamps.
 
-use super::{check_update, prepare, state_ensure, FitInfo, Fitted, Forecaster, StateCheck};
+use super::contract::{
+    check_update, prepare, state_ensure, FitInfo, Fitted, Forecaster, StateCheck,
+};
 use crate::error::{Error, Result};
 use linfa::prelude::*;
 use linfa_linear::LinearRegression;
@@ -52,6 +54,21 @@ impl LinearTrend {
             window: Some(window),
         }
     }
+
+    /// Checks the settings: a window, if given, of at least 3 steps.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] for a shorter window.
+    pub fn validate(&self) -> Result<()> {
+        if let Some(w) = self.window {
+            if w < 3 {
+                return Err(Error::param(format!(
+                    "linear trend window must be >= 3 steps, got {w}"
+                )));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// A fitted [`LinearTrend`].
@@ -78,13 +95,7 @@ pub struct FittedLinearTrend {
 impl Forecaster for LinearTrend {
     type Fitted = FittedLinearTrend;
     fn fit(&self, y: &[f64]) -> Result<FittedLinearTrend> {
-        if let Some(w) = self.window {
-            if w < 3 {
-                return Err(Error::param(format!(
-                    "linear trend window must be >= 3 steps, got {w}"
-                )));
-            }
-        }
+        self.validate()?;
         let (all, n_filled) = prepare(y, 3, "a linear trend (a line and its residual scale)")?;
         let start = match self.window {
             Some(w) if w < all.len() => all.len() - w,

@@ -663,6 +663,11 @@ pub struct Sized {
 /// at the default quantile two in a row happen by chance once in 2,500 predictions.
 pub const SHORTFALLS_LOST: u32 = 2;
 
+/// The most phases a `phase_seconds` cycle has (a cycle of more steps has no phase predictor):
+/// a saved calibration whose phases reach it is refused, since each phase up to the largest
+/// gets its own list.
+pub const MAX_PHASE_PERIOD: u32 = 1_000_000;
+
 /// Per-predictor calibration of the lead-window peak; see the [module docs](self). Saved with
 /// the autoscaler's state.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -708,7 +713,7 @@ impl Calibration {
                 "saved calibration: the dispersion holds a negative or non-finite value",
             ));
         }
-        for t in &mut self.tracks {
+        for (t, who) in self.tracks.iter_mut().zip(Predictor::ALL) {
             if t.errors.iter().any(|e| !e.is_finite())
                 || !(t.loss.is_finite() && t.loss >= 0.0)
                 || t.pending.iter().any(|p| {
@@ -736,6 +741,36 @@ impl Calibration {
                     0,
                     "saved calibration: the phases do not match the errors",
                 ));
+            }
+            let phases = t.phases.iter().chain(t.pending.iter().map(|p| &p.phase));
+            if let Some(ph) = phases.copied().find(|&ph| ph >= MAX_PHASE_PERIOD) {
+                return Err(Error::parse(
+                    0,
+                    format!("saved calibration: phase {ph} is not below {MAX_PHASE_PERIOD}"),
+                ));
+            }
+            if let Some((ph, e)) = t.phase_quantile {
+                // a quantile of some of the track's errors lies within their range
+                let (lo, hi) = t
+                    .errors
+                    .iter()
+                    .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| {
+                        (a.min(x), b.max(x))
+                    });
+                // (interpolating between two of them may round past the end by an ulp)
+                let tol = 1e-9 * lo.abs().max(hi.abs()).max(1.0);
+                let inside = lo - tol <= e && e <= hi + tol;
+                if who != Predictor::Phase || ph >= MAX_PHASE_PERIOD || !inside {
+                    return Err(Error::parse(
+                        0,
+                        format!(
+                            "saved calibration: the {} predictor's phase quantile ({ph}, {e}) is \
+                             not a phase below {MAX_PHASE_PERIOD} with an error in the range of \
+                             its errors [{lo}, {hi}]",
+                            who.as_str()
+                        ),
+                    ));
+                }
             }
             t.rebuild();
         }

@@ -110,8 +110,14 @@ pub enum MetricTarget {
     },
 }
 
+/// The fewest replicas unless told otherwise.
+pub const DEFAULT_MIN_REPLICAS: u32 = 1;
+/// The most replicas where a caller gives no limit (the bindings, the command line): a ceiling
+/// that keeps a wrong capacity from asking for thousands of replicas.
+pub const DEFAULT_MAX_REPLICAS: u32 = 100;
+
 fn default_min() -> u32 {
-    1
+    DEFAULT_MIN_REPLICAS
 }
 fn default_tolerance() -> f64 {
     0.1

@@ -10,7 +10,7 @@ mod predictive;
 pub use count::{Calibration, CountSizing, Predictor};
 pub use hpa::{
     HpaBehavior, HpaConfig, HpaPolicy, HpaScalingPolicy, HpaScalingRules, HpaState, MetricTarget,
-    ScalingPolicyType, SelectPolicy,
+    ScalingPolicyType, SelectPolicy, DEFAULT_MAX_REPLICAS, DEFAULT_MIN_REPLICAS,
 };
 pub use manifest::{
     forecast_hpa, hpa_from_manifest, manifest_of, parse_quantity, Lines, ManifestKind,
@@ -18,8 +18,8 @@ pub use manifest::{
 };
 pub use predictive::{
     recent_quantile, Combination, ForecastInput, Mode, PredictiveConfig, PredictivePolicy,
-    RecentFloor, Sizing, DEFAULT_INTERVAL_SECONDS, DEFAULT_QUANTILE, DEFAULT_STARTUP_SECONDS,
-    DEFAULT_UTILIZATION, MAX_LEAD_SECONDS,
+    RecentFloor, Sizing, DEFAULT_FLOOR_FACTOR, DEFAULT_FLOOR_QUANTILE, DEFAULT_INTERVAL_SECONDS,
+    DEFAULT_QUANTILE, DEFAULT_STARTUP_SECONDS, DEFAULT_UTILIZATION, MAX_LEAD_SECONDS,
 };
 
 use serde::{Deserialize, Serialize};

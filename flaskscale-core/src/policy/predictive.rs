@@ -96,8 +96,13 @@ fn default_interval() -> f64 {
     DEFAULT_INTERVAL_SECONDS
 }
 
+/// The quantile of a [`RecentFloor`] unless told otherwise: 1, the peak of its window.
+pub const DEFAULT_FLOOR_QUANTILE: f64 = 1.0;
+/// The factor of a [`RecentFloor`] unless told otherwise: 20% above the recent load.
+pub const DEFAULT_FLOOR_FACTOR: f64 = 1.2;
+
 fn default_floor_quantile() -> f64 {
-    1.0
+    DEFAULT_FLOOR_QUANTILE
 }
 
 /// A floor under the target from the load of the last few minutes: at least `factor` × the

@@ -198,3 +198,156 @@ fn deeply_nested_and_huge_configs_are_parse_errors() {
         Err(Error::Parse { .. })
     ));
 }
+
+/// Every model's settings are checked without data by `ModelSpec::validate`, the check its
+/// fit starts with: a bad setting is refused there with the same error the fit gives.
+#[test]
+fn model_specs_validate_before_any_data() {
+    use flaskscale_core::forecast::{
+        default_candidates, AutoForecaster, Combine, Drift, Ensemble, FourierRegression,
+        HoltWinters, MultiSeasonalNaive, Seasonal, Trend,
+    };
+    let y: Vec<f64> = (0..400).map(|i| 10.0 + f64::from(i % 24)).collect();
+    for spec in default_candidates(&[24, 168], 400) {
+        spec.validate().unwrap();
+    }
+    let bad = [
+        ModelSpec::SeasonalNaive(SeasonalNaive::new(1)),
+        ModelSpec::LinearTrend(LinearTrend::with_window(2)),
+        ModelSpec::FourierRegression(FourierRegression::new(vec![(24.0, 12)])),
+        ModelSpec::FourierRegression(FourierRegression::new(vec![])),
+        ModelSpec::MultiSeasonalNaive(MultiSeasonalNaive::new(vec![24, 1])),
+        ModelSpec::MultiSeasonalNaive(MultiSeasonalNaive::new(vec![])),
+        ModelSpec::HoltWinters(HoltWinters::with(Some(1), Trend::None, Seasonal::Additive)),
+        ModelSpec::HoltWinters(HoltWinters {
+            alpha: Some(1.5),
+            ..HoltWinters::new(24)
+        }),
+        ModelSpec::Ensemble(Ensemble::new(vec![], Combine::Mean)),
+        ModelSpec::Ensemble(Ensemble::new(
+            vec![
+                ModelSpec::Drift(Drift),
+                ModelSpec::SeasonalNaive(SeasonalNaive::new(0)),
+            ],
+            Combine::Median,
+        )),
+        ModelSpec::Auto(AutoForecaster {
+            horizon: 0,
+            ..AutoForecaster::default()
+        }),
+        ModelSpec::Auto(AutoForecaster {
+            candidates: Some(vec![ModelSpec::LinearTrend(LinearTrend::with_window(1))]),
+            ..AutoForecaster::default()
+        }),
+    ];
+    for spec in &bad {
+        let e = spec.validate().unwrap_err();
+        assert!(matches!(e, Error::InvalidParameter(_)), "{spec:?}: {e:?}");
+        // the fit refuses it with the same words (an auto forecaster fits its candidates in
+        // the backtest, where a failing one is dropped, so only its own settings apply)
+        if !matches!(spec, ModelSpec::Auto(a) if a.candidates.is_some()) {
+            assert_eq!(
+                spec.fit(&y).unwrap_err().to_string(),
+                e.to_string(),
+                "{spec:?}"
+            );
+        }
+    }
+    let e = bad[9].validate().unwrap_err().to_string();
+    assert!(
+        e.contains("ensemble member 1") && e.contains("season length"),
+        "{e}"
+    );
+    let e = bad[11].validate().unwrap_err().to_string();
+    assert!(e.contains("candidate 0") && e.contains("window"), "{e}");
+}
+
+/// A saved autoscaler's model settings go through the same check: an edited season length
+/// is a parse error naming it, not a fit error at every later step.
+#[test]
+fn an_edited_model_spec_in_a_saved_state_is_a_parse_error() {
+    let s = saved_autoscaler();
+    parse_error_saying(
+        load_edited(&s, "/autoscaler/config/model/season_length", Value::from(1)),
+        "settings: season length must be >= 2",
+    );
+    let mut cfg = AutoscalerConfig::new(
+        60.0,
+        ModelSpec::SeasonalNaive(SeasonalNaive::new(1)),
+        PredictiveConfig::new(10.0, 1, 100),
+    );
+    assert!(matches!(
+        Autoscaler::new(cfg.clone()),
+        Err(Error::InvalidParameter(_))
+    ));
+    cfg.model = ModelSpec::SeasonalNaive(SeasonalNaive::new(30));
+    assert!(Autoscaler::new(cfg).is_ok());
+}
+
+/// An autoscaler on a minute grid whose half-hour phase predictor is calibrated (its phase
+/// quantile set), saved as JSON.
+fn saved_with_phase_quantile() -> Value {
+    let mut cfg = AutoscalerConfig::new(
+        60.0,
+        ModelSpec::SeasonalNaive(SeasonalNaive::new(30)),
+        PredictiveConfig::new(10.0, 1, 100),
+    );
+    cfg.max_history = 2000;
+    let mut a = Autoscaler::new(cfg).unwrap();
+    let t0 = 1.7e9 - 1.7e9 % 3600.0;
+    let mut current = 1;
+    for i in 0..900 {
+        let t = t0 + f64::from(i) * 60.0;
+        // a burst at minute 7 of every half hour over a level with a little wobble
+        let v = 200.0 + 15.0 * f64::from(i % 7) + if i % 30 == 7 { 300.0 } else { 0.0 };
+        a.observe(t, v).unwrap();
+        current = a.recommend(t + 60.0, current).unwrap().replicas;
+    }
+    serde_json::from_str(&a.to_json().unwrap()).unwrap()
+}
+
+#[test]
+fn an_edited_phase_quantile_is_a_parse_error() {
+    let s = saved_with_phase_quantile();
+    // the phase predictor is the fifth; it has a quantile for the next step's phase
+    let pq = s
+        .pointer("/autoscaler/calibration/tracks/4/phase_quantile")
+        .expect("a phase quantile in the saved state")
+        .clone();
+    let (ph, e) = (pq[0].as_u64().unwrap(), pq[1].as_f64().unwrap());
+    assert!(ph < 30, "{pq}");
+    assert!(Autoscaler::from_json(&s.to_string()).is_ok());
+    let at = "/autoscaler/calibration/tracks/4/phase_quantile";
+    // an error quantile far outside the errors it is a quantile of
+    parse_error_saying(
+        load_edited(&s, at, serde_json::json!([ph, 1e6])),
+        "phase quantile",
+    );
+    parse_error_saying(
+        load_edited(&s, at, serde_json::json!([ph, -1e6])),
+        "phase quantile",
+    );
+    // a phase no cycle has
+    parse_error_saying(
+        load_edited(&s, at, serde_json::json!([4_000_000_000u64, e])),
+        "phase quantile",
+    );
+    // on a predictor other than the phase one
+    parse_error_saying(
+        load_edited(
+            &s,
+            "/autoscaler/calibration/tracks/1/phase_quantile",
+            serde_json::json!([ph, e]),
+        ),
+        "level predictor's phase quantile",
+    );
+    // a phase in the kept errors that would make the load allocate a list per phase up to it
+    parse_error_saying(
+        load_edited(
+            &s,
+            "/autoscaler/calibration/tracks/4/phases/0",
+            Value::from(4_000_000_000u64),
+        ),
+        "phase 4000000000 is not below 1000000",
+    );
+}

@@ -23,3 +23,41 @@ pub const TWITTER: &str = "twitter-stream-2021-08/twitter_stream_2021-08_per_min
 pub fn close(a: f64, b: f64, tol: f64) {
     assert!((a - b).abs() <= tol, "{a} != {b} (tol {tol})");
 }
+
+/// Full path of the Wikipedia hourly trace.
+pub const WIKI_CSV: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../shared/traces/wikipedia-en-2016-01/wikipedia_en_pagecounts_2016-01_hourly.csv"
+);
+/// Full path of the NASA per-minute trace.
+pub const NASA_CSV: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../shared/traces/nasa-http-1995/nasa_http_1995_per_minute.csv"
+);
+
+/// Loads a series from a CSV path.
+pub fn load(path: &str) -> Series {
+    Series::from_csv_path(path, CsvOptions::default()).unwrap()
+}
+
+/// Seeded standard normal draws.
+pub fn normals(seed: u64, n: usize) -> Vec<f64> {
+    let mut r = flaskscale_core::traffic::Rng::new(seed);
+    (0..n).map(|_| r.normal()).collect()
+}
+
+/// Whether `a` and `b` agree to `tol` relative to their size (absolute below 1).
+pub fn rel_close(a: f64, b: f64, tol: f64) -> bool {
+    (a - b).abs() <= tol * (1.0 + a.abs().max(b.abs()))
+}
+
+/// Hourly load with a trend, two daily and two weekly harmonics.
+pub fn two_cycles(t: f64) -> f64 {
+    use std::f64::consts::TAU;
+    100.0
+        + 0.05 * t
+        + 10.0 * (TAU * t / 24.0).sin()
+        + 5.0 * (2.0 * TAU * t / 24.0).cos()
+        + 8.0 * (TAU * t / 168.0).sin()
+        - 3.0 * (TAU * t / 168.0).cos()
+}

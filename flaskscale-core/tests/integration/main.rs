@@ -2,15 +2,22 @@
 // index loops read closest to the formulas they check
 #![allow(clippy::needless_range_loop)]
 
+mod access_log;
 mod accuracy;
 mod auto;
+mod baseline;
 mod check;
 mod common;
+mod contract;
 mod count;
+mod ensemble;
 mod ets;
-mod foundation;
+mod fourier;
+mod linear;
+mod metrics;
+mod periods;
 mod policy;
 mod robust;
-mod seasonal;
+mod series;
 mod sim;
 mod state;

@@ -15,8 +15,11 @@ __all__ = [
     "AccessLogReport",
     "AutoForecaster",
     "Autoscaler",
+    "DEFAULT_FLOOR_FACTOR",
+    "DEFAULT_FLOOR_QUANTILE",
     "DEFAULT_HPA_UTILIZATION",
     "DEFAULT_INTERVAL_SECONDS",
+    "DEFAULT_MAX_REPLICAS",
     "DEFAULT_PEAK_REPLICAS",
     "DEFAULT_QUANTILE",
     "DEFAULT_STARTUP_SECONDS",
@@ -87,6 +90,9 @@ DEFAULT_STARTUP_SECONDS: float
 DEFAULT_INTERVAL_SECONDS: float
 DEFAULT_HPA_UTILIZATION: float
 DEFAULT_PEAK_REPLICAS: float
+DEFAULT_FLOOR_FACTOR: float
+DEFAULT_FLOOR_QUANTILE: float
+DEFAULT_MAX_REPLICAS: int
 FRONTIER_BUDGETS: list[float]
 FRONTIER_SERVICE_LEVELS: list[float]
 FRONTIER_SETTINGS: Tuple[int, int]
@@ -264,15 +270,15 @@ def backtest(
     model: Any,
     data: _ArrayLike,
     *,
-    horizon: int = 24,
-    n_origins: int = 5,
+    horizon: Optional[int] = None,
+    n_origins: Optional[int] = None,
     stride: Optional[int] = None,
     max_train: Optional[int] = None,
-    season_length: int = 1,
-    quantile: float = 0.9,
+    season_length: Optional[int] = None,
+    quantile: Optional[float] = None,
 ) -> dict[str, Any]: ...
 def detect_periods(
-    data: _ArrayLike, *, max_period: Optional[int] = None, min_strength: float = 0.2
+    data: _ArrayLike, *, max_period: Optional[int] = None, min_strength: Optional[float] = None
 ) -> list[dict[str, Any]]: ...
 
 @final
@@ -282,15 +288,15 @@ class AutoForecaster:
         *,
         season_lengths: Optional[Sequence[int]] = None,
         candidates: Optional[Sequence[Any]] = None,
-        horizon: int = 24,
-        n_origins: int = 5,
+        horizon: Optional[int] = None,
+        n_origins: Optional[int] = None,
         max_train: Optional[int] = None,
         loss: str = "pinball",
         quantile: float = 0.9,
         weights: Optional[Tuple[float, float]] = None,
         select: str = "combine",
         top_k: int = 3,
-        calibrate: bool = True,
+        calibrate: Optional[bool] = None,
     ) -> AutoForecaster: ...
     def fit(self, data: _ArrayLike) -> FittedModel: ...
     def to_json(self) -> str: ...
@@ -320,11 +326,11 @@ class HpaPolicy:
         cls,
         target_per_replica: float,
         *,
-        min_replicas: int = 1,
-        max_replicas: int = 100,
-        tolerance: float = 0.1,
+        min_replicas: Optional[int] = None,
+        max_replicas: Optional[int] = None,
+        tolerance: Optional[float] = None,
         behavior: Optional[Union[str, dict[str, Any]]] = None,
-        downscale_stabilization_seconds: int = 300,
+        downscale_stabilization_seconds: Optional[int] = None,
     ) -> HpaPolicy: ...
     @staticmethod
     def from_config(config: Union[str, dict[str, Any]]) -> HpaPolicy: ...
@@ -350,15 +356,15 @@ class PredictivePolicy:
         startup_seconds: Optional[float] = None,
         interval_seconds: Optional[float] = None,
         quantile: Optional[float] = None,
-        headroom: float = 0.0,
+        headroom: Optional[float] = None,
         min_replicas: Optional[int] = None,
         max_replicas: Optional[int] = None,
         combination: str = "max",
         mode: str = "full",
         hpa: Optional[HpaPolicy] = None,
         floor_window_seconds: Optional[float] = None,
-        floor_quantile: float = 1.0,
-        floor_factor: float = 1.2,
+        floor_quantile: Optional[float] = None,
+        floor_factor: Optional[float] = None,
         sizing: str = "count",
         count: Optional[Union[str, dict[str, Any]]] = None,
     ) -> PredictivePolicy: ...
@@ -377,11 +383,11 @@ class Autoscaler:
         *,
         model: Optional[Any] = None,
         step_seconds: float = 60.0,
-        max_history: int = 20160,
-        refit_every: int = 60,
+        max_history: Optional[int] = None,
+        refit_every: Optional[int] = None,
         warmup_season: Optional[int] = None,
         empty_steps: str = "missing",
-        clean_outliers: bool = True,
+        clean_outliers: Optional[bool] = None,
     ) -> Autoscaler: ...
     def observe(self, timestamp: float, value: float) -> None: ...
     def recommend(self, now: float, *, current_replicas: int) -> Decision: ...
@@ -447,14 +453,14 @@ def simulate(
     policies: dict[str, Union[HpaPolicy, PredictivePolicy, Autoscaler, Series]],
     *,
     capacity_per_replica: float,
-    startup_seconds: float = 120.0,
-    interval_seconds: float = 15.0,
-    initial_replicas: int = 1,
-    drain_seconds: float = 0.0,
+    startup_seconds: Optional[float] = None,
+    interval_seconds: Optional[float] = None,
+    initial_replicas: Optional[int] = None,
+    drain_seconds: Optional[float] = None,
     max_queue: Optional[float] = None,
     queue_timeout_seconds: Optional[float] = ...,
-    slo_wait_seconds: float = 1.0,
-    max_replicas: int = 10000,
+    slo_wait_seconds: Optional[float] = None,
+    max_replicas: Optional[int] = None,
     references: bool = True,
     progress: Optional[Progress] = None,
 ) -> SimReport: ...
@@ -464,8 +470,8 @@ def sweep(
     policies: Sequence[PredictivePolicy],
     *,
     capacity_per_replica: float,
-    startup_seconds: float = 120.0,
-    max_replicas: int = 10000,
+    startup_seconds: Optional[float] = None,
+    max_replicas: Optional[int] = None,
     progress: Optional[Progress] = None,
 ) -> dict[str, Any]: ...
 def series_many(

@@ -667,7 +667,8 @@ def _sim_arguments(p: argparse.ArgumentParser) -> None:
                    help=f"replica start-up delay (default {_fs.DEFAULT_STARTUP_SECONDS:g}s)")
     p.add_argument("--interval", default=f"{_fs.DEFAULT_INTERVAL_SECONDS:g}s",
                    help=f"decision interval (default {_fs.DEFAULT_INTERVAL_SECONDS:g}s)")
-    p.add_argument("--max-replicas", type=int, default=100, help="quota (default 100)")
+    p.add_argument("--max-replicas", type=int, default=_fs.DEFAULT_MAX_REPLICAS,
+                   help=f"quota (default {_fs.DEFAULT_MAX_REPLICAS})")
     p.add_argument("--predictive-utilization", type=float, default=None,
                    help="target utilisation of the predictive policy's reactive path (default: "
                         f"the core's, {_fs.DEFAULT_HPA_UTILIZATION:g} with no scale-down window)")
@@ -675,10 +676,11 @@ def _sim_arguments(p: argparse.ArgumentParser) -> None:
                    help="give the predictive policy a floor from the recent load: at least "
                         "--floor-factor x the --floor-quantile of the per-step load over this "
                         "window (e.g. 30m; default: no floor)")
-    p.add_argument("--floor-factor", type=float, default=1.2,
-                   help="factor of the recent-load floor (default 1.2)")
-    p.add_argument("--floor-quantile", type=float, default=1.0,
-                   help="quantile of the recent load the floor holds (default 1: the peak)")
+    p.add_argument("--floor-factor", type=float, default=_fs.DEFAULT_FLOOR_FACTOR,
+                   help=f"factor of the recent-load floor (default {_fs.DEFAULT_FLOOR_FACTOR:g})")
+    p.add_argument("--floor-quantile", type=float, default=_fs.DEFAULT_FLOOR_QUANTILE,
+                   help="quantile of the recent load the floor holds "
+                        f"(default {_fs.DEFAULT_FLOOR_QUANTILE:g}: the peak)")
     bar = p.add_mutually_exclusive_group()
     bar.add_argument("--progress", dest="progress", action="store_true", default=None,
                      help="draw a progress bar on stderr (default: when stderr is a terminal "

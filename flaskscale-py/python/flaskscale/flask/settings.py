@@ -108,12 +108,17 @@ class Settings:
     floor_seconds: Optional[float] = field(
         default=None, metadata={"doc": "window of the recent-load floor; None: no floor"}
     )
-    floor_factor: float = field(default=1.2, metadata={"doc": "factor of the recent-load floor"})
+    floor_factor: float = field(
+        default=_fs.DEFAULT_FLOOR_FACTOR, metadata={"doc": "factor of the recent-load floor"}
+    )
     floor_quantile: float = field(
-        default=1.0, metadata={"doc": "quantile of the recent load held (1: its peak)"}
+        default=_fs.DEFAULT_FLOOR_QUANTILE,
+        metadata={"doc": "quantile of the recent load held (1: its peak)"},
     )
     min_replicas: int = field(default=1, metadata={"doc": "lower bound of the replica count"})
-    max_replicas: int = field(default=100, metadata={"doc": "upper bound of the replica count"})
+    max_replicas: int = field(
+        default=_fs.DEFAULT_MAX_REPLICAS, metadata={"doc": "upper bound of the replica count"}
+    )
     refit_every: int = field(default=60, metadata={"doc": "steps between refits"})
     max_history: int = field(default=20160, metadata={"doc": "steps of history kept"})
     model: Any = field(default=None, metadata={"doc": "model object; None: AutoForecaster"})

@@ -1,5 +1,10 @@
 //! [`Series`]: load on a regular time grid, the input of every forecaster, policy and simulation.
 
+mod clean;
+
+pub(crate) use clean::CleanCache;
+pub use clean::{clean_seasonal_outliers, interpolate_gaps};
+
 use crate::check;
 use crate::csv_records::Records;
 use crate::error::{Error, Result};
@@ -651,138 +656,4 @@ impl Series {
             max: known.iter().copied().fold(f64::NAN, f64::max),
         }
     }
-}
-
-/// Fills `NaN` gaps in place by linear interpolation (flat at the ends); returns the count filled.
-///
-/// # Errors
-/// [`Error::InvalidData`] when every value is missing (or the slice is empty).
-pub fn interpolate_gaps(values: &mut [f64]) -> Result<usize> {
-    let first = values
-        .iter()
-        .position(|v| !v.is_nan())
-        .ok_or_else(|| Error::data("every value is missing: nothing to interpolate from"))?;
-    let lead = values[first];
-    for v in &mut values[..first] {
-        *v = lead;
-    }
-    let mut filled = first;
-    let mut last = first;
-    for i in first + 1..values.len() {
-        if values[i].is_nan() {
-            continue;
-        }
-        if i > last + 1 {
-            let (a, b) = (values[last], values[i]);
-            let span = (i - last) as f64;
-            for (k, j) in (last + 1..i).enumerate() {
-                values[j] = a + (b - a) * (k + 1) as f64 / span;
-                filled += 1;
-            }
-        }
-        last = i;
-    }
-    let tail = values[last];
-    for v in &mut values[last + 1..] {
-        *v = tail;
-        filled += 1;
-    }
-    Ok(filled)
-}
-
-/// Seasonal outlier cleaning: each value is compared with the values at the same phase of the
-/// `k` seasons before and after it (`y[t ± j·m]`, `j = 1..=k`); when it lies more than
-/// `n_sigmas` robust standard deviations (1.4826 × the median absolute deviation of those
-/// neighbours, at least 5% of their median) from their median, it is replaced by that median.
-/// This keeps a flash crowd or an outage out of the seasonal shape a model learns, while a
-/// level that persists across seasons is kept. Missing values stay missing. Returns the cleaned
-/// values and how many were replaced.
-///
-/// # Errors
-/// [`Error::InvalidParameter`] for `m < 2`, `k = 0` or `n_sigmas` not finite and > 0.
-///
-/// ```
-/// use flaskscale_core::series::clean_seasonal_outliers;
-/// let mut y: Vec<f64> = (0..24 * 7).map(|t| 100.0 + (t % 24) as f64).collect();
-/// y[24 * 3 + 5] = 900.0; // a flash crowd on day 3 at 05:00
-/// let (clean, n) = clean_seasonal_outliers(&y, 24, 3, 4.0).unwrap();
-/// assert_eq!((n, clean[24 * 3 + 5]), (1, 105.0));
-/// ```
-pub fn clean_seasonal_outliers(
-    y: &[f64],
-    m: usize,
-    k: usize,
-    n_sigmas: f64,
-) -> Result<(Vec<f64>, usize)> {
-    if m < 2 || k == 0 || !(n_sigmas.is_finite() && n_sigmas > 0.0) {
-        return Err(Error::param(format!(
-            "seasonal cleaning needs m >= 2, k >= 1 and n_sigmas > 0, got m {m}, k {k}, n_sigmas {n_sigmas}"
-        )));
-    }
-    let mut out = y.to_vec();
-    let mut replaced = 0;
-    let mut scratch = CleanScratch::default();
-    for (t, o) in out.iter_mut().enumerate() {
-        if let Some(med) = seasonal_outlier_at(y, t, m, k, n_sigmas, &mut scratch) {
-            *o = med;
-            replaced += 1;
-        }
-    }
-    Ok((out, replaced))
-}
-
-/// Reusable buffers of [`seasonal_outlier_at`].
-#[derive(Debug, Default)]
-pub(crate) struct CleanScratch {
-    nb: Vec<f64>,
-    dev: Vec<f64>,
-}
-
-/// The replacement of `y[t]` by [`clean_seasonal_outliers`] (the median of its seasonal
-/// neighbours) when it is an outlier, else `None`. Depends only on `y[t]` and the known
-/// `y[t ± j·m]`, `j = 1..=k`, that lie inside `y`.
-pub(crate) fn seasonal_outlier_at(
-    y: &[f64],
-    t: usize,
-    m: usize,
-    k: usize,
-    n_sigmas: f64,
-    scratch: &mut CleanScratch,
-) -> Option<f64> {
-    let x = y[t];
-    if x.is_nan() {
-        return None;
-    }
-    let median = |v: &mut Vec<f64>| -> f64 {
-        v.sort_by(f64::total_cmp);
-        let n = v.len();
-        if n % 2 == 1 {
-            v[n / 2]
-        } else {
-            0.5 * (v[n / 2 - 1] + v[n / 2])
-        }
-    };
-    let CleanScratch { nb, dev } = scratch;
-    nb.clear();
-    for j in 1..=k {
-        let d = j.saturating_mul(m);
-        if let Some(&v) = t.checked_sub(d).and_then(|i| y.get(i)) {
-            if !v.is_nan() {
-                nb.push(v);
-            }
-        }
-        if let Some(&v) = t.checked_add(d).and_then(|i| y.get(i)) {
-            if !v.is_nan() {
-                nb.push(v);
-            }
-        }
-    }
-    if nb.len() < 2 {
-        return None;
-    }
-    let med = median(nb);
-    dev.clear();
-    dev.extend(nb.iter().map(|v| (v - med).abs()));
-    let sigma = (1.4826 * median(dev)).max(0.05 * med.abs());
-    (sigma > 0.0 && (x - med).abs() > n_sigmas * sigma).then_some(med)
 }

@@ -1,0 +1,237 @@
+//! The Holt-Winters recursion: the state update over a history (with the sum of squared
+//! one-step errors it yields), its profiled form for linear models, the one-step update of a
+//! fitted model's state, and the Gaussian likelihood of a fit.
+
+use super::Seasonal;
+
+/// Smoothing parameters in their natural scale.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Smooth {
+    pub(super) alpha: f64,
+    pub(super) beta: f64,
+    pub(super) gamma: f64,
+    pub(super) phi: f64,
+}
+
+/// Runs the recursion over `y` from the given initial states and returns the sum of squared
+/// one-step errors, or `+∞` when the states leave the admissible region (a non-positive level
+/// or seasonal factor under a multiplicative season) or the sum overflows. `season` holds the
+/// initial seasonal states and is overwritten with the final ones; returns also the final
+/// level, trend and position.
+#[inline]
+#[allow(clippy::too_many_arguments)]
+pub(super) fn run(
+    y: &[f64],
+    seasonal: Seasonal,
+    p: Smooth,
+    l0: f64,
+    b0: f64,
+    season: &mut [f64],
+    mut residuals: Option<&mut [f64]>,
+) -> (f64, f64, f64, usize) {
+    let Smooth {
+        alpha,
+        beta,
+        gamma,
+        phi,
+    } = p;
+    let m = season.len();
+    let (mut l, mut b) = (l0, b0);
+    let mut sse = 0.0;
+    let mut j = 0usize;
+    match seasonal {
+        Seasonal::None => {
+            for (t, &yt) in y.iter().enumerate() {
+                let tp = phi * b;
+                let base = l + tp;
+                let e = yt - base;
+                l = base + alpha * e;
+                b = tp + beta * e;
+                sse += e * e;
+                if let Some(r) = residuals.as_deref_mut() {
+                    r[t] = e;
+                }
+            }
+        }
+        Seasonal::Additive => {
+            for (t, &yt) in y.iter().enumerate() {
+                let tp = phi * b;
+                let base = l + tp;
+                let sj = season[j];
+                let e = yt - base - sj;
+                l = base + alpha * e;
+                b = tp + beta * e;
+                season[j] = sj + gamma * e;
+                sse += e * e;
+                if let Some(r) = residuals.as_deref_mut() {
+                    r[t] = e;
+                }
+                j += 1;
+                if j == m {
+                    j = 0;
+                }
+            }
+        }
+        Seasonal::Multiplicative => {
+            for (t, &yt) in y.iter().enumerate() {
+                let tp = phi * b;
+                let base = l + tp;
+                let sj = season[j];
+                if !(base > 0.0 && sj > 0.0) {
+                    return (f64::INFINITY, l, b, j);
+                }
+                let e = yt - base * sj;
+                let es = e / sj;
+                l = base + alpha * es;
+                b = tp + beta * es;
+                season[j] = sj + gamma * e / base;
+                sse += e * e;
+                if let Some(r) = residuals.as_deref_mut() {
+                    r[t] = e;
+                }
+                j += 1;
+                if j == m {
+                    j = 0;
+                }
+            }
+        }
+    }
+    if !(sse.is_finite() && l.is_finite() && b.is_finite()) {
+        return (f64::INFINITY, l, b, j);
+    }
+    (sse, l, b, j)
+}
+
+/// One pass of a linear model (additive or no season) that also profiles out the initial level
+/// and trend: alongside the recursion from (`l0`, `b0`, `season`), it runs the same recursion on
+/// zero data from a unit level and from a unit trend (the errors are linear in the initial
+/// states, so these give the errors' derivatives). Returns the least SSE over shifts of the
+/// initial level and trend, and those shifts. The three recursions are independent, so they
+/// cost about as much as one. `sl`, `sb` are scratch of the season's length.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn run_profiled(
+    y: &[f64],
+    p: Smooth,
+    has_trend: bool,
+    l0: f64,
+    b0: f64,
+    season: &mut [f64],
+    sl: &mut [f64],
+    sb: &mut [f64],
+) -> (f64, f64, f64) {
+    let Smooth {
+        alpha,
+        beta,
+        gamma,
+        phi,
+    } = p;
+    let m = season.len();
+    sl.iter_mut().for_each(|v| *v = 0.0);
+    sb.iter_mut().for_each(|v| *v = 0.0);
+    let (mut l, mut b) = (l0, b0);
+    let (mut ll, mut bl) = (1.0, 0.0);
+    let (mut lb, mut bb) = (0.0, if has_trend { 1.0 } else { 0.0 });
+    let (mut s00, mut s0l, mut s0b, mut sll, mut slb, mut sbb) = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
+    // written for a short loop-carried chain: with d = y − s (off the chain),
+    // l' = (1 − α)·base + α·d and b' = (φb + β·d) − β·base; one season per outer step, so the
+    // seasonal slots are plain zipped iterators (no index wrap, no bounds checks)
+    let oma = 1.0 - alpha;
+    for yc in y.chunks(m) {
+        let slots = season.iter_mut().zip(sl.iter_mut()).zip(sb.iter_mut());
+        for (&yt, ((s0, s1), s2)) in yc.iter().zip(slots) {
+            let tp = phi * b;
+            let base = l + tp;
+            let sj = *s0;
+            let d = yt - sj;
+            let e = d - base;
+            l = oma * base + alpha * d;
+            b = (tp + beta * d) - beta * base;
+            *s0 = sj + gamma * e;
+
+            let tpl = phi * bl;
+            let basel = ll + tpl;
+            let slj = *s1;
+            let el = -slj - basel;
+            ll = oma * basel - alpha * slj;
+            bl = (tpl - beta * slj) - beta * basel;
+            *s1 = slj + gamma * el;
+
+            let tpb = phi * bb;
+            let baseb = lb + tpb;
+            let sbj = *s2;
+            let eb = -sbj - baseb;
+            lb = oma * baseb - alpha * sbj;
+            bb = (tpb - beta * sbj) - beta * baseb;
+            *s2 = sbj + gamma * eb;
+
+            s00 += e * e;
+            s0l += e * el;
+            s0b += e * eb;
+            sll += el * el;
+            slb += el * eb;
+            sbb += eb * eb;
+        }
+    }
+    if !s00.is_finite() {
+        return (f64::INFINITY, 0.0, 0.0);
+    }
+    // minimise Σ(e + a·el + c·eb)²: [sll slb; slb sbb]·[a c] = −[s0l s0b]
+    let det = sll * sbb - slb * slb;
+    let (a, c) = if has_trend && det > 1e-12 * sll * sbb && det.is_finite() {
+        (
+            (-s0l * sbb + s0b * slb) / det,
+            (-s0b * sll + s0l * slb) / det,
+        )
+    } else if sll > 0.0 && sll.is_finite() {
+        (-s0l / sll, 0.0)
+    } else {
+        (0.0, 0.0)
+    };
+    let sse = (s00 + a * s0l + c * s0b).max(0.0);
+    if sse.is_finite() && a.is_finite() && c.is_finite() {
+        (sse, a, c)
+    } else {
+        (s00, 0.0, 0.0)
+    }
+}
+
+/// The states after observing one-step error `e` from level `l`, trend `b` and seasonal state
+/// `sj` ([`Fitted::update`](super::super::Fitted::update)'s step; the same update as [`run`],
+/// except that a multiplicative factor is kept positive: one point far below the level cannot
+/// flip the season's sign). Returns the new level, trend and seasonal state.
+pub(super) fn observe(
+    seasonal: Seasonal,
+    p: Smooth,
+    l: f64,
+    b: f64,
+    sj: f64,
+    e: f64,
+) -> (f64, f64, f64) {
+    let tp = p.phi * b;
+    let base = l + tp;
+    match seasonal {
+        Seasonal::None => (base + p.alpha * e, tp + p.beta * e, sj),
+        Seasonal::Additive => (base + p.alpha * e, tp + p.beta * e, sj + p.gamma * e),
+        Seasonal::Multiplicative => {
+            let es = if sj > 0.0 { e / sj } else { e };
+            let s = if base > 0.0 {
+                (sj + p.gamma * e / base).max(1e-6)
+            } else {
+                sj
+            };
+            (base + p.alpha * es, tp + p.beta * es, s)
+        }
+    }
+}
+
+/// The Gaussian log-likelihood of `n` one-step errors with sum of squares `sse`, concentrated
+/// over σ² (σ² = SSE/n): `−n/2·(ln(2π·SSE/n) + 1)`; `+∞` for a perfect fit.
+pub(super) fn log_likelihood(sse: f64, n: usize) -> f64 {
+    let nf = n as f64;
+    let sigma2 = sse / nf;
+    if sigma2 > 0.0 {
+        -0.5 * nf * ((std::f64::consts::TAU * sigma2).ln() + 1.0)
+    } else {
+        f64::INFINITY
+    }
+}

@@ -1,0 +1,298 @@
+//! The parameter search of a Holt-Winters fit: the smoothing parameters (and, for a
+//! multiplicative season, the initial level and trend) by Nelder–Mead on the one-step SSE,
+//! inside the usual region by a logistic map; see the [model docs](super) for the stages.
+
+use super::init::{initial_states, ls_initial_states, LS_COST_MAX, LS_MIN_SEASONS};
+use super::recursion::{run, run_profiled, Smooth};
+use super::{HoltWinters, Seasonal, Trend};
+use crate::numeric::nelder_mead;
+
+/// Lower bound of the open parameter intervals (statsforecast and the forecast package use
+/// the same 1e-4 margin).
+pub(super) const EPS: f64 = 1e-4;
+
+fn logistic(u: f64) -> f64 {
+    1.0 / (1.0 + (-u).exp())
+}
+
+fn logit(p: f64) -> f64 {
+    (p / (1.0 - p)).ln()
+}
+
+/// Which parameters the optimiser moves, and how its vector maps to them.
+struct Layout {
+    trend: Trend,
+    seasonal: Seasonal,
+    fixed: HoltWinters,
+    /// Optimise the initial level and trend too.
+    states: bool,
+    l0: f64,
+    b0: f64,
+}
+
+impl Layout {
+    fn dims(&self) -> usize {
+        let mut d = 0;
+        d += usize::from(self.fixed.alpha.is_none());
+        d += usize::from(self.trend != Trend::None && self.fixed.beta.is_none());
+        d += usize::from(self.seasonal != Seasonal::None && self.fixed.gamma.is_none());
+        d += usize::from(self.trend == Trend::AdditiveDamped && self.fixed.phi.is_none());
+        if self.states {
+            d += 1 + usize::from(self.trend != Trend::None);
+        }
+        d
+    }
+
+    /// Maps an optimiser vector to (parameters, initial level, initial trend), respecting the
+    /// usual region: α in (max(ε, β), min(1 − ε, 1 − γ)) for fixed β, γ; β in (ε, α);
+    /// γ in (ε, 1 − α); φ in [0.8, 0.98].
+    fn map(&self, x: &[f64]) -> (Smooth, f64, f64) {
+        let mut i = 0;
+        let mut next = || {
+            let v = x[i];
+            i += 1;
+            v
+        };
+        let alpha = match self.fixed.alpha {
+            Some(a) => a,
+            None => {
+                let lo = self.fixed.beta.unwrap_or(0.0).max(EPS);
+                let hi = (1.0 - self.fixed.gamma.unwrap_or(0.0)).min(1.0 - EPS);
+                lo + (hi - lo).max(0.0) * logistic(next())
+            }
+        };
+        let beta = match (self.trend, self.fixed.beta) {
+            (Trend::None, _) => 0.0,
+            (_, Some(b)) => b,
+            (_, None) => EPS + (alpha - EPS).max(0.0) * logistic(next()),
+        };
+        let gamma = match (self.seasonal, self.fixed.gamma) {
+            (Seasonal::None, _) => 0.0,
+            (_, Some(g)) => g,
+            (_, None) => EPS + (1.0 - alpha - EPS).max(0.0) * logistic(next()),
+        };
+        let phi = match (self.trend, self.fixed.phi) {
+            (Trend::AdditiveDamped, Some(p)) => p,
+            (Trend::AdditiveDamped, None) => 0.8 + 0.18 * logistic(next()),
+            _ => 1.0,
+        };
+        let (mut l0, mut b0) = (self.l0, self.b0);
+        if self.states {
+            l0 += next();
+            if self.trend != Trend::None {
+                b0 += 0.1 * next();
+            }
+        }
+        (
+            Smooth {
+                alpha,
+                beta,
+                gamma,
+                phi,
+            },
+            l0,
+            b0,
+        )
+    }
+
+    /// Optimiser start for the given natural parameters (initial-state offsets 0).
+    fn start(&self, alpha: f64, beta_frac: f64, gamma_frac: f64, phi: f64) -> Vec<f64> {
+        let mut x = Vec::with_capacity(self.dims());
+        if self.fixed.alpha.is_none() {
+            x.push(logit(alpha));
+        }
+        if self.trend != Trend::None && self.fixed.beta.is_none() {
+            x.push(logit(beta_frac));
+        }
+        if self.seasonal != Seasonal::None && self.fixed.gamma.is_none() {
+            x.push(logit(gamma_frac));
+        }
+        if self.trend == Trend::AdditiveDamped && self.fixed.phi.is_none() {
+            x.push(logit((phi - 0.8) / 0.18));
+        }
+        if self.states {
+            x.push(0.0);
+            if self.trend != Trend::None {
+                x.push(0.0);
+            }
+        }
+        x
+    }
+}
+
+/// The fitting objective with its scratch buffers.
+struct Evaluator<'a> {
+    ys: &'a [f64],
+    linear: bool,
+    has_trend: bool,
+    season0: Vec<f64>,
+    scratch: Vec<f64>,
+    sl: Vec<f64>,
+    sb: Vec<f64>,
+}
+
+impl Evaluator<'_> {
+    /// SSE at optimiser point `x` (initial level and trend profiled out for linear models).
+    fn sse(&mut self, layout: &Layout, x: &[f64]) -> f64 {
+        let (p, l, b) = layout.map(x);
+        self.scratch.copy_from_slice(&self.season0);
+        if self.linear {
+            let (sse, _, _) = run_profiled(
+                self.ys,
+                p,
+                self.has_trend,
+                l,
+                b,
+                &mut self.scratch,
+                &mut self.sl,
+                &mut self.sb,
+            );
+            sse
+        } else {
+            run(self.ys, layout.seasonal, p, l, b, &mut self.scratch, None).0
+        }
+    }
+
+    /// Parameters and initial level and trend at `x`.
+    fn states(&mut self, layout: &Layout, x: &[f64]) -> (Smooth, f64, f64) {
+        let (p, l, b) = layout.map(x);
+        if !self.linear {
+            return (p, l, b);
+        }
+        self.scratch.copy_from_slice(&self.season0);
+        let (_, da, db) = run_profiled(
+            self.ys,
+            p,
+            self.has_trend,
+            l,
+            b,
+            &mut self.scratch,
+            &mut self.sl,
+            &mut self.sb,
+        );
+        (p, l + da, b + db)
+    }
+}
+
+/// What the search found: the smoothing parameters, the initial level, trend and seasonal
+/// states, whether the optimiser converged (and found a finite point), and its evaluations.
+pub(super) struct Found {
+    pub(super) p: Smooth,
+    pub(super) l: f64,
+    pub(super) b: f64,
+    pub(super) season0: Vec<f64>,
+    pub(super) converged: bool,
+    pub(super) evals: usize,
+}
+
+/// Fits the smoothing parameters and initial states of `spec` (season length `m`, 1 without a
+/// season) to `yfit` (internal units): two coarse starts, then (linear models with a short
+/// season) the least-squares initial states at the better one, then a fine restart from it (a
+/// restart is also the usual remedy for a simplex that collapsed early). If no finite point is
+/// found, conventional fixed parameters from the decomposition states, not converged.
+pub(super) fn search(spec: &HoltWinters, yfit: &[f64], m: usize) -> Found {
+    let n = yfit.len();
+    let (l0, b0, mut season0) = initial_states(yfit, m, spec.trend, spec.seasonal);
+    let linear = spec.seasonal != Seasonal::Multiplicative;
+    let has_trend = spec.trend != Trend::None;
+    let mut layout = Layout {
+        trend: spec.trend,
+        seasonal: spec.seasonal,
+        fixed: *spec,
+        // linear models profile the initial level and trend out of the objective
+        states: !linear,
+        l0,
+        b0,
+    };
+    let mut ev = Evaluator {
+        ys: yfit,
+        linear,
+        has_trend,
+        season0: season0.clone(),
+        scratch: season0.clone(),
+        sl: vec![0.0; m],
+        sb: vec![0.0; m],
+    };
+    let budget = 200 + 100 * layout.dims();
+    let mut total_evals = 0;
+
+    let mut opt = {
+        let mut obj = |x: &[f64]| ev.sse(&layout, x);
+        // the best of a few spread-out starting points, then a coarse search from it
+        let mut x0 = layout.start(0.2, 0.1, 0.1, 0.9);
+        let mut f0 = f64::INFINITY;
+        for &(a, bf, gf) in &[
+            (0.1, 0.1, 0.1),
+            (0.3, 0.05, 0.2),
+            (0.6, 0.05, 0.3),
+            (0.9, 0.02, 0.5),
+        ] {
+            let x = layout.start(a, bf, gf, 0.9);
+            let f = obj(&x);
+            total_evals += 1;
+            if f < f0 {
+                f0 = f;
+                x0 = x;
+            }
+        }
+        let o = nelder_mead(&mut obj, &x0, 1.0, 1e-4, budget);
+        total_evals += o.evals;
+        o
+    };
+    let k_states = (m + 2) * (m + 2);
+    let ls_n = n.min(LS_COST_MAX / k_states);
+    if linear && ls_n >= LS_MIN_SEASONS * m && opt.f.is_finite() {
+        let (p, _, _) = ev.states(&layout, &opt.x);
+        if let Some((l, b, s)) = ls_initial_states(&yfit[..ls_n], m, spec.trend, p) {
+            let mut trial = s.clone();
+            let f_ls = run(yfit, spec.seasonal, p, l, b, &mut trial, None).0;
+            if f_ls < opt.f {
+                season0 = s;
+                ev.season0.copy_from_slice(&season0);
+                layout.l0 = l;
+                layout.b0 = b;
+                opt.f = f_ls;
+            }
+        }
+    }
+    {
+        let mut obj = |x: &[f64]| ev.sse(&layout, x);
+        let o = nelder_mead(&mut obj, &opt.x, 0.3, 1e-7, budget);
+        total_evals += o.evals;
+        if o.f <= opt.f || !opt.f.is_finite() {
+            opt = o;
+        }
+    }
+
+    let mut converged = opt.converged;
+    let (mut p, mut l, mut b) = ev.states(&layout, &opt.x);
+    if !opt.f.is_finite() {
+        // fall back to conventional fixed parameters from the heuristic states
+        converged = false;
+        p = Smooth {
+            alpha: spec.alpha.unwrap_or(0.2),
+            beta: match spec.trend {
+                Trend::None => 0.0,
+                _ => spec.beta.unwrap_or(0.01),
+            },
+            gamma: match spec.seasonal {
+                Seasonal::None => 0.0,
+                _ => spec.gamma.unwrap_or(0.05),
+            },
+            phi: match spec.trend {
+                Trend::AdditiveDamped => spec.phi.unwrap_or(0.95),
+                _ => 1.0,
+            },
+        };
+        l = l0;
+        b = b0;
+    }
+    Found {
+        p,
+        l,
+        b,
+        season0,
+        converged,
+        evals: total_evals,
+    }
+}
