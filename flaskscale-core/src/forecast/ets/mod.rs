@@ -448,7 +448,8 @@ impl Forecaster for HoltWinters {
                 let what = if lag == 1 { "naive" } else { "seasonal naive" };
                 let (fp, fl, fs) = init::naive_equivalent(&ys, m, self.seasonal);
                 fallback = Some(format!(
-                    "holt-winters fit replaced by {what}: its one-step RMSE {:.4} was {:.1}x                      {what}'s {:.4} (more than {FALLBACK_RATIO}x)",
+                    "holt-winters fit replaced by {what}: its one-step RMSE {:.4} was {:.1}x \
+                     {what}'s {:.4} (more than {FALLBACK_RATIO}x)",
                     rmse * scale,
                     rmse / naive_rmse,
                     naive_rmse * scale
