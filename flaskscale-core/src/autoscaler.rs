@@ -157,9 +157,9 @@ pub enum ModelStage {
 }
 
 /// Seasonal neighbours on each side that the cleaning before a fit compares a value with.
-const CLEAN_SEASONS: usize = 3;
+const CLEAN_SEASONS: usize = crate::series::OUTLIER_SEASONS;
 /// Robust standard deviations beyond which the cleaning replaces a value.
-const CLEAN_SIGMAS: f64 = 4.0;
+const CLEAN_SIGMAS: f64 = crate::series::OUTLIER_SIGMAS;
 
 /// The last forecast and what it was made from: the grid index one past the newest step, the
 /// fit counter and the steps ahead. An online update or a refit changes the first or second,

@@ -41,6 +41,12 @@ pub fn interpolate_gaps(values: &mut [f64]) -> Result<usize> {
     Ok(filled)
 }
 
+/// Seasons on either side a value is compared with by the seasonal outlier rule wherever the
+/// project applies it (the robust Holt-Winters fit, the autoscaler's cleaning before a fit).
+pub const OUTLIER_SEASONS: usize = 3;
+/// Robust standard deviations beyond which that rule replaces a value.
+pub const OUTLIER_SIGMAS: f64 = 4.0;
+
 /// Seasonal outlier cleaning: each value is compared with the values at the same phase of the
 /// `k` seasons before and after it (`y[t ± j·m]`, `j = 1..=k`); when it lies more than
 /// `n_sigmas` robust standard deviations (1.4826 × the median absolute deviation of those

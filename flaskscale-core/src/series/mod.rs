@@ -3,7 +3,7 @@
 mod clean;
 
 pub(crate) use clean::CleanCache;
-pub use clean::{clean_seasonal_outliers, interpolate_gaps};
+pub use clean::{clean_seasonal_outliers, interpolate_gaps, OUTLIER_SEASONS, OUTLIER_SIGMAS};
 
 use crate::check;
 use crate::csv_records::Records;

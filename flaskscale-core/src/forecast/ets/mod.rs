@@ -182,9 +182,9 @@ pub struct HoltWinters {
 
 /// Seasons on either side a value is compared with by the robust fit (see
 /// [`HoltWinters::robust`]).
-pub const ROBUST_SEASONS: usize = 3;
+pub const ROBUST_SEASONS: usize = crate::series::OUTLIER_SEASONS;
 /// Robust standard deviations beyond which the robust fit treats a value as a spike.
-pub const ROBUST_SIGMAS: f64 = 4.0;
+pub const ROBUST_SIGMAS: f64 = crate::series::OUTLIER_SIGMAS;
 
 impl Default for HoltWinters {
     /// Additive trend, no season (Holt's linear method).
