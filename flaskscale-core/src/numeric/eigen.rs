@@ -244,14 +244,7 @@ mod tests {
     #[test]
     fn second_difference_matrix_has_its_closed_form_eigenvalues() {
         let q = 12;
-        let mut a = vec![0.0; q * q];
-        for i in 0..q {
-            a[i * q + i] = 2.0;
-            if i + 1 < q {
-                a[i * q + i + 1] = -1.0;
-                a[(i + 1) * q + i] = -1.0;
-            }
-        }
+        let a = crate::numeric::tests::second_difference(q);
         let (e, v) = symmetric(&a, q).unwrap();
         let (rec, orth) = errors(&a, q, &e, &v);
         assert!(rec < 1e-13 && orth < 1e-13, "{rec} {orth}");

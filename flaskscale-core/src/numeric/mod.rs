@@ -249,8 +249,22 @@ pub(crate) fn nelder_mead(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    /// The tridiagonal Toeplitz matrix of order `q` with 2 on the diagonal and −1 beside it,
+    /// row-major: its spectrum has a closed form.
+    pub(crate) fn second_difference(q: usize) -> Vec<f64> {
+        let mut a = vec![0.0; q * q];
+        for i in 0..q {
+            a[i * q + i] = 2.0;
+            if i + 1 < q {
+                a[i * q + i + 1] = -1.0;
+                a[(i + 1) * q + i] = -1.0;
+            }
+        }
+        a
+    }
 
     #[test]
     fn dots_match_the_closed_form_sum() {
@@ -328,14 +342,7 @@ mod tests {
         // tridiagonal (−1, 2, −1) of order q: eigenvalues 2 − 2·cos(kπ/(q + 1)), k = 1..=q, with
         // eigenvectors sin(jkπ/(q + 1)), j = 1..=q
         let q = 7;
-        let mut a = vec![0.0; q * q];
-        for i in 0..q {
-            a[i * q + i] = 2.0;
-            if i + 1 < q {
-                a[i * q + i + 1] = -1.0;
-                a[(i + 1) * q + i] = -1.0;
-            }
-        }
+        let a = second_difference(q);
         let (e, v) = sym_eigen(&a, q);
         let theta = std::f64::consts::PI / (q + 1) as f64;
         let mut got: Vec<(f64, usize)> = e.iter().copied().zip(0..).collect();
