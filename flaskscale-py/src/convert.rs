@@ -264,6 +264,26 @@ impl Values<'_> {
     }
 }
 
+/// `module.asarray(obj, dtype="float64")` (`module` numpy or numpy.ma), a value that is not
+/// numbers an [`Error::InvalidData`].
+fn float64_array<'py>(
+    module: &Bound<'py, PyAny>,
+    obj: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let py = obj.py();
+    let kwargs = PyDict::new(py);
+    kwargs.set_item("dtype", "float64")?;
+    module
+        .getattr("asarray")?
+        .call((obj,), Some(&kwargs))
+        .map_err(|e| {
+            to_py(
+                py,
+                Error::InvalidData(format!("expected a 1-D array of numbers: {e}")),
+            )
+        })
+}
+
 /// Accepts any 1-D array-like of numbers. A contiguous float64 numpy array is borrowed without a
 /// copy; anything else numeric is converted to float64 once. A numpy masked array's masked
 /// entries are missing values (NaN). Raises `InvalidDataError` for more than one dimension,
@@ -287,17 +307,7 @@ pub fn values<'py>(obj: &Bound<'py, PyAny>) -> PyResult<Values<'py>> {
     let ma = np.getattr("ma")?;
     if obj.is_instance(&ma.getattr("MaskedArray")?)? {
         // the mask says which values are missing: NaN is the core's missing value
-        let kwargs = PyDict::new(py);
-        kwargs.set_item("dtype", "float64")?;
-        let as_float = ma
-            .getattr("asarray")?
-            .call((obj,), Some(&kwargs))
-            .map_err(|e| {
-                to_py(
-                    py,
-                    Error::InvalidData(format!("expected a 1-D array of numbers: {e}")),
-                )
-            })?;
+        let as_float = float64_array(&ma, obj)?;
         let filled = ma.getattr("filled")?.call1((as_float, f64::NAN))?;
         return values(&filled);
     }
@@ -307,17 +317,7 @@ pub fn values<'py>(obj: &Bound<'py, PyAny>) -> PyResult<Values<'py>> {
         }
         return Ok(Values::Owned(arr.as_array().to_vec()));
     }
-    let kwargs = PyDict::new(py);
-    kwargs.set_item("dtype", "float64")?;
-    let converted = np
-        .getattr("asarray")?
-        .call((obj,), Some(&kwargs))
-        .map_err(|e| {
-            to_py(
-                py,
-                Error::InvalidData(format!("expected a 1-D array of numbers: {e}")),
-            )
-        })?;
+    let converted = float64_array(&np, obj)?;
     let ndim: usize = converted.getattr("ndim")?.extract()?;
     if ndim != 1 {
         return Err(to_py(

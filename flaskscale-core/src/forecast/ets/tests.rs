@@ -325,6 +325,40 @@ fn normals(seed: u64, n: usize) -> Vec<f64> {
     (0..n).map(|_| r.normal()).collect()
 }
 
+/// Fits HW(`m`, no trend, `seasonal`) on `y[..n]` and marks, for each later value, whether
+/// the 80% and the 95% interval hold it.
+fn held_out_hits(seasonal: Seasonal, m: usize, y: &[f64], n: usize) -> Vec<(bool, bool)> {
+    let h = y.len() - n;
+    let f = HoltWinters::with(Some(m), Trend::None, seasonal)
+        .fit(&y[..n])
+        .unwrap();
+    let fc = f.predict(h, &[0.8, 0.95]).unwrap();
+    let (i80, i95) = (&fc.intervals[0], &fc.intervals[1]);
+    (0..h)
+        .map(|k| {
+            let v = y[n + k];
+            (
+                i80.lower[k] <= v && v <= i80.upper[k],
+                i95.lower[k] <= v && v <= i95.upper[k],
+            )
+        })
+        .collect()
+}
+
+/// The shares of forecasts that the 80% and the 95% intervals held.
+fn coverage(hits: &[Vec<(bool, bool)>]) -> (f64, f64) {
+    let all: Vec<(bool, bool)> = hits.iter().flatten().copied().collect();
+    let share = |f: fn(&(bool, bool)) -> bool| {
+        all.iter().filter(|x| f(x)).count() as f64 / all.len() as f64
+    };
+    let (c80, c95) = (share(|x| x.0), share(|x| x.1));
+    eprintln!(
+        "coverage: 80% -> {c80:.3}, 95% -> {c95:.3} over {} forecasts",
+        all.len()
+    );
+    (c80, c95)
+}
+
 /// ETS(A,N,A) data with known σ: the fitted intervals cover close to their nominal rate.
 #[test]
 fn interval_coverage_on_simulated_ana() {
@@ -333,7 +367,7 @@ fn interval_coverage_on_simulated_ana() {
     let s0: Vec<f64> = (0..m)
         .map(|j| 8.0 * (TAU * j as f64 / m as f64).cos())
         .collect();
-    let (mut hit80, mut hit95, mut total) = (0, 0, 0);
+    let mut hits = Vec::new();
     for r in 0..reps {
         let e = normals(1000 + r as u64, n + h);
         let mut season = s0.clone();
@@ -347,19 +381,9 @@ fn interval_coverage_on_simulated_ana() {
                 v
             })
             .collect();
-        let spec = HoltWinters::with(Some(m), Trend::None, Seasonal::Additive);
-        let f = spec.fit(&y[..n]).unwrap();
-        let fc = f.predict(h, &[0.8, 0.95]).unwrap();
-        for k in 0..h {
-            let v = y[n + k];
-            let (i80, i95) = (&fc.intervals[0], &fc.intervals[1]);
-            hit80 += usize::from(i80.lower[k] <= v && v <= i80.upper[k]);
-            hit95 += usize::from(i95.lower[k] <= v && v <= i95.upper[k]);
-            total += 1;
-        }
+        hits.push(held_out_hits(Seasonal::Additive, m, &y, n));
     }
-    let (c80, c95) = (hit80 as f64 / total as f64, hit95 as f64 / total as f64);
-    eprintln!("coverage: 80% -> {c80:.3}, 95% -> {c95:.3} over {total} forecasts");
+    let (c80, c95) = coverage(&hits);
     assert!((c80 - 0.80).abs() < 0.04, "80% coverage {c80}");
     assert!((c95 - 0.95).abs() < 0.03, "95% coverage {c95}");
 }
@@ -372,7 +396,7 @@ fn interval_coverage_on_simulated_anm() {
     let s0: Vec<f64> = (0..m)
         .map(|j| 1.0 + 0.3 * (TAU * j as f64 / m as f64).cos())
         .collect();
-    let (mut hit80, mut hit95, mut total) = (0, 0, 0);
+    let mut hits = Vec::new();
     for r in 0..reps {
         let e = normals(5000 + r as u64, n + h);
         let mut season = s0.clone();
@@ -388,19 +412,9 @@ fn interval_coverage_on_simulated_anm() {
                 v
             })
             .collect();
-        let spec = HoltWinters::with(Some(m), Trend::None, Seasonal::Multiplicative);
-        let f = spec.fit(&y[..n]).unwrap();
-        let fc = f.predict(h, &[0.8, 0.95]).unwrap();
-        for k in 0..h {
-            let v = y[n + k];
-            let (i80, i95) = (&fc.intervals[0], &fc.intervals[1]);
-            hit80 += usize::from(i80.lower[k] <= v && v <= i80.upper[k]);
-            hit95 += usize::from(i95.lower[k] <= v && v <= i95.upper[k]);
-            total += 1;
-        }
+        hits.push(held_out_hits(Seasonal::Multiplicative, m, &y, n));
     }
-    let (c80, c95) = (hit80 as f64 / total as f64, hit95 as f64 / total as f64);
-    eprintln!("coverage: 80% -> {c80:.3}, 95% -> {c95:.3} over {total} forecasts");
+    let (c80, c95) = coverage(&hits);
     assert!((c80 - 0.80).abs() < 0.05, "80% coverage {c80}");
     assert!((c95 - 0.95).abs() < 0.03, "95% coverage {c95}");
 }
