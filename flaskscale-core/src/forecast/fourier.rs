@@ -283,6 +283,7 @@ impl FourierRegression {
             spec: self.clone(),
             z,
             shift,
+            rows: Vec::with_capacity(y.len() * p),
             row: vec![0.0; p],
             len: 0,
             sxx: vec![0.0; q * q],
@@ -305,6 +306,10 @@ pub(crate) struct PrefixSums {
     /// The history on the model's scale (log1p with `log`).
     z: Vec<f64>,
     shift: f64,
+    /// The design rows gathered so far (row-major, `p` per step, the trend column as `t`),
+    /// kept for the residuals of every prefix solved.
+    rows: Vec<f64>,
+    /// Scratch: one row with the trend column scaled.
     row: Vec<f64>,
     /// Rows gathered so far.
     len: usize,
@@ -322,6 +327,7 @@ impl PrefixSums {
         let q = self.sx.len();
         for t in self.len..len.min(self.z.len()) {
             design_row(&self.spec.periods, 1.0, t as f64, &mut self.row);
+            self.rows.extend_from_slice(&self.row);
             let zt = self.z[t] - self.shift;
             self.sz += zt;
             self.szz += zt * zt;
@@ -448,7 +454,9 @@ impl PrefixSums {
         coef.extend_from_slice(&beta);
         let mut sse = 0.0;
         for (t, &zt) in self.z[..n].iter().enumerate() {
-            design_row(periods, t_scale, t as f64, &mut self.row);
+            // the row design_row gives at this t_scale: the trend column is t·t_scale
+            self.row.copy_from_slice(&self.rows[t * p..(t + 1) * p]);
+            self.row[1] = t as f64 * t_scale;
             sse += (zt - dot_in_order(&self.row, &coef)).powi(2);
         }
         let dof = (nf - edf).max(1.0);
