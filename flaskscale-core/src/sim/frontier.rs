@@ -226,3 +226,20 @@ pub fn frontier(
         service,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_policy_is_swept_over_every_target_the_hpa_is() {
+        // where the reactive path decides, the policy is an HPA without a window: comparing it
+        // at a budget the HPA reaches with a target the policy's grid lacks would lose on grid
+        for t in HPA_TARGETS {
+            assert!(
+                POLICY_REACTIVE.iter().any(|&u| (u - t).abs() < 1e-12),
+                "{t} is not a reactive target of the policy sweep"
+            );
+        }
+    }
+}
