@@ -1026,18 +1026,24 @@ fn calibrate(bt: &BacktestResult, min_scale: f64) -> Calibration {
         // the coverage steps up where k·z_L crosses an error: evaluate between the steps (the
         // two sorted lists of crossings, merged)
         let breaks = merge_sorted_positive(&z, z80, z95);
-        let objective = |k: f64| {
-            let (c80, c95) = cov(k);
-            (c80 - 0.8).powi(2) + (c95 - 0.95).powi(2)
-        };
         let mut best = (f64::INFINITY, 1.0);
         let last = breaks.last().copied().unwrap_or(1.0);
         let probes = breaks
             .windows(2)
             .map(|w| 0.5 * (w[0] + w[1]))
             .chain(std::iter::once(last * 1.05));
+        // the probes ascend, so each coverage count only moves forward: one sweep over the
+        // sorted errors counts what `cov` would at every probe
+        let n = z.len() as f64;
+        let (mut i80, mut i95) = (0usize, 0usize);
         for k in probes {
-            let o = objective(k);
+            while i80 < z.len() && z[i80] <= k * z80 {
+                i80 += 1;
+            }
+            while i95 < z.len() && z[i95] <= k * z95 {
+                i95 += 1;
+            }
+            let o = (i80 as f64 / n - 0.8).powi(2) + (i95 as f64 / n - 0.95).powi(2);
             if o < best.0 {
                 best = (o, k);
             }
@@ -1571,6 +1577,61 @@ mod tests {
             };
             let a = candidate_backtest(&hw, &y, &sliding, parallel).unwrap().0;
             assert_eq!(a, backtest(&hw, &y, &sliding).unwrap());
+        }
+    }
+
+    /// The sweep over the probes against the direct way: at every probe, the coverage counts
+    /// by binary search, the best probe kept; on seeded errors of several sizes, with ties.
+    #[test]
+    fn calibration_sweep_matches_counting_at_every_probe() {
+        let (z80, z95) = (dist::normal_quantile(0.9), dist::normal_quantile(0.975));
+        for (len, modulus) in [(20usize, 7u64), (57, 1000), (240, 97), (500, 13)] {
+            let mut state = len as u64;
+            let fc: Vec<OriginForecast> = (0..len)
+                .map(|i| {
+                    let (mean, sd) = (vec![10.0], vec![1.0 + (i % 3) as f64]);
+                    let bounds = COVERAGE_LEVELS.map(|l| normal_bounds(&mean, &sd, l));
+                    (0, 10 + i, mean, sd, bounds)
+                })
+                .collect();
+            let mut y = vec![10.0; 10 + len];
+            for i in 0..len {
+                state = state
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(1);
+                let u = ((state >> 33) % modulus) as f64 / modulus as f64;
+                y[10 + i] = 10.0 + (u - 0.4) * 4.0 * (1.0 + (i % 3) as f64);
+            }
+            let cfg = BacktestConfig {
+                horizon: 1,
+                n_origins: len,
+                stride: Some(1),
+                ..BacktestConfig::default()
+            };
+            let bt = score(&y, &cfg, fc).unwrap();
+            let got = calibrate(&bt, 0.0).sd_scale;
+            let mut z: Vec<f64> = bt
+                .origins
+                .iter()
+                .map(|o| ((o.actual[0] - o.mean[0]) / o.sd[0]).abs())
+                .collect();
+            z.sort_by(f64::total_cmp);
+            let n = z.len() as f64;
+            let objective = |k: f64| {
+                let c80 = z.partition_point(|&v| v <= k * z80) as f64 / n;
+                let c95 = z.partition_point(|&v| v <= k * z95) as f64 / n;
+                (c80 - 0.8).powi(2) + (c95 - 0.95).powi(2)
+            };
+            let breaks = merge_sorted_positive(&z, z80, z95);
+            let mut probes: Vec<f64> = breaks.windows(2).map(|w| 0.5 * (w[0] + w[1])).collect();
+            probes.push(breaks.last().copied().unwrap_or(1.0) * 1.05);
+            let mut best = (f64::INFINITY, 1.0);
+            for k in probes {
+                if objective(k) < best.0 {
+                    best = (objective(k), k);
+                }
+            }
+            assert_eq!(got, best.1, "{len} errors");
         }
     }
 
