@@ -339,20 +339,33 @@ impl Dispersion {
         if n < DISPERSION_MIN_SAMPLES {
             return 0.0;
         }
-        let mut by_level: Vec<(f64, f64)> = self.samples.iter().copied().collect();
-        by_level.sort_by(|a, b| a.0.total_cmp(&b.0));
+        // the lower and upper halves of the levels (ties in the order the samples came, as a
+        // stable sort by level would split them), found by selection rather than sorting: this
+        // runs every DISPERSION_REFIT_STEPS steps over the whole window
+        let mut by_level: Vec<(f64, usize, f64)> = self
+            .samples
+            .iter()
+            .enumerate()
+            .map(|(i, &(m, z))| (m, i, z))
+            .collect();
+        let half = n / 2;
+        if half > 0 {
+            by_level.select_nth_unstable_by(half, |a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        }
         let median = |v: &mut Vec<f64>| -> f64 {
-            v.sort_by(f64::total_cmp);
             let k = v.len();
+            let (left, mid, _) = v.select_nth_unstable_by(k / 2, f64::total_cmp);
+            let mid = *mid;
             if k % 2 == 1 {
-                v[k / 2]
+                mid
             } else {
-                0.5 * (v[k / 2 - 1] + v[k / 2])
+                let below = left.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                0.5 * (below + mid)
             }
         };
-        let (lo, hi) = by_level.split_at(n / 2);
-        let (mut ml, mut zl): (Vec<f64>, Vec<f64>) = lo.iter().copied().unzip();
-        let (mut mh, mut zh): (Vec<f64>, Vec<f64>) = hi.iter().copied().unzip();
+        let (lo, hi) = by_level.split_at(half);
+        let (mut ml, mut zl): (Vec<f64>, Vec<f64>) = lo.iter().map(|&(m, _, z)| (m, z)).unzip();
+        let (mut mh, mut zh): (Vec<f64>, Vec<f64>) = hi.iter().map(|&(m, _, z)| (m, z)).unzip();
         let (ml, mh) = (median(&mut ml), median(&mut mh));
         let (zl, zh) = (
             median(&mut zl) / CHI2_1_MEDIAN,
