@@ -178,6 +178,7 @@ def main() -> None:
     engines = {}
     if "local" in args.engines:
         engines["local"] = local
+        local(warm)  # this process's thread pool is made now, on every core
     os.environ["RAYON_NUM_THREADS"] = "1"  # for the engines' workers (started below)
     cluster = client = spark = None
     if "dask" in args.engines:
@@ -204,7 +205,7 @@ def main() -> None:
         spark.sparkContext.setLogLevel("ERROR")
         engines["spark"] = lambda d: distributed.simulate_many(d, spark, **kw)
     engines = {name: engines[name] for name in args.engines}  # the turns in the order given
-    for run in engines.values():  # workers started, flaskscale imported
+    for run in engines.values():  # workers started, flaskscale imported (again in-process)
         run(warm)
     # the engines take turns, round after round, so a change in the machine's load between
     # them does not pass for an engine's overhead; the median of each is reported
