@@ -35,7 +35,7 @@ import argparse
 import os
 import tempfile
 import time
-from typing import Iterator, Tuple
+from typing import Dict, Iterator, Tuple
 
 import numpy as np
 import pandas as pd
@@ -46,9 +46,9 @@ from flaskscale import distributed
 STEPS = 14 * 1440  # two weeks per minute
 
 
-def _tree_cpu(root: int) -> float:
-    """CPU seconds (user + system) of ``root`` and every process below it, with the children
-    they have reaped; 0 without ``/proc``."""
+def _tree_cpu(root: int) -> Dict[int, float]:
+    """CPU seconds (user + system) of ``root`` and of every process below it, each with the
+    children it has reaped, by process id; empty without ``/proc``."""
     tick = os.sysconf("SC_CLK_TCK")
     stats = {}
     for d in os.listdir("/proc") if os.path.isdir("/proc") else []:
@@ -61,12 +61,20 @@ def _tree_cpu(root: int) -> float:
             continue
         # after the command: state, ppid, ..., utime (12), stime (13), cutime, cstime
         stats[int(d)] = (int(f[1]), sum(int(x) for x in f[11:15]))
-    total, todo = 0, [root]
+    out, todo = {}, [root]
     while todo:
         pid = todo.pop()
-        total += stats.get(pid, (0, 0))[1]
+        if pid in stats:
+            out[pid] = stats[pid][1] / tick
         todo.extend(c for c, (ppid, _) in stats.items() if ppid == pid)
-    return total / tick
+    return out
+
+
+def _cpu_since(before: Dict[int, float], after: Dict[int, float]) -> float:
+    """The CPU seconds the process tree spent between two snapshots, process by process: one
+    that ended in between (Spark's idle Python workers do) drops out instead of taking its
+    earlier CPU off the sum."""
+    return sum(c - before.get(pid, 0.0) for pid, c in after.items())
 
 
 def services(n: int, seed: int = 13) -> Iterator[Tuple[int, np.ndarray]]:
@@ -218,7 +226,7 @@ def main() -> None:
             c0, t0 = _tree_cpu(me), time.perf_counter()
             results[name] = run(data)
             rounds[name].append(time.perf_counter() - t0)
-            cpu[name].append(_tree_cpu(me) - c0)
+            cpu[name].append(_cpu_since(c0, _tree_cpu(me)))
             print(f"round {r + 1}: {name} {rounds[name][-1]:.2f} s ({cpu[name][-1]:.1f} CPU s)",
                   flush=True)
     times = {name: float(np.median(v)) for name, v in rounds.items()}
