@@ -18,7 +18,7 @@ trace where the defaults do worse than a tuned HPA.
     python benches/heldout_frontier.py [--seeds 1,2,3] [--kinds event,shift] [--sweep]
 
 ``--sweep`` also sweeps the policy's knobs and prints the family's B ratio at 0.9/1.0/1.1/1.25
-x R0 (slower: 54 more simulations per trace).
+x R0 (slower: 99 more simulations per trace).
 """
 
 from __future__ import annotations

@@ -512,7 +512,7 @@ pub struct FrontierPlan {
     pub capacity: Capacity,
     /// The cluster model; its `capacity_per_replica` is replaced by each service's capacity.
     pub sim: SimConfig,
-    /// Sweep the policy over its count quantile and reactive target (54 settings), or replay
+    /// Sweep the policy over its count quantile and reactive target (99 settings), or replay
     /// it once as it is.
     pub sweep_policy: bool,
 }

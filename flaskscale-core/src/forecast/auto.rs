@@ -43,8 +43,18 @@
 //! parameters again at every origin (the search is nearly all of a fit). Its parameters come from
 //! the training part of the earliest origin, which holds no test value of any origin, so the
 //! backtest still only forecasts what the model could not have seen. (With `max_train` set the
-//! training windows slide, and it is fitted at each origin like the others.) The chosen model is
-//! refitted on the whole history as always.
+//! training windows slide, and it is fitted at each origin like the others.) A
+//! [`FourierRegression`] candidate on a history without gaps gathers the sums its fit is solved
+//! from (cross products of the regressors, their products with the values) once, from origin to
+//! origin, since the training parts are nested prefixes: each origin's fit is the one a fit on
+//! that part gives, bit for bit, at the cost of its new rows and a small solve.
+//!
+//! The chosen model is refitted on the whole history, and that refit starts from its backtest:
+//! a Fourier regression extends the last origin's sums to the end of the history (the same fit
+//! as from scratch), and a Holt-Winters search adds the parameters its fit at the earliest
+//! origin found to its starting points (usually the best of them, so the search has less to do;
+//! its stages and tolerances are those of a fit from scratch, and it may settle on a nearby
+//! optimum of its own).
 //!
 //! Inside a rayon pool (a batch over series, [`crate::batch::forecast_many`]) the candidates
 //! and origins of one series run one after another, so that the cores go to the series;
@@ -77,8 +87,8 @@ use super::contract::{
 };
 use super::dist;
 use super::ensemble::MultiSeasonalNaive;
-use super::ets::{HoltWinters, Seasonal, Trend};
-use super::fourier::FourierRegression;
+use super::ets::{HoltWinters, HoltWintersParams, Seasonal, Trend};
+use super::fourier::{FourierRegression, PrefixSums};
 use super::linear::LinearTrend;
 use super::registry::{FittedModel, ModelSpec};
 use crate::error::{Error, Result};
@@ -620,22 +630,24 @@ impl Forecaster for AutoForecaster {
         // the outer loop keeps every core busy, and splitting each series again only adds
         // scheduling
         let parallel = rayon::current_thread_index().is_none();
-        let results: Vec<Result<(BacktestResult, f64)>> =
+        let results: Vec<Result<(BacktestResult, f64, Reuse)>> =
             map_in_order(&candidates, parallel, |spec| {
-                let r = candidate_backtest(spec, y, &cfg, parallel)?;
+                let (r, reuse) = candidate_backtest(spec, y, &cfg, parallel)?;
                 let l = self.ranking_loss(&r)?;
                 if l.is_finite() {
-                    Ok((r, l))
+                    Ok((r, l, reuse))
                 } else {
                     Err(Error::Fit(format!("the backtest loss is not finite ({l})")))
                 }
             });
         let mut scores = Vec::with_capacity(candidates.len());
         let mut ok: Vec<(usize, f64, BacktestResult)> = Vec::new();
+        let mut reuse: Vec<Reuse> = Vec::with_capacity(candidates.len());
         for (i, (spec, r)) in candidates.iter().zip(results).enumerate() {
             let name = spec_label(spec);
             match r {
-                Ok((r, l)) => {
+                Ok((r, l, left)) => {
+                    reuse.push(left);
                     scores.push(CandidateScore {
                         name,
                         spec: spec.clone(),
@@ -645,13 +657,16 @@ impl Forecaster for AutoForecaster {
                     });
                     ok.push((i, l, r));
                 }
-                Err(e) => scores.push(CandidateScore {
-                    name,
-                    spec: spec.clone(),
-                    loss: None,
-                    scores: None,
-                    error: Some(e.to_string()),
-                }),
+                Err(e) => {
+                    reuse.push(Reuse::Nothing);
+                    scores.push(CandidateScore {
+                        name,
+                        spec: spec.clone(),
+                        loss: None,
+                        scores: None,
+                        error: Some(e.to_string()),
+                    })
+                }
             }
         }
         if ok.is_empty() {
@@ -710,9 +725,11 @@ impl Forecaster for AutoForecaster {
             }
         }
         let chosen: Vec<ModelSpec> = top.iter().map(|&i| candidates[i].clone()).collect();
-        let members = map_in_order(&chosen, parallel, |s| finite_fit(s, y))
-            .into_iter()
-            .collect::<Result<Vec<FittedModel>>>()?;
+        let members = map_in_order(&top, parallel, |&i| {
+            finite_refit(&candidates[i], y, &reuse[i])
+        })
+        .into_iter()
+        .collect::<Result<Vec<FittedModel>>>()?;
         // the delivered intervals are only ever widened: the backtest errors are in-sample for the
         // calibration, and running short costs more than running long
         let calibration = self.calibrate.then(|| calibrate(&chosen_bt, 1.0));
@@ -779,16 +796,31 @@ fn filters_forward(spec: &ModelSpec, cfg: &BacktestConfig) -> bool {
     matches!(spec, ModelSpec::HoltWinters(_)) && cfg.max_train.is_none()
 }
 
+/// What a candidate's backtest leaves for the refit of the chosen model on the whole history
+/// (see the [module docs](self)).
+enum Reuse {
+    /// Nothing: the refit is a plain fit.
+    Nothing,
+    /// The parameters the Holt-Winters fit at the earliest origin found, where the refit's
+    /// search starts.
+    HoltWinters(Box<HoltWintersParams>),
+    /// The Fourier regression's sums over the latest origin's training part, which the refit
+    /// extends to the whole history.
+    Fourier(Box<PrefixSums>),
+}
+
 /// The rolling-origin backtest of one candidate, with the origins and scores of
 /// [`backtest`](super::backtest::backtest): a model that [`filters_forward`] is fitted at the
-/// earliest origin only and advanced from origin to origin with the values in between, every
-/// other one is fitted at each origin.
+/// earliest origin only and advanced from origin to origin with the values in between; a
+/// Fourier regression on nested training parts without gaps gathers its sums once, from origin
+/// to origin (each fit is the one [`Forecaster::fit`] gives on that part); every other one is
+/// fitted at each origin. Also returns what the refit on the whole history can start from.
 fn candidate_backtest(
     spec: &ModelSpec,
     y: &[f64],
     cfg: &BacktestConfig,
     parallel: bool,
-) -> Result<BacktestResult> {
+) -> Result<(BacktestResult, Reuse)> {
     let origins = cfg.origins(y.len())?;
     check_update(y)?;
     let forecast_at = |fitted: &FittedModel, start: usize, o: usize| -> Result<OriginForecast> {
@@ -796,35 +828,65 @@ fn candidate_backtest(
         let bounds = interval_bounds(&fc);
         Ok((start, o, fc.mean, fc.sd, bounds))
     };
-    let forecasts = if filters_forward(spec, cfg) {
-        let mut out = Vec::with_capacity(origins.len());
-        let mut fitted: Option<(FittedModel, usize)> = None;
-        for &(start, o) in &origins {
-            let model = match fitted.take() {
-                None => spec.fit(&y[start..o])?,
-                Some((mut m, at)) => {
-                    m.update(&y[at..o])?;
-                    m
-                }
-            };
-            out.push(forecast_at(&model, start, o)?);
-            fitted = Some((model, o));
+    let nested = cfg.max_train.is_none() && !y.iter().any(|v| v.is_nan());
+    let (forecasts, reuse) = match spec {
+        ModelSpec::HoltWinters(_) if filters_forward(spec, cfg) => {
+            let mut out = Vec::with_capacity(origins.len());
+            let mut fitted: Option<(FittedModel, usize)> = None;
+            let mut first = None;
+            for &(start, o) in &origins {
+                let model = match fitted.take() {
+                    None => {
+                        let m = spec.fit(&y[start..o])?;
+                        if let FittedModel::HoltWinters(h) = &m {
+                            first = Some(Box::new(h.params().clone()));
+                        }
+                        m
+                    }
+                    Some((mut m, at)) => {
+                        m.update(&y[at..o])?;
+                        m
+                    }
+                };
+                out.push(forecast_at(&model, start, o)?);
+                fitted = Some((model, o));
+            }
+            (out, first.map_or(Reuse::Nothing, Reuse::HoltWinters))
         }
-        out
-    } else {
-        map_in_order(&origins, parallel, |&(start, o)| {
-            forecast_at(&spec.fit(&y[start..o])?, start, o)
-        })
-        .into_iter()
-        .collect::<Result<Vec<_>>>()?
+        ModelSpec::FourierRegression(f) if nested => {
+            let mut sums = f.prefix_sums(y)?;
+            let mut out = Vec::with_capacity(origins.len());
+            for &(start, o) in &origins {
+                let model = FittedModel::FourierRegression(sums.fit_prefix(o)?);
+                out.push(forecast_at(&model, start, o)?);
+            }
+            (out, Reuse::Fourier(Box::new(sums)))
+        }
+        _ => {
+            let out = map_in_order(&origins, parallel, |&(start, o)| {
+                forecast_at(&spec.fit(&y[start..o])?, start, o)
+            })
+            .into_iter()
+            .collect::<Result<Vec<_>>>()?;
+            (out, Reuse::Nothing)
+        }
     };
-    score(y, cfg, forecasts)
+    Ok((score(y, cfg, forecasts)?, reuse))
 }
 
-/// Fits `spec` on the whole history and refuses a non-finite residual scale (values so large
-/// that their squares overflow), which would give infinite intervals.
-fn finite_fit(spec: &ModelSpec, y: &[f64]) -> Result<FittedModel> {
-    let f = spec.fit(y)?;
+/// Fits `spec` on the whole history `y`, from what its backtest left (see [`Reuse`]), and
+/// refuses a non-finite residual scale (values so large that their squares overflow), which
+/// would give infinite intervals.
+fn finite_refit(spec: &ModelSpec, y: &[f64], reuse: &Reuse) -> Result<FittedModel> {
+    let f = match (spec, reuse) {
+        (ModelSpec::HoltWinters(h), Reuse::HoltWinters(p)) => {
+            FittedModel::HoltWinters(h.fit_warm(y, p)?)
+        }
+        (ModelSpec::FourierRegression(_), Reuse::Fourier(sums)) => {
+            FittedModel::FourierRegression(sums.as_ref().clone().fit_prefix(y.len())?)
+        }
+        _ => spec.fit(y)?,
+    };
     let sigma = f.fit_info().sigma;
     if !sigma.is_finite() {
         return Err(Error::Fit(format!(
@@ -833,6 +895,11 @@ fn finite_fit(spec: &ModelSpec, y: &[f64]) -> Result<FittedModel> {
         )));
     }
     Ok(f)
+}
+
+/// [`finite_refit`] without a backtest to start from.
+fn finite_fit(spec: &ModelSpec, y: &[f64]) -> Result<FittedModel> {
+    finite_refit(spec, y, &Reuse::Nothing)
 }
 
 /// A multiple `k·P` of a detected period `P` is a season of its own only when the median
@@ -959,18 +1026,24 @@ fn calibrate(bt: &BacktestResult, min_scale: f64) -> Calibration {
         // the coverage steps up where k·z_L crosses an error: evaluate between the steps (the
         // two sorted lists of crossings, merged)
         let breaks = merge_sorted_positive(&z, z80, z95);
-        let objective = |k: f64| {
-            let (c80, c95) = cov(k);
-            (c80 - 0.8).powi(2) + (c95 - 0.95).powi(2)
-        };
         let mut best = (f64::INFINITY, 1.0);
         let last = breaks.last().copied().unwrap_or(1.0);
         let probes = breaks
             .windows(2)
             .map(|w| 0.5 * (w[0] + w[1]))
             .chain(std::iter::once(last * 1.05));
+        // the probes ascend, so each coverage count only moves forward: one sweep over the
+        // sorted errors counts what `cov` would at every probe
+        let n = z.len() as f64;
+        let (mut i80, mut i95) = (0usize, 0usize);
         for k in probes {
-            let o = objective(k);
+            while i80 < z.len() && z[i80] <= k * z80 {
+                i80 += 1;
+            }
+            while i95 < z.len() && z[i95] <= k * z95 {
+                i95 += 1;
+            }
+            let o = (i80 as f64 / n - 0.8).powi(2) + (i95 as f64 / n - 0.95).powi(2);
             if o < best.0 {
                 best = (o, k);
             }
@@ -1453,7 +1526,7 @@ mod tests {
 
     /// A Holt-Winters candidate's backtest is its fit at the earliest origin, then that fit
     /// advanced with `update` from origin to origin; other candidates (and Holt-Winters with
-    /// sliding windows) are the plain [`backtest`]. Each forecast is checked against the
+    /// sliding windows) give the plain [`backtest`]. Each forecast is checked against the
     /// public calls made by hand.
     #[test]
     fn holt_winters_is_fitted_once_and_filtered_forward() {
@@ -1474,7 +1547,7 @@ mod tests {
         };
         let hw = ModelSpec::HoltWinters(HoltWinters::new(24));
         for parallel in [false, true] {
-            let got = candidate_backtest(&hw, &y, &cfg, parallel).unwrap();
+            let got = candidate_backtest(&hw, &y, &cfg, parallel).unwrap().0;
             let origins = cfg.origins(y.len()).unwrap();
             let mut model = hw.fit(&y[..origins[0].1]).unwrap();
             for (i, (o, &(_, at))) in got.origins.iter().zip(&origins).enumerate() {
@@ -1488,19 +1561,77 @@ mod tests {
             let refit = backtest(&hw, &y, &cfg).unwrap();
             assert_eq!(refit.origins[0].mean, got.origins[0].mean);
             assert_ne!(refit.origins[3].mean, got.origins[3].mean);
+            // a Fourier regression gathers its sums from origin to origin, with the fits
+            // of the plain backtest bit for bit
             for spec in [
                 ModelSpec::SeasonalNaive(SeasonalNaive::new(24)),
                 ModelSpec::Drift(Drift),
+                ModelSpec::FourierRegression(FourierRegression::new(vec![(24.0, 6), (168.0, 10)])),
             ] {
-                let a = candidate_backtest(&spec, &y, &cfg, parallel).unwrap();
+                let a = candidate_backtest(&spec, &y, &cfg, parallel).unwrap().0;
                 assert_eq!(a, backtest(&spec, &y, &cfg).unwrap());
             }
             let sliding = BacktestConfig {
                 max_train: Some(200),
                 ..cfg.clone()
             };
-            let a = candidate_backtest(&hw, &y, &sliding, parallel).unwrap();
+            let a = candidate_backtest(&hw, &y, &sliding, parallel).unwrap().0;
             assert_eq!(a, backtest(&hw, &y, &sliding).unwrap());
+        }
+    }
+
+    /// The sweep over the probes against the direct way: at every probe, the coverage counts
+    /// by binary search, the best probe kept; on seeded errors of several sizes, with ties.
+    #[test]
+    fn calibration_sweep_matches_counting_at_every_probe() {
+        let (z80, z95) = (dist::normal_quantile(0.9), dist::normal_quantile(0.975));
+        for (len, modulus) in [(20usize, 7u64), (57, 1000), (240, 97), (500, 13)] {
+            let mut state = len as u64;
+            let fc: Vec<OriginForecast> = (0..len)
+                .map(|i| {
+                    let (mean, sd) = (vec![10.0], vec![1.0 + (i % 3) as f64]);
+                    let bounds = COVERAGE_LEVELS.map(|l| normal_bounds(&mean, &sd, l));
+                    (0, 10 + i, mean, sd, bounds)
+                })
+                .collect();
+            let mut y = vec![10.0; 10 + len];
+            for i in 0..len {
+                state = state
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(1);
+                let u = ((state >> 33) % modulus) as f64 / modulus as f64;
+                y[10 + i] = 10.0 + (u - 0.4) * 4.0 * (1.0 + (i % 3) as f64);
+            }
+            let cfg = BacktestConfig {
+                horizon: 1,
+                n_origins: len,
+                stride: Some(1),
+                ..BacktestConfig::default()
+            };
+            let bt = score(&y, &cfg, fc).unwrap();
+            let got = calibrate(&bt, 0.0).sd_scale;
+            let mut z: Vec<f64> = bt
+                .origins
+                .iter()
+                .map(|o| ((o.actual[0] - o.mean[0]) / o.sd[0]).abs())
+                .collect();
+            z.sort_by(f64::total_cmp);
+            let n = z.len() as f64;
+            let objective = |k: f64| {
+                let c80 = z.partition_point(|&v| v <= k * z80) as f64 / n;
+                let c95 = z.partition_point(|&v| v <= k * z95) as f64 / n;
+                (c80 - 0.8).powi(2) + (c95 - 0.95).powi(2)
+            };
+            let breaks = merge_sorted_positive(&z, z80, z95);
+            let mut probes: Vec<f64> = breaks.windows(2).map(|w| 0.5 * (w[0] + w[1])).collect();
+            probes.push(breaks.last().copied().unwrap_or(1.0) * 1.05);
+            let mut best = (f64::INFINITY, 1.0);
+            for k in probes {
+                if objective(k) < best.0 {
+                    best = (objective(k), k);
+                }
+            }
+            assert_eq!(got, best.1, "{len} errors");
         }
     }
 

@@ -15,6 +15,10 @@
 //! grid `λ = ē·10^j`, `j = −12, −11.5, …, 3`, with `ē` the mean eigenvalue. Directions with
 //! `e < 1e-12·max(e)` are dropped (a pseudo-inverse, as a least-squares solver would do at
 //! `λ = 0`). A fixed penalty can be given instead ([`FourierRegression::penalty`]).
+//! The pass gathers raw sums (the trend column as the step index, the values less the mean of
+//! the first values, against cancellation on a high level), centred and scaled when solved, so
+//! a fit on a longer prefix of one history extends the sums of a shorter one (the
+//! AutoForecaster's backtest does, origin after origin).
 //!
 //! **Intervals.** `σ̂² = RSS/(n − edf)`; the h-step sd is `σ̂·√(1 + 1/n + dᵀ C d)` with `d` the
 //! centred regressors at the forecast time and `C = V·diag(e/(e+λ)²)·Vᵀ` (the ridge
@@ -142,9 +146,11 @@ impl FourierRegression {
     }
 }
 
-/// The most harmonics over all periods (p = 2 + 2·100 columns): the fit is O(n·p²) in time
-/// and keeps the n × p design in memory.
+/// The most harmonics over all periods (p = 2 + 2·100 columns): the fit is O(n·p²) in time.
 pub const MAX_HARMONICS: usize = 100;
+
+/// What a history too short for the columns is short for (one wording for every fit).
+const NEEDED_WHAT: &str = "fourier regression (its periods and p + 2)";
 
 /// Fills `row` (length p) with the regressors at step `t`.
 fn design_row(periods: &[(f64, usize)], t_scale: f64, t: f64, row: &mut [f64]) {
@@ -200,67 +206,187 @@ impl Forecaster for FourierRegression {
     type Fitted = FittedFourierRegression;
     fn fit(&self, y: &[f64]) -> Result<FittedFourierRegression> {
         self.validate()?;
-        let p = n_columns(&self.periods);
-        let longest = self
-            .periods
+        self.check_length(y.len())?;
+        let (y, n_filled) = prepare(y, self.needed(), NEEDED_WHAT)?;
+        let mut sums = self.prefix_sums(&y)?;
+        let mut fitted = sums.fit_prefix(y.len())?;
+        fitted.info.n_filled = n_filled;
+        Ok(fitted)
+    }
+}
+
+impl FourierRegression {
+    fn longest_period(&self) -> f64 {
+        self.periods
             .iter()
             .map(|&(per, _)| per)
-            .fold(0.0f64, f64::max);
-        let needed = (longest.ceil() as usize).max(p + 2);
-        if (y.len() as f64) < longest {
+            .fold(0.0f64, f64::max)
+    }
+
+    /// Values a fit needs: the longest period and `p + 2`.
+    fn needed(&self) -> usize {
+        (self.longest_period().ceil() as usize).max(n_columns(&self.periods) + 2)
+    }
+
+    /// [`Error::NotEnoughData`] for a history of `n` values shorter than [`Self::needed`].
+    fn check_length(&self, n: usize) -> Result<()> {
+        let (needed, longest) = (self.needed(), self.longest_period());
+        if (n as f64) < longest {
             return Err(Error::NotEnoughData {
                 needed,
-                got: y.len(),
+                got: n,
                 what: format!("fourier regression with a period of {longest} steps"),
             });
         }
-        let (y, n_filled) = prepare(y, needed, "fourier regression (its periods and p + 2)")?;
-        let n = y.len();
-        let nf = n as f64;
+        if n < needed {
+            return Err(Error::NotEnoughData {
+                needed,
+                got: n,
+                what: NEEDED_WHAT.to_string(),
+            });
+        }
+        Ok(())
+    }
+
+    /// The sums a fit is solved from, ready to be gathered over growing prefixes of `y` (a
+    /// history without gaps, as [`prepare`] leaves it): [`PrefixSums::fit_prefix`] on
+    /// `y[..len]` gives exactly what [`Forecaster::fit`] gives on that prefix, and the sums of
+    /// one prefix are extended to the next instead of being gathered again (the backtest's
+    /// training parts are nested prefixes).
+    ///
+    /// # Errors
+    /// As [`FourierRegression::validate`]; [`Error::InvalidData`] for a missing value.
+    pub(crate) fn prefix_sums(&self, y: &[f64]) -> Result<PrefixSums> {
+        self.validate()?;
+        if let Some(i) = y.iter().position(|v| !(v.is_finite() && *v >= 0.0)) {
+            return Err(Error::data(format!(
+                "fourier prefix sums need finite values >= 0 without gaps, got {} at index {i}",
+                y[i]
+            )));
+        }
+        let p = n_columns(&self.periods);
         let z: Vec<f64> = if self.log {
             y.iter().map(|v| v.ln_1p()).collect()
         } else {
             y.to_vec()
         };
-        let t_scale = 1.0 / nf;
-        // design matrix, row-major n × p
-        let mut x = vec![0.0; n * p];
-        for (t, row) in x.chunks_exact_mut(p).enumerate() {
-            design_row(&self.periods, t_scale, t as f64, row);
-        }
+        // every fitted prefix holds the first `needed` values: their mean is a shift common to
+        // all of them, which keeps Σz² − n·z̄² clear of cancellation on a high level
+        let head = &z[..self.needed().min(z.len())];
+        let shift = if head.is_empty() {
+            0.0
+        } else {
+            head.iter().sum::<f64>() / head.len() as f64
+        };
         let q = p - 1;
-        let mut xbar = vec![0.0; q];
-        for row in x.chunks_exact(p) {
-            for (m, v) in xbar.iter_mut().zip(&row[1..]) {
-                *m += v;
-            }
-        }
-        xbar.iter_mut().for_each(|m| *m /= nf);
-        let ybar = z.iter().sum::<f64>() / nf;
-        // centred Gram matrix and cross products
-        let mut g = vec![0.0; q * q];
-        let mut b = vec![0.0; q];
-        let mut yy = 0.0;
-        let mut d = vec![0.0; q];
-        for (row, &zt) in x.chunks_exact(p).zip(&z) {
-            for ((di, v), m) in d.iter_mut().zip(&row[1..]).zip(&xbar) {
-                *di = v - m;
-            }
-            let yc = zt - ybar;
-            yy += yc * yc;
+        Ok(PrefixSums {
+            spec: self.clone(),
+            z,
+            shift,
+            rows: Vec::with_capacity(y.len() * p),
+            row: vec![0.0; p],
+            len: 0,
+            sxx: vec![0.0; q * q],
+            sx: vec![0.0; q],
+            sxz: vec![0.0; q],
+            sz: 0.0,
+            szz: 0.0,
+        })
+    }
+}
+
+/// The raw sums of a [`FourierRegression`] fit over a prefix of one history (the trend column
+/// as the step index `t`, unscaled, and the values less a fixed shift): the regressors' cross
+/// products, sums and products with the values. Centring and the trend's `1/n` scale are
+/// applied when a prefix is solved, so the sums of a prefix are those of the shorter one plus
+/// its new rows; see [`FourierRegression::prefix_sums`].
+#[derive(Debug, Clone)]
+pub(crate) struct PrefixSums {
+    spec: FourierRegression,
+    /// The history on the model's scale (log1p with `log`).
+    z: Vec<f64>,
+    shift: f64,
+    /// The design rows gathered so far (row-major, `p` per step, the trend column as `t`),
+    /// kept for the residuals of every prefix solved.
+    rows: Vec<f64>,
+    /// Scratch: one row with the trend column scaled.
+    row: Vec<f64>,
+    /// Rows gathered so far.
+    len: usize,
+    /// Σ x·xᵀ over columns 1..p, upper triangle (row-major q × q).
+    sxx: Vec<f64>,
+    sx: Vec<f64>,
+    sxz: Vec<f64>,
+    sz: f64,
+    szz: f64,
+}
+
+impl PrefixSums {
+    /// Gathers rows up to `len` (no change if already there).
+    fn extend_to(&mut self, len: usize) {
+        let q = self.sx.len();
+        for t in self.len..len.min(self.z.len()) {
+            design_row(&self.spec.periods, 1.0, t as f64, &mut self.row);
+            self.rows.extend_from_slice(&self.row);
+            let zt = self.z[t] - self.shift;
+            self.sz += zt;
+            self.szz += zt * zt;
+            let x = &self.row[1..];
             for i in 0..q {
-                b[i] += d[i] * yc;
-                let di = d[i];
-                for j in i..q {
-                    g[i * q + j] += di * d[j];
+                let xi = x[i];
+                self.sx[i] += xi;
+                self.sxz[i] += xi * zt;
+                let out = &mut self.sxx[i * q + i..(i + 1) * q];
+                for (o, &xj) in out.iter_mut().zip(&x[i..]) {
+                    *o += xi * xj;
                 }
             }
         }
+        self.len = self.len.max(len.min(self.z.len()));
+    }
+
+    /// The model fitted on the first `len` values of the history (`len` at least the rows
+    /// gathered so far: prefixes are taken in growing order), as [`Forecaster::fit`] on them.
+    ///
+    /// # Errors
+    /// As [`Forecaster::fit`] on the prefix: [`Error::NotEnoughData`] for a prefix shorter
+    /// than the longest period or `p + 2`; [`Error::Fit`] for a degenerate design or a
+    /// non-finite solution. [`Error::InvalidParameter`] for a prefix longer than the history or
+    /// shorter than the rows already gathered.
+    pub(crate) fn fit_prefix(&mut self, len: usize) -> Result<FittedFourierRegression> {
+        self.spec.check_length(len)?;
+        if len > self.z.len() || len < self.len {
+            return Err(Error::param(format!(
+                "a prefix of {len} values of a history of {} whose first {} are gathered",
+                self.z.len(),
+                self.len
+            )));
+        }
+        self.extend_to(len);
+        let periods = &self.spec.periods;
+        let p = n_columns(periods);
+        let q = p - 1;
+        let n = len;
+        let nf = n as f64;
+        let t_scale = 1.0 / nf;
+        // column 1 is t·t_scale: its sums scale by t_scale, its cross products by t_scale²
+        let col_scale = |i: usize| if i == 0 { t_scale } else { 1.0 };
+        let xbar: Vec<f64> = (0..q).map(|i| self.sx[i] / nf * col_scale(i)).collect();
+        let zbar = self.sz / nf;
+        let ybar = zbar + self.shift;
+        // centred Gram matrix and cross products
+        let mut g = vec![0.0; q * q];
+        let mut b = vec![0.0; q];
         for i in 0..q {
-            for j in 0..i {
-                g[i * q + j] = g[j * q + i];
+            let si = col_scale(i);
+            b[i] = (self.sxz[i] * si) - nf * xbar[i] * zbar;
+            for j in i..q {
+                let v = self.sxx[i * q + j] * si * col_scale(j) - nf * xbar[i] * xbar[j];
+                g[i * q + j] = v;
+                g[j * q + i] = v;
             }
         }
+        let yy = (self.szz - nf * zbar * zbar).max(0.0);
         let (e, v) = crate::numeric::eigen::symmetric(&g, q).unwrap_or_else(|| sym_eigen(&g, q));
         let emax = e.iter().copied().fold(0.0f64, f64::max);
         if !(emax > 0.0 && emax.is_finite()) {
@@ -286,7 +412,7 @@ impl Forecaster for FourierRegression {
             }
             (rss.max(0.0), edf)
         };
-        let lambda = match self.penalty {
+        let lambda = match self.spec.penalty {
             Some(l) => l,
             None => {
                 let mut best = (f64::INFINITY, 0.0);
@@ -326,11 +452,13 @@ impl Forecaster for FourierRegression {
         let mut coef = Vec::with_capacity(p);
         coef.push(intercept);
         coef.extend_from_slice(&beta);
-        let sse: f64 = x
-            .chunks_exact(p)
-            .zip(&z)
-            .map(|(row, zt)| (zt - dot_in_order(row, &coef)).powi(2))
-            .sum();
+        let mut sse = 0.0;
+        for (t, &zt) in self.z[..n].iter().enumerate() {
+            // the row design_row gives at this t_scale: the trend column is t·t_scale
+            self.row.copy_from_slice(&self.rows[t * p..(t + 1) * p]);
+            self.row[1] = t as f64 * t_scale;
+            sse += (zt - dot_in_order(&self.row, &coef)).powi(2);
+        }
         let dof = (nf - edf).max(1.0);
         if !coef.iter().all(|c| c.is_finite()) || !sse.is_finite() {
             return Err(Error::Fit(
@@ -338,8 +466,8 @@ impl Forecaster for FourierRegression {
             ));
         }
         Ok(FittedFourierRegression {
-            periods: self.periods.clone(),
-            log: self.log,
+            periods: periods.clone(),
+            log: self.spec.log,
             t_scale,
             t_next: nf,
             coef,
@@ -353,7 +481,7 @@ impl Forecaster for FourierRegression {
             dof,
             info: FitInfo {
                 n_obs: n,
-                n_filled,
+                n_filled: 0,
                 sigma: (sse / dof).sqrt(),
             },
         })
@@ -496,6 +624,79 @@ mod tests {
             FourierRegression::new(vec![]).fit(&y),
             Err(Error::InvalidParameter(_))
         ));
+    }
+
+    /// The sums of a prefix extended to a longer one give, at every length, the fit on that
+    /// prefix bit for bit (the same additions in the same order), here against the fit itself
+    /// and, for the solution, against the centred normal equations solved directly (Cholesky,
+    /// no penalty) on a series with a high level, where uncentred sums would cancel.
+    #[test]
+    fn prefix_sums_fit_every_prefix_as_fit_does() {
+        let y: Vec<f64> = (0..600)
+            .map(|t| {
+                let t = t as f64;
+                1e6 + 0.3 * t
+                    + 40.0 * (TAU * t / 24.0).sin()
+                    + 9.0 * (TAU * t / 168.0).cos()
+                    + 5.0 * ((t * 12.9898).sin() * 43_758.545).fract()
+            })
+            .collect();
+        for spec in [
+            FourierRegression::new(vec![(24.0, 6), (168.0, 3)]),
+            FourierRegression::new(vec![(24.0, 6)]).with_log(true),
+            FourierRegression::new(vec![(24.0, 4)]).with_penalty(0.0),
+        ] {
+            let mut sums = spec.prefix_sums(&y).unwrap();
+            for len in [200, 201, 350, 600] {
+                assert_eq!(sums.fit_prefix(len).unwrap(), spec.fit(&y[..len]).unwrap());
+            }
+            // shorter than gathered, longer than the history
+            assert!(matches!(
+                sums.fit_prefix(599),
+                Err(Error::InvalidParameter(_))
+            ));
+            assert!(matches!(
+                sums.fit_prefix(601),
+                Err(Error::InvalidParameter(_))
+            ));
+        }
+        // the least-squares solution on the centred design, solved directly
+        let spec = FourierRegression::new(vec![(24.0, 4)]).with_penalty(0.0);
+        let n = 350;
+        let f = spec.fit(&y[..n]).unwrap();
+        let p = n_columns(&spec.periods);
+        let q = p - 1;
+        let rows: Vec<Vec<f64>> = (0..n)
+            .map(|t| {
+                let mut r = vec![0.0; p];
+                design_row(&spec.periods, 1.0 / n as f64, t as f64, &mut r);
+                r
+            })
+            .collect();
+        let xbar: Vec<f64> = (1..p)
+            .map(|j| rows.iter().map(|r| r[j]).sum::<f64>() / n as f64)
+            .collect();
+        let ybar = y[..n].iter().sum::<f64>() / n as f64;
+        let (mut a, mut r) = (vec![0.0; q * q], vec![0.0; q]);
+        for (row, &yt) in rows.iter().zip(&y) {
+            for i in 0..q {
+                r[i] += (row[i + 1] - xbar[i]) * (yt - ybar);
+                for j in 0..q {
+                    a[i * q + j] += (row[i + 1] - xbar[i]) * (row[j + 1] - xbar[j]);
+                }
+            }
+        }
+        let beta = crate::numeric::cholesky_solve(&mut a, &mut r, q).unwrap();
+        for (got, want) in f.coefficients()[1..].iter().zip(&beta) {
+            assert!(
+                (got - want).abs() <= 1e-7 * want.abs().max(1.0),
+                "{got} vs {want}"
+            );
+        }
+        // a gap, or a negative value, is refused
+        let mut gap = y.clone();
+        gap[10] = f64::NAN;
+        assert!(matches!(spec.prefix_sums(&gap), Err(Error::InvalidData(_))));
     }
 
     #[test]

@@ -27,8 +27,10 @@ pub const HPA_TARGETS: [f64; 10] = [0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 
 pub const HPA_WINDOWS: [u32; 4] = [0, 60, 300, 900];
 /// The quantiles of the count the policy under test is swept over.
 pub const POLICY_QUANTILES: [f64; 9] = [0.8, 0.9, 0.925, 0.95, 0.97, 0.98, 0.99, 0.995, 0.999];
-/// The reactive targets (as a share of the capacity) the policy under test is swept over.
-pub const POLICY_REACTIVE: [f64; 6] = [0.5, 0.6, 0.7, 0.8, 0.9, 1.0];
+/// The reactive targets (as a share of the capacity) the policy under test is swept over:
+/// the HPA family's targets and 1.0, so that where the reactive path decides (high budgets)
+/// the policy is measured on the same grid as the HPA it is compared with.
+pub const POLICY_REACTIVE: [f64; 11] = [0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 1.0];
 /// Budgets, as multiples of R0.
 pub const BUDGETS: [f64; 4] = [0.9, 1.0, 1.1, 1.25];
 /// Service levels: shares of requests served within the SLO.
@@ -223,4 +225,21 @@ pub fn frontier(
         budgets,
         service,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_policy_is_swept_over_every_target_the_hpa_is() {
+        // where the reactive path decides, the policy is an HPA without a window: comparing it
+        // at a budget the HPA reaches with a target the policy's grid lacks would lose on grid
+        for t in HPA_TARGETS {
+            assert!(
+                POLICY_REACTIVE.iter().any(|&u| (u - t).abs() < 1e-12),
+                "{t} is not a reactive target of the policy sweep"
+            );
+        }
+    }
 }

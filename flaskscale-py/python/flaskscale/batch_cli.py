@@ -165,7 +165,7 @@ def add_parser(sub: Any) -> None:
                    help="decision interval in seconds (simulate, frontier: default 15)")
     p.add_argument("--no-sweep", dest="sweep", action="store_false",
                    help="frontier: replay the predictive defaults once instead of over their "
-                        "quantile x reactive target (54 settings)")
+                        "quantile x reactive target (99 settings)")
     p.add_argument("--workers", type=int, default=2,
                    help="Dask worker processes of the local cluster (default 2)")
     p.add_argument("--scheduler", help="address of an existing Dask scheduler "

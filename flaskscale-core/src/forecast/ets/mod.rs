@@ -369,6 +369,40 @@ impl Forecaster for HoltWinters {
     /// [`Error::Fit`] for a multiplicative season on data with a zero, or when no finite fit
     /// exists.
     fn fit(&self, y: &[f64]) -> Result<FittedHoltWinters> {
+        self.fit_search(y, None)
+    }
+}
+
+impl HoltWinters {
+    /// [`Forecaster::fit`] on `y`, its parameter search warm-started from `earlier`, a fit of
+    /// this same model on a part of `y` (the AutoForecaster's refit of a candidate its backtest
+    /// fitted at an earlier origin): the earlier parameters join the spread-out starting points
+    /// of the search, whose best starts the coarse stage (the earlier optimum usually, which
+    /// leaves the coarse search less to do); the stages and their tolerances are those of a fit
+    /// from scratch. An earlier fit that fell back to seasonal naive, or of other components,
+    /// gives no warm start.
+    ///
+    /// # Errors
+    /// As [`Forecaster::fit`].
+    pub(crate) fn fit_warm(
+        &self,
+        y: &[f64],
+        earlier: &HoltWintersParams,
+    ) -> Result<FittedHoltWinters> {
+        let same = earlier.trend == self.trend
+            && earlier.seasonal == self.seasonal
+            && earlier.season_length == self.season_length
+            && earlier.fallback.is_none();
+        let warm = same.then(|| Smooth {
+            alpha: earlier.alpha,
+            beta: earlier.beta.unwrap_or(0.0),
+            gamma: earlier.gamma.unwrap_or(0.0),
+            phi: earlier.phi.unwrap_or(1.0),
+        });
+        self.fit_search(y, warm)
+    }
+
+    fn fit_search(&self, y: &[f64], warm: Option<Smooth>) -> Result<FittedHoltWinters> {
         let m = self.check()?;
         let needed = self.needed(m);
         let what = match self.seasonal {
@@ -405,7 +439,7 @@ impl Forecaster for HoltWinters {
             mut season0,
             mut converged,
             evals: total_evals,
-        } = search::search(self, yfit, m);
+        } = search::search(self, yfit, m, warm);
 
         let mut scratch = season0.clone();
         let (mut sse, mut lf, mut bf, mut pos) =

@@ -20,7 +20,7 @@ fn logit(p: f64) -> f64 {
 }
 
 /// Which parameters the optimiser moves, and how its vector maps to them.
-struct Layout {
+pub(super) struct Layout {
     trend: Trend,
     seasonal: Seasonal,
     fixed: HoltWinters,
@@ -31,6 +31,19 @@ struct Layout {
 }
 
 impl Layout {
+    /// The layout of a fit of `spec` from the initial level and trend 0 (linear models profile
+    /// them out; a multiplicative season's search moves them).
+    pub(super) fn for_spec(spec: &HoltWinters) -> Self {
+        Layout {
+            trend: spec.trend,
+            seasonal: spec.seasonal,
+            fixed: *spec,
+            states: spec.seasonal == Seasonal::Multiplicative,
+            l0: 0.0,
+            b0: 0.0,
+        }
+    }
+
     fn dims(&self) -> usize {
         let mut d = 0;
         d += usize::from(self.fixed.alpha.is_none());
@@ -46,7 +59,7 @@ impl Layout {
     /// Maps an optimiser vector to (parameters, initial level, initial trend), respecting the
     /// usual region: α in (max(ε, β), min(1 − ε, 1 − γ)) for fixed β, γ; β in (ε, α);
     /// γ in (ε, 1 − α); φ in [0.8, 0.98].
-    fn map(&self, x: &[f64]) -> (Smooth, f64, f64) {
+    pub(super) fn map(&self, x: &[f64]) -> (Smooth, f64, f64) {
         let mut i = 0;
         let mut next = || {
             let v = x[i];
@@ -93,6 +106,43 @@ impl Layout {
             l0,
             b0,
         )
+    }
+
+    /// The optimiser point whose [`Layout::map`] gives the parameters `p` (initial-state
+    /// offsets 0): the inverse map, each share kept strictly inside its interval (a parameter
+    /// found at a bound starts just inside it).
+    pub(super) fn unmap(&self, p: Smooth) -> Vec<f64> {
+        let share = |v: f64, lo: f64, hi: f64| -> f64 {
+            let w = hi - lo;
+            let s = if w > 0.0 { (v - lo) / w } else { 0.5 };
+            logit(s.clamp(1e-9, 1.0 - 1e-9))
+        };
+        let mut x = Vec::with_capacity(self.dims());
+        let alpha = match self.fixed.alpha {
+            Some(a) => a,
+            None => {
+                let lo = self.fixed.beta.unwrap_or(0.0).max(EPS);
+                let hi = (1.0 - self.fixed.gamma.unwrap_or(0.0)).min(1.0 - EPS);
+                x.push(share(p.alpha, lo, hi));
+                lo + (hi - lo).max(0.0) * logistic(x[0])
+            }
+        };
+        if self.trend != Trend::None && self.fixed.beta.is_none() {
+            x.push(share(p.beta, EPS, alpha));
+        }
+        if self.seasonal != Seasonal::None && self.fixed.gamma.is_none() {
+            x.push(share(p.gamma, EPS, 1.0 - alpha));
+        }
+        if self.trend == Trend::AdditiveDamped && self.fixed.phi.is_none() {
+            x.push(share(p.phi, 0.8, 0.98));
+        }
+        if self.states {
+            x.push(0.0);
+            if self.trend != Trend::None {
+                x.push(0.0);
+            }
+        }
+        x
     }
 
     /// Optimiser start for the given natural parameters (initial-state offsets 0).
@@ -186,23 +236,22 @@ pub(super) struct Found {
 }
 
 /// Fits the smoothing parameters and initial states of `spec` (season length `m`, 1 without a
-/// season) to `yfit` (internal units): two coarse starts, then (linear models with a short
-/// season) the least-squares initial states at the better one, then a fine restart from it (a
-/// restart is also the usual remedy for a simplex that collapsed early). If no finite point is
-/// found, conventional fixed parameters from the decomposition states, not converged.
-pub(super) fn search(spec: &HoltWinters, yfit: &[f64], m: usize) -> Found {
+/// season) to `yfit` (internal units): a coarse search from the best of four spread-out starts,
+/// then (linear models with a short season) the least-squares initial states at its optimum,
+/// then a fine restart from it (a restart is also the usual remedy for a simplex that collapsed
+/// early). With `warm` (the parameters a fit of the same model found on a part of this history)
+/// that point is a fifth start: usually the best, so the coarse search starts near its optimum
+/// and stops sooner, with the same tolerances. If no finite point is found, conventional fixed
+/// parameters from the decomposition states, not converged.
+pub(super) fn search(spec: &HoltWinters, yfit: &[f64], m: usize, warm: Option<Smooth>) -> Found {
     let n = yfit.len();
     let (l0, b0, mut season0) = initial_states(yfit, m, spec.trend, spec.seasonal);
     let linear = spec.seasonal != Seasonal::Multiplicative;
     let has_trend = spec.trend != Trend::None;
     let mut layout = Layout {
-        trend: spec.trend,
-        seasonal: spec.seasonal,
-        fixed: *spec,
-        // linear models profile the initial level and trend out of the objective
-        states: !linear,
         l0,
         b0,
+        ..Layout::for_spec(spec)
     };
     let mut ev = Evaluator {
         ys: yfit,
@@ -218,16 +267,18 @@ pub(super) fn search(spec: &HoltWinters, yfit: &[f64], m: usize) -> Found {
 
     let mut opt = {
         let mut obj = |x: &[f64]| ev.sse(&layout, x);
-        // the best of a few spread-out starting points, then a coarse search from it
+        // the best of a few spread-out starting points (and of the earlier fit's parameters,
+        // when warm), then a coarse search from it
         let mut x0 = layout.start(0.2, 0.1, 0.1, 0.9);
         let mut f0 = f64::INFINITY;
-        for &(a, bf, gf) in &[
+        let spread = [
             (0.1, 0.1, 0.1),
             (0.3, 0.05, 0.2),
             (0.6, 0.05, 0.3),
             (0.9, 0.02, 0.5),
-        ] {
-            let x = layout.start(a, bf, gf, 0.9);
+        ]
+        .map(|(a, bf, gf)| layout.start(a, bf, gf, 0.9));
+        for x in spread.into_iter().chain(warm.map(|p| layout.unmap(p))) {
             let f = obj(&x);
             total_evals += 1;
             if f < f0 {
