@@ -134,3 +134,49 @@ def test_lazy_frames_stay_lazy_on_their_engine(job, local, client, spark) -> Non
     assert type(sdf).__module__.startswith("pyspark")
     got = sdf.toPandas().set_index(["unique_id", "policy"])["replica_hours"]
     assert got.sort_index().equals(want.sort_index())
+
+
+@pytest.fixture(scope="module")
+def job_file(job, tmp_path_factory):  # type: ignore[no-untyped-def]
+    """The 200-series job as a Parquet file, which the engines' workers read themselves."""
+    path = tmp_path_factory.mktemp("fleet") / "job.parquet"
+    job.to_parquet(path, index=False)
+    return path
+
+
+@pytest.mark.parametrize("op", ["forecast_many", "simulate_many"])
+def test_a_parquet_path_gives_the_local_result_on_the_file_bit_for_bit(  # type: ignore[no-untyped-def]
+        op, job_file, client, spark) -> None:
+    from flaskscale import distributed
+
+    # in-process on what pandas reads from the file (string ids come back as pandas' str)
+    want = getattr(fs, op)(pd.read_parquet(job_file), progress=False, **JOBS[op])
+    assert_identical(want, getattr(distributed, op)(job_file, client, **JOBS[op]))
+    assert_identical(want, getattr(distributed, op)(str(job_file), spark, **JOBS[op]))
+
+
+def test_a_path_that_is_no_long_format_parquet_is_a_typed_error(job, tmp_path, client) -> None:  # type: ignore[no-untyped-def]
+    from flaskscale import distributed
+
+    no_y = tmp_path / "no_y.parquet"
+    job.drop(columns=["y"]).to_parquet(no_y, index=False)
+    with pytest.raises(fs.InvalidDataError, match=r"missing \['y'\]"):
+        distributed.simulate_many(no_y, client)
+    text = tmp_path / "fleet.parquet"
+    text.write_text("unique_id,ds,y\n")
+    with pytest.raises(fs.InvalidDataError, match="not a readable Parquet"):
+        distributed.simulate_many(text, client)
+    with pytest.raises(FileNotFoundError):
+        distributed.simulate_many(tmp_path / "absent.parquet", client)
+
+
+def test_the_batch_command_hands_dask_the_parquet_path(job_file, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    from flaskscale.cli import main
+
+    out = tmp_path / "sim.parquet"
+    assert main(["batch", str(job_file), "simulate", "--interval", "900", "--engine", "dask",
+                 "--workers", "2", "--out", str(out)]) == 0
+    assert "200 series, simulate on dask" in capsys.readouterr().err
+    want = fs.simulate_many(pd.read_parquet(job_file), progress=False, **JOBS["simulate_many"])
+    want.to_parquet(tmp_path / "want.parquet", index=False)  # the same trip through a file
+    assert_identical(pd.read_parquet(tmp_path / "want.parquet"), pd.read_parquet(out))

@@ -22,11 +22,14 @@ from .exceptions import FlaskscaleError
 _MODELS = ("auto", "holt_winters", "seasonal_naive", "naive", "drift")
 
 
+def _is_parquet(path: str) -> bool:
+    return os.path.isdir(path) or os.path.splitext(path)[1].lower() in (".parquet", ".pq")
+
+
 def _read(path: str) -> Any:
     import pandas as pd
 
-    ending = os.path.splitext(path)[1].lower()
-    if ending in (".parquet", ".pq"):
+    if _is_parquet(path):
         df = pd.read_parquet(path)
     else:
         df = pd.read_csv(path)
@@ -82,7 +85,9 @@ def _kwargs(args: argparse.Namespace) -> Dict[str, Any]:
 
 
 def cmd_batch(args: argparse.Namespace) -> int:
-    df = _read(args.data)
+    # on Dask and Spark the workers read a Parquet file themselves (this process reads only
+    # its metadata); a CSV file is read here and its rows sent
+    df = args.data if args.engine != "local" and _is_parquet(args.data) else _read(args.data)
     kw = _kwargs(args)
     op = {"forecast": "forecast_many", "recommend": "recommend_many",
           "simulate": "simulate_many", "frontier": "frontier_many"}[args.operation]
@@ -111,7 +116,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
         out = getattr(distributed, op)(df, spark, **kw)
     elapsed = time.perf_counter() - t0
     errors = out[out[fleet.ERROR].notna()]
-    n = df[fleet.ID].nunique()
+    n = out[fleet.ID].nunique()
     print(f"{args.data}: {n:,} series, {args.operation} on {args.engine} in {elapsed:.2f} s; "
           f"{len(errors):,} failed", file=sys.stderr)
     for _, row in errors.head(5).iterrows():
@@ -133,7 +138,9 @@ def add_parser(sub: Any) -> None:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("data", help="CSV or Parquet file with columns unique_id, ds, y")
+    p.add_argument("data", help="CSV or Parquet file (or directory of Parquet files) with "
+                   "columns unique_id, ds, y; on Dask and Spark the workers read Parquet "
+                   "themselves")
     p.add_argument("operation", choices=("forecast", "recommend", "simulate", "frontier"),
                    help="frontier: per service, the tuned HPA's and the predictive policy's "
                         "B at 0.9-1.25 x R0 and replica-hours at 99.9%% / 99%% served")

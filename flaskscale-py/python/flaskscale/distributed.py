@@ -1,22 +1,33 @@
 """The many-series calls of :mod:`flaskscale.fleet` on a cluster: Dask or Spark.
 
-The engine only moves data: the long-format DataFrame (``unique_id, ds, y``) is split so that
-every series lies whole in one piece, and each piece goes through the very batch call
+The engine only moves data: the long-format data (``unique_id, ds, y``) is split so that every
+series lies whole in one piece, and each piece goes through the very batch call
 ``flaskscale.forecast_many`` / ``recommend_many`` / ``simulate_many`` makes in one process (the
 core's batch, GIL released). The results are therefore the same, bit for bit, as in-process.
 
+The data is a pandas DataFrame, the engine's own DataFrame, or the path of a long-format
+Parquet file or directory of files (``"fleet/"``, ``"s3://bucket/fleet/"``: any path the
+workers can read). A path is read by the engine's workers, so the driver never holds the rows
+(only the file's metadata is read here, for the row count and the column types); its result
+is collected as a pandas DataFrame, with ``unique_id`` and ``ds`` of the types pandas reads
+from the file, so it equals ``flaskscale.simulate_many(pandas.read_parquet(path))``.
+
 - **Dask** (``pip install 'flaskscale[dask]'``): ``engine`` is a ``dask.distributed.Client``
   (a ``LocalCluster``'s, or ``Client("tcp://scheduler:8786")`` for an existing cluster). A
-  pandas DataFrame is partitioned by ``unique_id`` (``npartitions`` pieces of whole series,
-  scattered to the workers) and each partition mapped to the batch call; a Dask DataFrame is
-  shuffled on ``unique_id`` and mapped partition by partition, and stays lazy.
+  pandas DataFrame is cut into ``npartitions`` pieces of whole series, scattered to the
+  workers, and each piece mapped to the batch call; a Dask DataFrame (or a path, read with
+  ``dask.dataframe.read_parquet``) is shuffled on ``unique_id`` and mapped partition by
+  partition (a Dask DataFrame in stays lazy).
 - **Spark** (``pip install 'flaskscale[spark]'``): ``engine`` is a ``SparkSession``
-  (``SparkSession.builder.master("spark://host:7077")`` for an existing cluster). Each series
-  goes to a bucket (a stable hash of its ``unique_id`` modulo ``buckets``) and the buckets are
-  grouped with ``groupBy(bucket).applyInPandas``, so each group carries many whole series
-  through one batch call (a group per series costs Spark about 0.1 s each, whatever the work).
-  The output schema is stated once from the operation's columns. A Spark DataFrame in gives a
-  Spark DataFrame out (lazy). Keep the session's time zone at UTC
+  (``SparkSession.builder.master("spark://host:7077")`` for an existing cluster). A pandas
+  DataFrame is cut into pieces of whole series as on Dask, which travel pickled to the Python
+  workers (``SparkContext.parallelize``; on Spark Connect, which has no RDDs, it becomes a
+  Spark DataFrame as below). A Spark DataFrame (or a path, read with ``spark.read.parquet``)
+  has each series put in a bucket (a stable hash of its ``unique_id`` modulo ``npartitions``)
+  and the buckets grouped with ``groupBy(bucket).applyInPandas``, so each group carries many
+  whole series through one batch call (a group per series costs Spark about 0.1 s each,
+  whatever the work). The output schema is stated once from the operation's columns. A Spark
+  DataFrame in gives a Spark DataFrame out (lazy). Keep the session's time zone at UTC
   (``spark.sql.session.timeZone``) so ``ds`` is not shifted.
 
 A pandas DataFrame in gives a pandas DataFrame out, sorted by ``unique_id`` like the
@@ -32,13 +43,14 @@ cores each should use (``LocalCluster(..., env={"RAYON_NUM_THREADS": "1"})``, Sp
 from __future__ import annotations
 
 import contextlib
+import os
 import warnings
 from typing import Any, Callable, Dict, Iterator, Mapping, Optional, Sequence
 
 import numpy as np
 
 from . import fleet
-from .exceptions import InvalidParameterError
+from .exceptions import InvalidDataError, InvalidParameterError
 
 _OPS: Dict[str, Callable[..., Any]] = {
     "forecast_many": fleet.forecast_many,
@@ -139,10 +151,79 @@ def _input_types(pdf: Any) -> tuple:
     return pdf[fleet.ID].dtype, dt, getattr(ds.dtype, "tz", None)
 
 
+def _is_path(data: Any) -> bool:
+    return isinstance(data, (str, os.PathLike))
+
+
+class _Parquet:
+    """A long-format Parquet file (or directory of files) the engine reads itself: what the
+    driver learns from its metadata alone (no row is read here)."""
+
+    def __init__(self, path: Any) -> None:
+        import pandas as pd
+
+        try:
+            import pyarrow.dataset as pads
+        except ImportError:  # pragma: no cover - pyarrow comes with both extras
+            raise ImportError("a Parquet path needs pyarrow: pip install pyarrow") from None
+        self.path = os.fspath(path)
+        try:
+            dataset = pads.dataset(self.path, format="parquet")
+            self.rows = dataset.count_rows()
+        except FileNotFoundError:
+            raise
+        except (OSError, ValueError) as e:  # pyarrow's ArrowInvalid is a ValueError
+            raise InvalidDataError(f"{self.path}: not a readable Parquet file or directory: {e}") \
+                from None
+        # the column types pandas reads from the file: the output's id and ds follow them,
+        # as in-process on pandas.read_parquet(path)
+        empty = dataset.schema.empty_table().to_pandas()
+        missing = [c for c in (fleet.ID, fleet.DS, fleet.Y) if c not in empty.columns]
+        if missing:
+            raise InvalidDataError(
+                f"{self.path}: a long-format file needs the columns unique_id, ds, y; "
+                f"missing {missing}"
+            )
+        self.types = _input_types(empty)
+        ds = empty[fleet.DS].dtype
+        if not (pd.api.types.is_datetime64_any_dtype(ds) or pd.api.types.is_numeric_dtype(ds)):
+            raise InvalidDataError(
+                f"{self.path}: ds must hold datetimes or numbers (UTC seconds), got dtype {ds}"
+            )
+
+
+def _pieces(data: Any, npartitions: int) -> list:
+    """A pandas long-format frame cut into ``npartitions`` pieces of whole series: contiguous
+    runs of the sorted ids."""
+    import pandas as pd
+
+    codes = pd.factorize(data[fleet.ID], sort=True)[0]
+    n_ids = int(codes.max()) + 1 if len(codes) else 0
+    per = max(1, -(-n_ids // npartitions))
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(0, n_ids + per, per))
+    cols = [fleet.ID, fleet.DS, fleet.Y]
+    return [data.iloc[order[a:b]][cols] for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
+
+
 def _dask(data: Any, client: Any, op: str, kw: Dict[str, Any],
           npartitions: Optional[int]) -> Any:
     import pandas as pd
 
+    workers = len(client.scheduler_info().get("workers", {})) if client is not None else 1
+    if _is_path(data):
+        import dask.dataframe as dd
+
+        src = _Parquet(data)
+        parts = npartitions or max(2 * workers, -(-src.rows // _BUCKET_ROWS))
+        # the workers read the file; the shuffle on unique_id puts each series whole in one
+        # partition
+        ddf = dd.read_parquet(src.path, columns=[fleet.ID, fleet.DS, fleet.Y])
+        ddf = ddf.shuffle(on=fleet.ID, npartitions=parts)
+        meta = fleet.frame(_columns(op, kw), {}, *src.types)
+        lazy = ddf.map_partitions(_run_piece, op, kw, meta=meta, align_dataframes=False)
+        result = client.compute(lazy).result() if client is not None else lazy.compute()
+        return _finish(result, op, kw, *src.types)
     is_pandas = isinstance(data, pd.DataFrame)
     if not is_pandas:
         ddf = data.shuffle(on=fleet.ID)
@@ -151,17 +232,10 @@ def _dask(data: Any, client: Any, op: str, kw: Dict[str, Any],
         return ddf.map_partitions(_run_piece, op, kw, meta=meta, align_dataframes=False)
     id_dtype, ds_dt, tz = _input_types(data)
     if npartitions is None:
-        workers = len(client.scheduler_info().get("workers", {})) if client is not None else 1
         npartitions = max(1, 2 * workers)
-    # whole series per piece: contiguous runs of the sorted ids, scattered to the workers (not
-    # embedded in a task graph) and mapped to the batch call
-    codes = pd.factorize(data[fleet.ID], sort=True)[0]
-    n_ids = int(codes.max()) + 1 if len(codes) else 0
-    per = max(1, -(-n_ids // npartitions))
-    order = np.argsort(codes, kind="stable")
-    bounds = np.searchsorted(codes[order], np.arange(0, n_ids + per, per))
-    cols = [fleet.ID, fleet.DS, fleet.Y]
-    pieces = [data.iloc[order[a:b]][cols] for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
+    # whole series per piece, scattered to the workers (not embedded in a task graph) and
+    # mapped to the batch call
+    pieces = _pieces(data, npartitions)
     if client is None:
         import dask
 
@@ -209,31 +283,62 @@ def _arrow(spark: Any) -> Iterator[None]:
         spark.conf.set(key, before)
 
 
+def _spark_context(spark: Any) -> Any:
+    """The session's SparkContext, or None where there is none (Spark Connect)."""
+    try:
+        return spark.sparkContext
+    except Exception:  # Spark Connect raises its own not-implemented error here
+        return None
+
+
 def _spark(data: Any, spark: Any, op: str, kw: Dict[str, Any], buckets: Optional[int]) -> Any:
     import pandas as pd
     from pyspark.sql import functions as F
     from pyspark.sql import types as T
 
+    if buckets is not None and (isinstance(buckets, bool) or not isinstance(buckets, int)
+                                or buckets < 1):
+        raise InvalidParameterError(f"buckets must be a whole number >= 1, got {buckets!r}")
     is_pandas = isinstance(data, pd.DataFrame)
+    collect = is_pandas or _is_path(data)
+    if collect and spark is None:
+        raise InvalidParameterError(
+            "a pandas DataFrame or a path on Spark needs the SparkSession as engine")
+    session = spark if spark is not None else data.sparkSession
+    cores = max(1, int(session.sparkContext.defaultParallelism)) \
+        if _spark_context(session) is not None else 1
     if is_pandas:
-        if spark is None:
-            raise InvalidParameterError("a pandas DataFrame on Spark needs the SparkSession as engine")
         id_dtype, ds_dt, tz = _input_types(data)
-        with _arrow(spark):
+        sc = _spark_context(spark)
+        if sc is not None:
+            # pieces of whole series straight to the Python workers, pickled as they are:
+            # turning 20 M rows into Spark rows and back (Arrow in, the shuffle, Arrow out)
+            # cost four times as much CPU as the pieces' trip
+            n = buckets or max(4 * cores, -(-len(data) // _BUCKET_ROWS))
+            pieces = _pieces(data, n)
+            parts = sc.parallelize(pieces, max(1, len(pieces))).map(
+                lambda p: _run_piece(p, op, kw)).collect()
+            result = pd.concat(parts, ignore_index=True) if parts else \
+                fleet.frame(_columns(op, kw), {}, id_dtype, ds_dt, tz)
+            return _finish(result, op, kw, id_dtype, ds_dt, tz)
+        with _arrow(spark):  # Spark Connect: no RDDs, the rows go as a DataFrame
             sdf = spark.createDataFrame(data[[fleet.ID, fleet.DS, fleet.Y]])
+        rows = len(data)
+    elif _is_path(data):
+        src = _Parquet(data)
+        id_dtype, ds_dt, tz = src.types
+        # the executors read the file themselves: the driver never holds its rows
+        sdf = spark.read.parquet(src.path).select(fleet.ID, fleet.DS, fleet.Y)
+        rows = src.rows
     else:
         sdf = data
         id_dtype, tz = object, None
         ds_dt = isinstance(sdf.schema[fleet.DS].dataType, (T.TimestampType, T.TimestampNTZType))
+        rows = 0
     cols = _columns(op, kw)
     schema = spark_schema(cols, sdf.schema[fleet.ID].dataType, ds_dt)
     if buckets is None:
-        session = spark if spark is not None else sdf.sparkSession
-        buckets = 4 * max(1, int(session.sparkContext.defaultParallelism))
-        if is_pandas:
-            buckets = max(buckets, -(-len(data) // _BUCKET_ROWS))
-    if isinstance(buckets, bool) or not isinstance(buckets, int) or buckets < 1:
-        raise InvalidParameterError(f"buckets must be a whole number >= 1, got {buckets!r}")
+        buckets = max(4 * cores, -(-rows // _BUCKET_ROWS))
     # whole series per bucket: the hash of the id (xxhash64, the same on every run and node)
     keyed = sdf.withColumn(_BUCKET, F.pmod(F.xxhash64(F.col(fleet.ID)), F.lit(buckets)))
 
@@ -241,7 +346,7 @@ def _spark(data: Any, spark: Any, op: str, kw: Dict[str, Any], buckets: Optional
         return _run_piece(pdf.drop(columns=[_BUCKET]), op, kw)
 
     out = keyed.groupBy(_BUCKET).applyInPandas(piece, schema=schema)
-    if not is_pandas:
+    if not collect:
         return out
     with _arrow(spark):
         result = out.toPandas()
@@ -262,10 +367,12 @@ def forecast_many(data: Any, engine: Any = None, *, model: Any, horizon: int,
                   levels: Sequence[float] = (), alias: Optional[str] = None,
                   npartitions: Optional[int] = None) -> Any:
     """:func:`flaskscale.forecast_many` on Dask or Spark (``engine``: a Client or a
-    SparkSession); the same columns and values. ``npartitions``: pieces of whole series to
-    split the data into — on Dask (pandas input) the pieces mapped to the workers (default:
-    twice the workers), on Spark the buckets grouped (default: four per core of the session,
-    more for a large pandas input so a bucket holds about a million rows)."""
+    SparkSession; ``data``: a pandas, Dask or Spark DataFrame, or the path of a Parquet file
+    or directory); the same columns and values. ``npartitions``: pieces of whole series to
+    split the data into — on Dask the pieces (pandas input; default twice the workers) or the
+    partitions after the shuffle (a path; default twice the workers, more so that one holds
+    about a million rows), on Spark the pieces or buckets (default four per core of the
+    session, more for a pandas input or a path so that one holds about a million rows)."""
     return _dispatch("forecast_many", data, engine, npartitions,
                      dict(model=model, horizon=horizon, levels=levels, alias=alias))
 
