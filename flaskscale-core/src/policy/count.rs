@@ -583,19 +583,27 @@ impl Track {
 
     /// Rebuilds the sorted views from the errors (after a load).
     fn rebuild(&mut self) {
-        let mut sorted: Vec<f64> = self.errors.iter().copied().collect();
-        sorted.sort_by(f64::total_cmp);
-        self.sorted = sorted;
-        self.by_phase.clear();
+        // the buffers are reused (this runs at every refit of the dispersion), and the sorts
+        // need not be stable: values equal under total_cmp are the same bits
+        self.sorted.clear();
+        self.sorted.extend(self.errors.iter().copied());
+        self.sorted.sort_unstable_by(f64::total_cmp);
+        let phases = self
+            .phases
+            .iter()
+            .map(|&ph| ph as usize + 1)
+            .max()
+            .unwrap_or(0);
+        self.by_phase.truncate(phases);
+        for v in &mut self.by_phase {
+            v.clear();
+        }
+        self.by_phase.resize(phases, Vec::new());
         for (&e, &ph) in self.errors.iter().zip(&self.phases) {
-            let ph = ph as usize;
-            if self.by_phase.len() <= ph {
-                self.by_phase.resize(ph + 1, Vec::new());
-            }
-            self.by_phase[ph].push(e);
+            self.by_phase[ph as usize].push(e);
         }
         for v in &mut self.by_phase {
-            v.sort_by(f64::total_cmp);
+            v.sort_unstable_by(f64::total_cmp);
         }
     }
 
