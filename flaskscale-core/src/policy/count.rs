@@ -402,27 +402,183 @@ fn remove_sorted(v: &mut Vec<f64>, x: f64) {
     }
 }
 
-/// `remove_sorted(v, old)` then `insert_sorted(v, new)` in one pass: only the values between
-/// the two places move (the same vector as the two calls, for a full window a third of the
-/// moves).
-fn replace_sorted(v: &mut Vec<f64>, old: f64, new: f64) {
-    let i = v.partition_point(|&a| a < old);
-    if i >= v.len() {
-        insert_sorted(v, new);
+/// Sorts `v` in the order of `f64::total_cmp`, the same values as
+/// `v.sort_unstable_by(f64::total_cmp)`, by a radix sort of their bits for all but short
+/// vectors: the window of errors is sorted anew at every refit of the [`Dispersion`], and
+/// this takes a fraction of the comparison sort's time there.
+fn sort_total(v: &mut [f64]) {
+    const SHORT: usize = 256;
+    if v.len() <= SHORT {
+        v.sort_unstable_by(f64::total_cmp);
         return;
     }
-    // where `insert_sorted` would put `new` once `v[i]` is gone
-    let j = v.partition_point(|&a| a < new);
-    if v[i] < new {
-        v.copy_within(i + 1..j, i);
-        v[j - 1] = new;
-    } else {
-        v.copy_within(j..i, j + 1);
-        v[j] = new;
+    // the bits in total_cmp's order: negative values reversed, positive ones above them
+    let key = |x: f64| {
+        let b = x.to_bits();
+        if b >> 63 == 1 {
+            !b
+        } else {
+            b | (1 << 63)
+        }
+    };
+    let unkey = |k: u64| f64::from_bits(if k >> 63 == 1 { k & !(1 << 63) } else { !k });
+    let mut keys: Vec<u64> = v.iter().map(|&x| key(x)).collect();
+    let mut out = vec![0u64; keys.len()];
+    // every byte's counts in one pass; a byte that all keys share needs no pass
+    let mut counts = [[0usize; 256]; 8];
+    for &k in &keys {
+        for (d, c) in counts.iter_mut().enumerate() {
+            c[((k >> (8 * d)) & 0xff) as usize] += 1;
+        }
+    }
+    for (d, c) in counts.iter().enumerate() {
+        if c.contains(&keys.len()) {
+            continue;
+        }
+        let mut at = [0usize; 256];
+        let mut sum = 0;
+        for (a, &n) in at.iter_mut().zip(c) {
+            *a = sum;
+            sum += n;
+        }
+        for &k in &keys {
+            let b = ((k >> (8 * d)) & 0xff) as usize;
+            out[at[b]] = k;
+            at[b] += 1;
+        }
+        std::mem::swap(&mut keys, &mut out);
+    }
+    for (x, &k) in v.iter_mut().zip(&keys) {
+        *x = unkey(k);
     }
 }
 
-/// The `q`-quantile (linear interpolation between order statistics) of sorted values.
+/// A window of errors kept for its upper quantiles: the highest values in order, the rest
+/// below them in no order. The quantile the policy sizes with lies high (0.98 by default), so
+/// only that part is kept sorted: every error added or dropped costs a move within it or a
+/// push, and measuring all of them again (after a refit of the [`Dispersion`]) a selection and
+/// a sort of it rather than a sort of the whole window. A quantile below the ordered part is
+/// still answered, by a selection over a copy.
+#[derive(Debug, Clone, PartialEq, Default)]
+struct Ranked {
+    /// Values at most the lowest of `top` (under `total_cmp`), in no order.
+    low: Vec<f64>,
+    /// The highest values, ascending.
+    top: Vec<f64>,
+    /// The quantile the ordered part is kept for (0: all of it).
+    q: f64,
+}
+
+impl Ranked {
+    fn len(&self) -> usize {
+        self.low.len() + self.top.len()
+    }
+
+    /// The rank of the lower order statistic of the `q`-quantile of `n` values, less a margin
+    /// of values that may leave the ordered part before it is split again.
+    fn split_rank(q: f64, n: usize) -> usize {
+        let lo = (q.clamp(0.0, 1.0) * n.saturating_sub(1) as f64).floor() as usize;
+        lo.saturating_sub(RANKED_MARGIN + n / 32)
+    }
+
+    /// Makes the values from `rank` up (`rank` as in ascending order) the ordered part.
+    fn split_at(&mut self, rank: usize) {
+        let n = self.len();
+        let rank = rank.min(n);
+        if rank < self.low.len() {
+            // the values of ranks rank..low.len() join the ordered part from below
+            self.low.select_nth_unstable_by(rank, f64::total_cmp);
+            let mut more: Vec<f64> = self.low.drain(rank..).collect();
+            sort_total(&mut more);
+            more.append(&mut self.top);
+            self.top = more;
+        } else if rank > self.low.len() {
+            let k = rank - self.low.len();
+            self.low.extend(self.top.drain(..k));
+        }
+    }
+
+    /// Keeps the ordered part for the `q`-quantile: split again when its order statistics
+    /// fall below it, or when it holds far more than they need.
+    fn keep_for(&mut self, q: f64) {
+        self.q = q;
+        let n = self.len();
+        let want = Self::split_rank(q, n);
+        let slack = 4 * (RANKED_MARGIN + n / 32);
+        if want < self.low.len() || self.low.len() + slack < want {
+            self.split_at(want);
+        }
+    }
+
+    /// Replaces the values with `values`, the ordered part kept for the last quantile.
+    fn reset(&mut self, values: impl Iterator<Item = f64>) {
+        self.low.clear();
+        self.low.extend(values);
+        self.top.clear();
+        let rank = Self::split_rank(self.q, self.low.len());
+        self.split_at(rank);
+    }
+
+    fn insert(&mut self, x: f64) {
+        match self.top.first() {
+            Some(t) if x.total_cmp(t).is_ge() => {
+                let i = self.top.partition_point(|a| a.total_cmp(&x).is_lt());
+                self.top.insert(i, x);
+            }
+            _ => self.low.push(x),
+        }
+    }
+
+    /// Drops one value with the bits of `x` (none when there is none).
+    fn remove(&mut self, x: f64) {
+        let i = self.top.partition_point(|a| a.total_cmp(&x).is_lt());
+        if self.top.get(i).is_some_and(|a| a.to_bits() == x.to_bits()) {
+            self.top.remove(i);
+        } else if let Some(j) = self.low.iter().position(|a| a.to_bits() == x.to_bits()) {
+            self.low.swap_remove(j);
+        }
+    }
+
+    /// The value of rank `r` in ascending order.
+    fn at(&self, r: usize) -> f64 {
+        match r.checked_sub(self.low.len()) {
+            Some(k) => self.top[k],
+            None => {
+                let mut low = self.low.clone();
+                *low.select_nth_unstable_by(r, f64::total_cmp).1
+            }
+        }
+    }
+
+    /// The `q`-quantile of the values, interpolating linearly between order statistics.
+    fn quantile(&self, q: f64) -> Option<f64> {
+        let n = self.len();
+        if n == 0 {
+            return None;
+        }
+        let pos = q.clamp(0.0, 1.0) * (n - 1) as f64;
+        let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
+        let (a, b) = (self.at(lo), self.at(hi));
+        Some(a + (b - a) * (pos - lo as f64))
+    }
+
+    /// All the values in ascending order.
+    #[cfg(test)]
+    fn sorted(&self) -> Vec<f64> {
+        let mut v = self.low.clone();
+        sort_total(&mut v);
+        v.extend_from_slice(&self.top);
+        v
+    }
+}
+
+/// Values below a [`Ranked`] window's quantile kept in order besides those it needs, so that
+/// errors leaving the ordered part between two splits do not leave it short.
+const RANKED_MARGIN: usize = 32;
+
+/// The `q`-quantile (linear interpolation between order statistics) of sorted values: the
+/// reference the window's and the runs' quantiles are tested against.
+#[cfg(test)]
 fn sorted_quantile(sorted: &[f64], q: f64) -> Option<f64> {
     if sorted.is_empty() {
         return None;
@@ -432,9 +588,10 @@ fn sorted_quantile(sorted: &[f64], q: f64) -> Option<f64> {
     Some(sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64))
 }
 
-/// [`sorted_quantile`] of the sorted merge of `runs` (each sorted), without merging them: the
-/// two order statistics it needs are walked to from the nearer end. The interpolation does not
-/// depend on the sign of a zero, so the order of `-0.0` and `0.0` within a run does not matter.
+/// The `q`-quantile (linear interpolation between order statistics) of the sorted merge of
+/// `runs` (each sorted), without merging them: the two order statistics it needs are walked to
+/// from the nearer end. The interpolation does not depend on the sign of a zero, so the order
+/// of `-0.0` and `0.0` within a run does not matter.
 fn runs_quantile(runs: &[&[f64]], q: f64) -> Option<f64> {
     let n: usize = runs.iter().map(|r| r.len()).sum();
     if n == 0 {
@@ -515,9 +672,9 @@ struct Track {
     /// (empty in a state saved before it was kept).
     #[serde(default)]
     means: VecDeque<f64>,
-    /// The same errors sorted, for the quantile; rebuilt from `errors` after a load.
+    /// The same errors ranked, for the quantile; rebuilt from `errors` after a load.
     #[serde(skip)]
-    sorted: Vec<f64>,
+    sorted: Ranked,
     /// Exponentially weighted mean pinball loss (at the sizing quantile) of the count it
     /// provisioned for, over its resolved calibrated predictions, and how many went in.
     loss: f64,
@@ -543,7 +700,8 @@ impl Track {
         if self.errors.len() >= cap {
             self.means.pop_front();
             if let Some(old) = self.errors.pop_front() {
-                replace_sorted(&mut self.sorted, old, e);
+                self.sorted.remove(old);
+                self.sorted.insert(e);
                 replaced = true;
                 if let Some(ph) = self.phases.pop_front() {
                     if let Some(v) = self.by_phase.get_mut(ph as usize) {
@@ -557,7 +715,7 @@ impl Track {
             self.means.push_back(mean);
         }
         if !replaced {
-            insert_sorted(&mut self.sorted, e);
+            self.sorted.insert(e);
         }
         if let Some(ph) = phase {
             self.phases.push_back(ph);
@@ -585,9 +743,7 @@ impl Track {
     fn rebuild(&mut self) {
         // the buffers are reused (this runs at every refit of the dispersion), and the sorts
         // need not be stable: values equal under total_cmp are the same bits
-        self.sorted.clear();
-        self.sorted.extend(self.errors.iter().copied());
-        self.sorted.sort_unstable_by(f64::total_cmp);
+        self.sorted.reset(self.errors.iter().copied());
         let phases = self
             .phases
             .iter()
@@ -603,13 +759,13 @@ impl Track {
             self.by_phase[ph as usize].push(e);
         }
         for v in &mut self.by_phase {
-            v.sort_unstable_by(f64::total_cmp);
+            sort_total(v);
         }
     }
 
     fn quantile(&self, q: f64, min_samples: usize) -> Option<f64> {
         (self.sorted.len() >= min_samples)
-            .then(|| sorted_quantile(&self.sorted, q))
+            .then(|| self.sorted.quantile(q))
             .flatten()
     }
 
@@ -897,6 +1053,7 @@ impl Calibration {
             let eq = if is_phase {
                 t.phase_quantile.map(|(_, e)| e)
             } else {
+                t.sorted.keep_for(q);
                 t.quantile(q, cfg.min_samples)
             };
             let need = eq.map_or(f64::NAN, |e| (mean + e * count_scale(mean, ik)).max(0.0));
@@ -1061,31 +1218,92 @@ mod tests {
         }
         // the last ten: 15..=24; the 0.5-quantile is 19.5
         assert_eq!(t.errors.len(), 10);
-        assert_eq!(t.sorted, (15..25).map(f64::from).collect::<Vec<_>>());
+        assert_eq!(
+            t.sorted.sorted(),
+            (15..25).map(f64::from).collect::<Vec<_>>()
+        );
         assert_eq!(t.quantile(0.5, 10), Some(19.5));
         assert_eq!(t.quantile(0.5, 11), None);
     }
 
     proptest::proptest! {
-        /// The one-pass replacement and the walk over sorted runs against the naive reference:
-        /// remove then insert, and the quantile of the runs concatenated and sorted.
+        /// A ranked window through a sequence of insertions, removals, changes of the quantile
+        /// it is kept for and resets, against a sorted vector: the same values in order, and
+        /// the same quantile bits at the quantile kept for and at any other.
+        #[test]
+        fn ranked_window_matches_a_sorted_vector(
+            ops in proptest::collection::vec((0u8..10, -40i32..40, 0.0f64..=1.0), 1..400),
+            start in proptest::collection::vec(-40i32..40, 0..300),
+        ) {
+            let mut want: Vec<f64> = start.iter().map(|&x| f64::from(x) * 0.25).collect();
+            let mut r = Ranked::default();
+            r.reset(want.iter().copied());
+            want.sort_by(f64::total_cmp);
+            for (op, x, q) in ops {
+                let x = f64::from(x) * 0.25;
+                match op {
+                    0..=4 => {
+                        r.insert(x);
+                        want.insert(want.partition_point(|a| a.total_cmp(&x).is_lt()), x);
+                    }
+                    5..=7 if !want.is_empty() => {
+                        // a value that is there, picked by `q`
+                        let old = want[(q * (want.len() - 1) as f64) as usize];
+                        r.remove(old);
+                        want.remove(want.partition_point(|a| a.total_cmp(&old).is_lt()));
+                    }
+                    8 => r.keep_for(q),
+                    _ => {
+                        let vals = r.sorted();
+                        r.reset(vals.into_iter().rev());
+                    }
+                }
+                proptest::prop_assert_eq!(r.len(), want.len());
+                for q in [r.q, q, 0.98] {
+                    proptest::prop_assert_eq!(
+                        r.quantile(q).map(f64::to_bits),
+                        sorted_quantile(&want, q).map(f64::to_bits)
+                    );
+                }
+            }
+            proptest::prop_assert_eq!(r.sorted(), want);
+        }
+    }
+
+    proptest::proptest! {
+        /// The radix sort against the comparison sort, bit for bit: values of every sign and
+        /// magnitude, zeros of both signs, repeats, short and long vectors.
+        #[test]
+        fn radix_sort_matches_the_comparison_sort(
+            xs in proptest::collection::vec(
+                proptest::prop_oneof![
+                    proptest::num::f64::NORMAL | proptest::num::f64::SUBNORMAL
+                        | proptest::num::f64::ZERO | proptest::num::f64::INFINITE
+                        | proptest::num::f64::NEGATIVE | proptest::num::f64::POSITIVE,
+                    proptest::strategy::Strategy::prop_map(-50i32..50, |x| f64::from(x) * 0.25),
+                ],
+                0..900,
+            ),
+        ) {
+            let mut want = xs.clone();
+            want.sort_by(f64::total_cmp);
+            let mut got = xs;
+            sort_total(&mut got);
+            let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            proptest::prop_assert_eq!(bits(&got), bits(&want));
+        }
+    }
+
+    proptest::proptest! {
+        /// The walk over sorted runs against the naive reference: the quantile of the runs
+        /// concatenated and sorted.
         #[test]
         fn sorted_helpers_match_the_naive_reference(
             xs in proptest::collection::vec(-5i32..5, 1..40),
-            new in -6i32..6,
-            pick in 0usize..40,
             cuts in proptest::collection::vec(0usize..40, 0..4),
             q in 0.0f64..=1.0,
         ) {
-            let mut v: Vec<f64> = xs.iter().map(|&x| f64::from(x) * 0.5).collect();
-            v.sort_by(f64::total_cmp);
-            let old = v[pick % v.len()];
-            let mut want = v.clone();
-            remove_sorted(&mut want, old);
-            insert_sorted(&mut want, f64::from(new) * 0.5);
-            let mut got = v.clone();
-            replace_sorted(&mut got, old, f64::from(new) * 0.5);
-            proptest::prop_assert_eq!(&got, &want);
+            let v: Vec<f64> = xs.iter().map(|&x| f64::from(x) * 0.5).collect();
             // runs: v cut into pieces, each sorted
             let mut bounds: Vec<usize> = cuts.iter().map(|&c| c % (v.len() + 1)).collect();
             bounds.extend([0, v.len()]);
@@ -1176,7 +1394,8 @@ mod tests {
         for (e, w) in t.errors.iter().zip(want) {
             assert!((e - w).abs() < 1e-12, "{e} vs {w}");
         }
-        assert!(t.sorted[0] < t.sorted[1] && t.sorted[0] == t.errors[1]);
+        let sorted = t.sorted.sorted();
+        assert!(sorted[0] < sorted[1] && sorted[0] == t.errors[1]);
     }
 
     #[test]
