@@ -453,27 +453,35 @@ fn sort_total(v: &mut [f64]) {
     }
 }
 
-/// A window of errors kept for its upper quantiles: the highest values in order, the rest
-/// below them in no order. The quantile the policy sizes with lies high (0.98 by default), so
-/// only that part is kept sorted: every error added or dropped costs a move within it or a
-/// push, and measuring all of them again (after a refit of the [`Dispersion`]) a selection and
-/// a sort of it rather than a sort of the whole window. A quantile below the ordered part is
-/// still answered, by a selection over a copy.
-#[derive(Debug, Clone, PartialEq, Default)]
+/// The upper part of a window of errors, in order, for its upper quantiles. The quantile the
+/// policy sizes with lies high (0.98 by default), so only that part is kept sorted, and the
+/// rest is known only as the window's other values (the caller's errors, passed in as `all`):
+/// every error added or dropped costs a move within the ordered part or nothing, and
+/// measuring all of them again (after a refit of the [`Dispersion`]) a selection and a sort
+/// of that part rather than a sort of the whole window. A quantile below the ordered part is
+/// still answered, by a selection over a copy of the window.
+///
+/// Invariant: `top` holds values of `all` (as a multiset), every other value of `all` is at
+/// most `top[0]` under `total_cmp`.
+#[derive(Debug, Clone, Default)]
 struct Ranked {
-    /// Values at most the lowest of `top` (under `total_cmp`), in no order.
-    low: Vec<f64>,
     /// The highest values, ascending.
     top: Vec<f64>,
     /// The quantile the ordered part is kept for (0: all of it).
     q: f64,
+    /// Reused for the selections.
+    scratch: Vec<f64>,
+}
+
+/// A view rebuilt from the errors, which the track compares itself: two tracks with the same
+/// errors are equal whatever part of them their views hold in order.
+impl PartialEq for Ranked {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
 }
 
 impl Ranked {
-    fn len(&self) -> usize {
-        self.low.len() + self.top.len()
-    }
-
     /// The rank of the lower order statistic of the `q`-quantile of `n` values, less a margin
     /// of values that may leave the ordered part before it is split again.
     fn split_rank(q: f64, n: usize) -> usize {
@@ -481,94 +489,97 @@ impl Ranked {
         lo.saturating_sub(RANKED_MARGIN + n / 32)
     }
 
-    /// Makes the values from `rank` up (`rank` as in ascending order) the ordered part.
-    fn split_at(&mut self, rank: usize) {
-        let n = self.len();
+    /// Makes the values of `all` from `rank` up (`rank` as in ascending order) the ordered
+    /// part.
+    fn split_at(&mut self, all: &VecDeque<f64>, rank: usize) {
+        let n = all.len();
         let rank = rank.min(n);
-        if rank < self.low.len() {
-            // the values of ranks rank..low.len() join the ordered part from below
-            self.low.select_nth_unstable_by(rank, f64::total_cmp);
-            let mut more: Vec<f64> = self.low.drain(rank..).collect();
-            sort_total(&mut more);
-            more.append(&mut self.top);
-            self.top = more;
-        } else if rank > self.low.len() {
-            let k = rank - self.low.len();
-            self.low.extend(self.top.drain(..k));
+        self.scratch.clear();
+        self.scratch.extend(all.iter().copied());
+        if rank > 0 && rank < n {
+            self.scratch.select_nth_unstable_by(rank, f64::total_cmp);
         }
+        self.top.clear();
+        self.top.extend_from_slice(&self.scratch[rank..]);
+        sort_total(&mut self.top);
     }
 
-    /// Keeps the ordered part for the `q`-quantile: split again when its order statistics
-    /// fall below it, or when it holds far more than they need.
-    fn keep_for(&mut self, q: f64) {
+    /// Keeps the ordered part of `all` for the `q`-quantile: split again when its order
+    /// statistics fall below it, or when it holds far more than they need.
+    fn keep_for(&mut self, all: &VecDeque<f64>, q: f64) {
         self.q = q;
-        let n = self.len();
+        let n = all.len();
+        let low = n - self.top.len().min(n);
         let want = Self::split_rank(q, n);
         let slack = 4 * (RANKED_MARGIN + n / 32);
-        if want < self.low.len() || self.low.len() + slack < want {
-            self.split_at(want);
+        if want < low || low + slack < want {
+            self.split_at(all, want);
         }
     }
 
-    /// Replaces the values with `values`, the ordered part kept for the last quantile.
-    fn reset(&mut self, values: impl Iterator<Item = f64>) {
-        self.low.clear();
-        self.low.extend(values);
-        self.top.clear();
-        let rank = Self::split_rank(self.q, self.low.len());
-        self.split_at(rank);
+    /// Orders anew for the last quantile, after every value of `all` changed.
+    fn reset(&mut self, all: &VecDeque<f64>) {
+        let rank = Self::split_rank(self.q, all.len());
+        self.split_at(all, rank);
     }
 
+    /// Takes in `x`, just added to the window.
     fn insert(&mut self, x: f64) {
-        match self.top.first() {
-            Some(t) if x.total_cmp(t).is_ge() => {
-                let i = self.top.partition_point(|a| a.total_cmp(&x).is_lt());
-                self.top.insert(i, x);
-            }
-            _ => self.low.push(x),
+        if self.top.first().is_some_and(|t| x.total_cmp(t).is_ge()) {
+            let i = self.top.partition_point(|a| a.total_cmp(&x).is_lt());
+            self.top.insert(i, x);
         }
     }
 
-    /// Drops one value with the bits of `x` (none when there is none).
+    /// Lets go of `x`, just dropped from the window: out of the ordered part if a value of
+    /// its bits is there (the window's other copies, if any, are no higher).
     fn remove(&mut self, x: f64) {
         let i = self.top.partition_point(|a| a.total_cmp(&x).is_lt());
         if self.top.get(i).is_some_and(|a| a.to_bits() == x.to_bits()) {
             self.top.remove(i);
-        } else if let Some(j) = self.low.iter().position(|a| a.to_bits() == x.to_bits()) {
-            self.low.swap_remove(j);
         }
     }
 
-    /// The value of rank `r` in ascending order.
-    fn at(&self, r: usize) -> f64 {
-        match r.checked_sub(self.low.len()) {
+    /// The value of rank `r` in ascending order among `all`.
+    fn at(&self, all: &VecDeque<f64>, r: usize) -> f64 {
+        let low = all.len() - self.top.len();
+        match r.checked_sub(low) {
             Some(k) => self.top[k],
             None => {
-                let mut low = self.low.clone();
-                *low.select_nth_unstable_by(r, f64::total_cmp).1
+                let mut copy: Vec<f64> = all.iter().copied().collect();
+                *copy.select_nth_unstable_by(r, f64::total_cmp).1
             }
         }
     }
 
-    /// The `q`-quantile of the values, interpolating linearly between order statistics.
-    fn quantile(&self, q: f64) -> Option<f64> {
-        let n = self.len();
+    /// All the values of `all` in ascending order, the invariant checked on the way: the
+    /// ordered part in order and within `all`, the other values no higher than it.
+    #[cfg(test)]
+    fn sorted(&self, all: &VecDeque<f64>) -> Vec<f64> {
+        assert!(self.top.windows(2).all(|w| w[0].total_cmp(&w[1]).is_le()));
+        let mut low: Vec<f64> = all.iter().copied().collect();
+        for x in &self.top {
+            let i = low.iter().position(|a| a.to_bits() == x.to_bits());
+            low.swap_remove(i.expect("the ordered part holds a value the window has not"));
+        }
+        if let Some(t) = self.top.first() {
+            assert!(low.iter().all(|a| a.total_cmp(t).is_le()));
+        }
+        sort_total(&mut low);
+        low.extend_from_slice(&self.top);
+        low
+    }
+
+    /// The `q`-quantile of `all`, interpolating linearly between order statistics.
+    fn quantile(&self, all: &VecDeque<f64>, q: f64) -> Option<f64> {
+        let n = all.len();
         if n == 0 {
             return None;
         }
         let pos = q.clamp(0.0, 1.0) * (n - 1) as f64;
         let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
-        let (a, b) = (self.at(lo), self.at(hi));
+        let (a, b) = (self.at(all, lo), self.at(all, hi));
         Some(a + (b - a) * (pos - lo as f64))
-    }
-
-    /// All the values in ascending order.
-    #[cfg(test)]
-    fn sorted(&self) -> Vec<f64> {
-        let mut v = self.low.clone();
-        sort_total(&mut v);
-        v.extend_from_slice(&self.top);
-        v
     }
 }
 
@@ -696,13 +707,10 @@ struct Track {
 
 impl Track {
     fn push_error(&mut self, e: f64, mean: f64, cap: usize, phase: Option<u32>) {
-        let mut replaced = false;
         if self.errors.len() >= cap {
             self.means.pop_front();
             if let Some(old) = self.errors.pop_front() {
                 self.sorted.remove(old);
-                self.sorted.insert(e);
-                replaced = true;
                 if let Some(ph) = self.phases.pop_front() {
                     if let Some(v) = self.by_phase.get_mut(ph as usize) {
                         remove_sorted(v, old);
@@ -714,9 +722,7 @@ impl Track {
         if self.means.len() + 1 == self.errors.len() {
             self.means.push_back(mean);
         }
-        if !replaced {
-            self.sorted.insert(e);
-        }
+        self.sorted.insert(e);
         if let Some(ph) = phase {
             self.phases.push_back(ph);
             let ph = ph as usize;
@@ -743,7 +749,7 @@ impl Track {
     fn rebuild(&mut self) {
         // the buffers are reused (this runs at every refit of the dispersion), and the sorts
         // need not be stable: values equal under total_cmp are the same bits
-        self.sorted.reset(self.errors.iter().copied());
+        self.sorted.reset(&self.errors);
         let phases = self
             .phases
             .iter()
@@ -764,8 +770,8 @@ impl Track {
     }
 
     fn quantile(&self, q: f64, min_samples: usize) -> Option<f64> {
-        (self.sorted.len() >= min_samples)
-            .then(|| self.sorted.quantile(q))
+        (self.errors.len() >= min_samples)
+            .then(|| self.sorted.quantile(&self.errors, q))
             .flatten()
     }
 
@@ -1053,7 +1059,7 @@ impl Calibration {
             let eq = if is_phase {
                 t.phase_quantile.map(|(_, e)| e)
             } else {
-                t.sorted.keep_for(q);
+                t.sorted.keep_for(&t.errors, q);
                 t.quantile(q, cfg.min_samples)
             };
             let need = eq.map_or(f64::NAN, |e| (mean + e * count_scale(mean, ik)).max(0.0));
@@ -1219,7 +1225,7 @@ mod tests {
         // the last ten: 15..=24; the 0.5-quantile is 19.5
         assert_eq!(t.errors.len(), 10);
         assert_eq!(
-            t.sorted.sorted(),
+            t.sorted.sorted(&t.errors),
             (15..25).map(f64::from).collect::<Vec<_>>()
         );
         assert_eq!(t.quantile(0.5, 10), Some(19.5));
@@ -1235,38 +1241,35 @@ mod tests {
             ops in proptest::collection::vec((0u8..10, -40i32..40, 0.0f64..=1.0), 1..400),
             start in proptest::collection::vec(-40i32..40, 0..300),
         ) {
-            let mut want: Vec<f64> = start.iter().map(|&x| f64::from(x) * 0.25).collect();
+            let mut all: VecDeque<f64> = start.iter().map(|&x| f64::from(x) * 0.25).collect();
             let mut r = Ranked::default();
-            r.reset(want.iter().copied());
-            want.sort_by(f64::total_cmp);
+            r.reset(&all);
             for (op, x, q) in ops {
                 let x = f64::from(x) * 0.25;
                 match op {
                     0..=4 => {
+                        all.push_back(x);
                         r.insert(x);
-                        want.insert(want.partition_point(|a| a.total_cmp(&x).is_lt()), x);
                     }
-                    5..=7 if !want.is_empty() => {
-                        // a value that is there, picked by `q`
-                        let old = want[(q * (want.len() - 1) as f64) as usize];
+                    5..=7 if !all.is_empty() => {
+                        // the oldest value, or one picked by `q`
+                        let i = if op == 5 { 0 } else { (q * (all.len() - 1) as f64) as usize };
+                        let old = all.remove(i).unwrap();
                         r.remove(old);
-                        want.remove(want.partition_point(|a| a.total_cmp(&old).is_lt()));
                     }
-                    8 => r.keep_for(q),
-                    _ => {
-                        let vals = r.sorted();
-                        r.reset(vals.into_iter().rev());
-                    }
+                    8 => r.keep_for(&all, q),
+                    _ => r.reset(&all),
                 }
-                proptest::prop_assert_eq!(r.len(), want.len());
+                let mut want: Vec<f64> = all.iter().copied().collect();
+                want.sort_by(f64::total_cmp);
+                proptest::prop_assert_eq!(r.sorted(&all), want.clone());
                 for q in [r.q, q, 0.98] {
                     proptest::prop_assert_eq!(
-                        r.quantile(q).map(f64::to_bits),
+                        r.quantile(&all, q).map(f64::to_bits),
                         sorted_quantile(&want, q).map(f64::to_bits)
                     );
                 }
             }
-            proptest::prop_assert_eq!(r.sorted(), want);
         }
     }
 
@@ -1394,7 +1397,7 @@ mod tests {
         for (e, w) in t.errors.iter().zip(want) {
             assert!((e - w).abs() < 1e-12, "{e} vs {w}");
         }
-        let sorted = t.sorted.sorted();
+        let sorted = t.sorted.sorted(&t.errors);
         assert!(sorted[0] < sorted[1] && sorted[0] == t.errors[1]);
     }
 
