@@ -155,6 +155,39 @@ def test_a_parquet_path_gives_the_local_result_on_the_file_bit_for_bit(  # type:
     assert_identical(want, getattr(distributed, op)(str(job_file), spark, **JOBS[op]))
 
 
+@pytest.mark.parametrize("layout", ["whole", "split"])
+def test_row_groups_of_whole_series_or_split_ones_give_the_local_result(  # type: ignore[no-untyped-def]
+        layout, job, tmp_path, client) -> None:
+    """A file whose row groups each hold whole series is read piece by piece on the workers
+    with no shuffle; one whose series run across row groups (or whose groups' id ranges
+    overlap) is shuffled on unique_id. Both give the in-process result bit for bit."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    from flaskscale import distributed
+
+    path = tmp_path / f"{layout}.parquet"
+    ids = sorted(job["unique_id"].unique())
+    with pq.ParquetWriter(path, pa.Table.from_pandas(job.head(0), preserve_index=False)
+                          .schema) as w:
+        if layout == "whole":
+            # 25 series a row group, in reverse order of their ids
+            for k in reversed(range(0, len(ids), 25)):
+                part = job[job["unique_id"].isin(ids[k:k + 25])]
+                w.write_table(pa.Table.from_pandas(part, preserve_index=False))
+        else:
+            # row groups of 1,000 rows: series cut at their boundaries
+            w.write_table(pa.Table.from_pandas(job, preserve_index=False), row_group_size=1000)
+    src = distributed._Parquet(path)
+    pieces = src.whole_series_pieces(2000)
+    if layout == "whole":
+        assert pieces is not None and len(pieces) > 1
+        assert sorted(i for p in pieces for _, groups in p for i in groups) == list(range(8))
+    else:
+        assert pieces is None
+    want = fs.simulate_many(pd.read_parquet(path), progress=False, **JOBS["simulate_many"])
+    assert_identical(want, distributed.simulate_many(path, client, **JOBS["simulate_many"]))
+
+
 def test_a_path_that_is_no_long_format_parquet_is_a_typed_error(job, tmp_path, client) -> None:  # type: ignore[no-untyped-def]
     from flaskscale import distributed
 

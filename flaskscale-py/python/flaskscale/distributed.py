@@ -45,7 +45,7 @@ from __future__ import annotations
 import contextlib
 import os
 import warnings
-from typing import Any, Callable, Dict, Iterator, Mapping, Optional, Sequence
+from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -169,6 +169,7 @@ class _Parquet:
         self.path = os.fspath(path)
         try:
             dataset = pads.dataset(self.path, format="parquet")
+            self._dataset = dataset
             self.rows = dataset.count_rows()
         except FileNotFoundError:
             raise
@@ -190,6 +191,65 @@ class _Parquet:
             raise InvalidDataError(
                 f"{self.path}: ds must hold datetimes or numbers (UTC seconds), got dtype {ds}"
             )
+
+
+    def whole_series_pieces(self, rows: int) -> Optional[List[List[Tuple[str, List[int]]]]]:
+        """The file's row groups in pieces of about ``rows`` rows, each piece a list of
+        ``(file, row group indices)``, when the files' statistics show that no unique_id lies
+        in two row groups (their unique_id ranges do not overlap): a piece then holds whole
+        series, and a worker can read it and run it with no row moving between workers.
+        ``None`` when a range overlaps another, a row group has no statistics, or the path is
+        not on the local file system (the workers read it by name)."""
+        if not os.path.exists(self.path):
+            return None
+        groups = []
+        for frag in self._dataset.get_fragments():
+            md = frag.metadata
+            names = [md.schema.column(j).path for j in range(md.num_columns)]
+            if fleet.ID not in names:
+                return None
+            j = names.index(fleet.ID)
+            for i in range(md.num_row_groups):
+                rg = md.row_group(i)
+                if rg.num_rows == 0:
+                    continue
+                st = rg.column(j).statistics
+                if st is None or not st.has_min_max or rg.column(j).statistics.null_count:
+                    return None
+                groups.append((st.min, st.max, frag.path, i, rg.num_rows))
+        try:
+            groups.sort(key=lambda g: (g[0], g[1]))
+        except TypeError:  # pragma: no cover - one column has one type in every file
+            return None
+        if any(not a[1] < b[0] for a, b in zip(groups, groups[1:])):
+            return None
+        pieces: List[List[Tuple[str, List[int]]]] = []
+        piece: List[Tuple[str, List[int]]] = []
+        held = 0
+        for _, _, path, i, n in groups:
+            if piece and piece[-1][0] == path:
+                piece[-1][1].append(i)
+            else:
+                piece.append((path, [i]))
+            held += n
+            if held >= rows:
+                pieces.append(piece)
+                piece, held = [], 0
+        if piece:
+            pieces.append(piece)
+        return pieces
+
+
+def _read_and_run(piece: List[Tuple[str, List[int]]], op: str, kwargs: Dict[str, Any]) -> Any:
+    """What runs on a Dask worker for a piece of whole series of a Parquet file: its row
+    groups read there, then the batch call."""
+    import pandas as pd
+    import pyarrow.parquet as pq
+
+    frames = [pq.ParquetFile(path).read_row_groups(groups, columns=[fleet.ID, fleet.DS, fleet.Y])
+              .to_pandas() for path, groups in piece]
+    pdf = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+    return _run_piece(pdf, op, kwargs)
 
 
 def _pieces(data: Any, npartitions: int) -> list:
@@ -216,6 +276,22 @@ def _dask(data: Any, client: Any, op: str, kw: Dict[str, Any],
 
         src = _Parquet(data)
         parts = npartitions or max(2 * workers, -(-src.rows // _BUCKET_ROWS))
+        whole = src.whole_series_pieces(-(-src.rows // parts))
+        if whole is not None:
+            # each series lies in one row group: the workers read pieces of row groups and
+            # run them, and no row moves between them (a shuffle of a fleet's rows holds
+            # them all in the workers' memory at once)
+            if client is None:
+                import dask
+
+                got = list(dask.compute(*[dask.delayed(_read_and_run)(p, op, kw)
+                                          for p in whole]))
+            else:
+                got = client.gather(client.map(_read_and_run, whole, op=op, kwargs=kw,
+                                               pure=False))
+            result = pd.concat(got, ignore_index=True) if got else \
+                fleet.frame(_columns(op, kw), {}, *src.types)
+            return _finish(result, op, kw, *src.types)
         # the workers read the file; the shuffle on unique_id puts each series whole in one
         # partition
         ddf = dd.read_parquet(src.path, columns=[fleet.ID, fleet.DS, fleet.Y])
