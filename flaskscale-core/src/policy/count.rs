@@ -150,6 +150,27 @@ pub struct CountSizing {
     /// function ([`Dispersion`], default true) or the Poisson one (`sqrt(m)`) alone.
     #[serde(default = "default_dispersion")]
     pub dispersion: bool,
+    /// The window a scale-up is sized for (default [`ScaleUpWindow::Lead`], the whole lead
+    /// window, as a scale-down is).
+    #[serde(default)]
+    pub scale_up_window: ScaleUpWindow,
+}
+
+/// The part of the lead window a scale-up is sized for ([`CountSizing::scale_up_window`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ScaleUpWindow {
+    /// The whole lead window `[now, now + startup + interval]`, as a scale-down (default).
+    #[default]
+    Lead,
+    /// Only the steps a replica asked for now can serve, `[now + startup, now + startup +
+    /// interval]`: the count is raised no further than those need, calibrated on its own
+    /// errors (a second calibration of every predictor over that narrower window), and
+    /// lowered no further than the whole lead window allows (a replica removed now must not
+    /// be needed before a new one could be ready). A burst that is over by the time a new
+    /// replica would be ready no longer starts replicas for it. On a series whose step is
+    /// longer than the startup the two windows are the same steps, and so are the decisions.
+    Ready,
 }
 
 fn default_dispersion() -> bool {
@@ -186,6 +207,7 @@ impl Default for CountSizing {
             predictors: default_predictors(),
             combine: CountCombine::Best,
             dispersion: true,
+            scale_up_window: ScaleUpWindow::Lead,
         }
     }
 }
@@ -678,6 +700,10 @@ pub struct Sized {
     /// Resolved predictions in a row of the predictor with the best score that fell short;
     /// from [`SHORTFALLS_LOST`] on, the most cautious predictor decides instead.
     pub shortfalls: u32,
+    /// With [`ScaleUpWindow::Ready`]: the count per step a scale-up provisions for (sized
+    /// as `count` is, over the steps a replica asked for now can serve), and the predictor
+    /// that decided it; `None` otherwise (a scale-up provisions for `count`).
+    pub scale_up: Option<(Predictor, f64)>,
 }
 
 /// Shortfalls in a row after which the best-scored predictor's calibration is taken as lost:
@@ -957,6 +983,7 @@ impl Calibration {
                 model_mean_need: None,
                 step_seconds,
                 shortfalls: t.misses,
+                scale_up: None,
             };
             if highest.is_none_or(|b| s.count > b.count) {
                 highest = Some(s);
@@ -1047,6 +1074,30 @@ pub fn recent_predictions(recent: &[f64], short: usize, h_from: u64, h_to: u64) 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_scale_up_window_reads_from_json_with_a_default_and_refuses_unknown_names() {
+        assert_eq!(
+            CountSizing::from_json("{}").unwrap().scale_up_window,
+            ScaleUpWindow::Lead
+        );
+        let c = CountSizing::from_json(r#"{"scale_up_window": "ready"}"#).unwrap();
+        assert_eq!(c.scale_up_window, ScaleUpWindow::Ready);
+        let back: CountSizing = serde_json::from_str(&serde_json::to_string(&c).unwrap()).unwrap();
+        assert_eq!(back, c);
+        // an unknown name is refused with the names it may take
+        match CountSizing::from_json(r#"{"scale_up_window": "soon"}"#) {
+            Err(Error::Parse { message, .. }) => assert!(
+                message.contains("`lead`") && message.contains("`ready`"),
+                "{message}"
+            ),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            CountSizing::from_json(r#"{"scale_up_window": true}"#),
+            Err(Error::Parse { .. })
+        ));
+    }
 
     #[test]
     fn errors_keep_their_window_and_quantile() {

@@ -3,7 +3,7 @@
 
 use flaskscale_core::autoscaler::{Autoscaler, AutoscalerConfig};
 use flaskscale_core::forecast::{ModelSpec, SeasonalNaive};
-use flaskscale_core::policy::count::{Calibration, CountSizing, Predictor};
+use flaskscale_core::policy::count::{Calibration, CountSizing, Predictor, ScaleUpWindow};
 use flaskscale_core::policy::{HpaConfig, HpaPolicy, PredictiveConfig, Reason};
 use flaskscale_core::sim::{self, frontier, HpaSim, Progress, SimConfig, SimPolicy};
 use flaskscale_core::traffic::{generate, FlashCrowd, Rng, TrafficSpec};
@@ -363,4 +363,49 @@ fn relative_noise_is_provisioned_for_at_a_level_ten_times_the_calibrated_one() {
     let q = PredictiveConfig::new(2.0, 1, 1000).quantile;
     assert!(fitted >= q, "fitted dispersion carried {fitted}");
     assert!(poisson < q, "poisson {poisson} vs fitted {fitted}");
+}
+
+#[test]
+fn a_scale_up_is_sized_for_the_steps_a_new_replica_serves() {
+    // counts of 200, 100, 100, 100 per minute, repeating; the level of the last four minutes
+    // (always 125) decides, in the Poisson scale sqrt(125), at the median. The lead window of
+    // a decision at a minute's start is that minute and the next two (startup 120 s +
+    // interval 15 s): three of every four hold the 200, so the errors' median is
+    // (200 - 125) / sqrt(125) and the count 200. A replica asked for now serves only the
+    // third of them: one in four holds the 200, the median error is (100 - 125) / sqrt(125)
+    // and the count 100. At 0.5 requests/s per replica: 200 / 60 / 0.5 -> 7 replicas and
+    // 100 / 60 / 0.5 -> 4 replicas
+    let decide = |window: ScaleUpWindow, current: u32| {
+        let mut policy = PredictiveConfig::new(0.5, 1, 100);
+        policy.quantile = 0.5;
+        policy.count = CountSizing {
+            predictors: vec![Predictor::Level],
+            recent_seconds: 240.0,
+            dispersion: false,
+            scale_up_window: window,
+            ..CountSizing::default()
+        };
+        // a reactive HPA that never asks for more than one replica
+        policy.hpa = HpaConfig::new(1000.0, 1, 100);
+        policy.hpa.downscale_stabilization_seconds = 0;
+        let mut a = daily_naive(policy);
+        for i in 0..400 {
+            a.observe(60.0 * i as f64, if i % 4 == 0 { 200.0 } else { 100.0 })
+                .unwrap();
+        }
+        let d = a.recommend(400.0 * 60.0, current).unwrap();
+        assert_eq!(d.explain.predictor.as_deref(), Some("level"));
+        d.replicas
+    };
+    // the whole lead window both ways: 7 (from 4 or more: the HPA's rate policy lets a
+    // count at most double in one decision)
+    for current in [4, 5, 9] {
+        assert_eq!(decide(ScaleUpWindow::Lead, current), 7, "from {current}");
+    }
+    // up only to what the ready steps need (4), held between 4 and 7, and never down below
+    // the whole window's 7
+    assert_eq!(decide(ScaleUpWindow::Ready, 2), 4);
+    assert_eq!(decide(ScaleUpWindow::Ready, 4), 4);
+    assert_eq!(decide(ScaleUpWindow::Ready, 5), 5);
+    assert_eq!(decide(ScaleUpWindow::Ready, 9), 7);
 }
