@@ -802,9 +802,15 @@ impl Autoscaler {
                 let scale_up = up.and_then(|(h_up, [level, trend, ramp])| {
                     let predictions = [model(h_up), level, trend, ramp, level, peak];
                     let z = self.calibration_up.size(predictions, q, cfg, step)?;
-                    Some((z.predictor, z.count))
+                    Some(z.scale_up.unwrap_or((z.predictor, z.count)))
                 });
-                sized.map(|z| Sized { scale_up, ..z })
+                sized.map(|z| {
+                    if up.is_some() {
+                        Sized { scale_up, ..z }
+                    } else {
+                        z
+                    }
+                })
             }
             _ => None,
         };

@@ -154,7 +154,21 @@ pub struct CountSizing {
     /// window, as a scale-down is).
     #[serde(default)]
     pub scale_up_window: ScaleUpWindow,
+    /// Step starts a scale-up led by the `ramp` predictor must persist over (default 1: its
+    /// count now alone; at most [`MAX_RAMP_PERSIST`]): with `k`, a scale-up it leads goes no
+    /// higher than the lowest count it asked for at the last `k` step starts (of those whose
+    /// lead window has not ended: older ones are not kept), so one noisy count that tilts its
+    /// short line does not start replicas; a scale-down is as without.
+    #[serde(default = "default_ramp_persist")]
+    pub ramp_persist: u32,
 }
+
+fn default_ramp_persist() -> u32 {
+    1
+}
+
+/// The most steps [`CountSizing::ramp_persist`] may ask the ramp to persist.
+pub const MAX_RAMP_PERSIST: u32 = 100;
 
 /// The part of the lead window a scale-up is sized for ([`CountSizing::scale_up_window`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -208,6 +222,7 @@ impl Default for CountSizing {
             combine: CountCombine::Best,
             dispersion: true,
             scale_up_window: ScaleUpWindow::Lead,
+            ramp_persist: default_ramp_persist(),
         }
     }
 }
@@ -254,6 +269,12 @@ impl CountSizing {
             return Err(Error::param(format!(
                 "count.skill_steps must be in [1, {MAX_CALIBRATION_STEPS}], got {}",
                 self.skill_steps
+            )));
+        }
+        if !(1..=MAX_RAMP_PERSIST).contains(&self.ramp_persist) {
+            return Err(Error::param(format!(
+                "count.ramp_persist must be in [1, {MAX_RAMP_PERSIST}], got {}",
+                self.ramp_persist
             )));
         }
         if self.predictors.is_empty() {
@@ -1005,8 +1026,27 @@ impl Calibration {
             }),
             (b, _) => b,
         };
+        // a scale-up the ramp leads must have been asked for at the last `ramp_persist`
+        // step starts (its needs then, still pending, the newest last)
+        let persisted = |b: &Sized| {
+            let t = &self.tracks[Predictor::ALL.iter().position(|&p| p == b.predictor)?];
+            let k = cfg.ramp_persist as usize;
+            if b.predictor != Predictor::Ramp || k < 2 || t.pending.len() < 2 {
+                return None;
+            }
+            let low = t
+                .pending
+                .iter()
+                .rev()
+                .skip(1)
+                .take(k - 1)
+                .map(|p| p.need)
+                .fold(b.count, f64::min);
+            low.is_finite().then_some((Predictor::Ramp, low))
+        };
         best.map(|b| Sized {
             model_mean_need,
+            scale_up: persisted(&b),
             ..b
         })
     }
@@ -1097,6 +1137,25 @@ mod tests {
             CountSizing::from_json(r#"{"scale_up_window": true}"#),
             Err(Error::Parse { .. })
         ));
+        // the ramp's persistence: 1 by default, 1..=MAX_RAMP_PERSIST steps
+        assert_eq!(CountSizing::from_json("{}").unwrap().ramp_persist, 1);
+        assert_eq!(
+            CountSizing::from_json(r#"{"ramp_persist": 3}"#)
+                .unwrap()
+                .ramp_persist,
+            3
+        );
+        for bad in [0, MAX_RAMP_PERSIST + 1] {
+            match CountSizing::from_json(&format!(r#"{{"ramp_persist": {bad}}}"#)) {
+                Err(Error::InvalidParameter(m)) => {
+                    assert!(
+                        m.contains("ramp_persist") && m.contains(&bad.to_string()),
+                        "{m}"
+                    )
+                }
+                other => panic!("{bad}: {other:?}"),
+            }
+        }
     }
 
     #[test]

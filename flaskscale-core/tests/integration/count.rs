@@ -409,3 +409,48 @@ fn a_scale_up_is_sized_for_the_steps_a_new_replica_serves() {
     assert_eq!(decide(ScaleUpWindow::Ready, 5), 5);
     assert_eq!(decide(ScaleUpWindow::Ready, 9), 7);
 }
+
+#[test]
+fn a_ramp_led_scale_up_goes_no_higher_than_the_ramp_asked_for_at_the_last_step_starts() {
+    // the ramp alone, its errors all 0 but the few resolved after the rise (so at the
+    // median its count is its mean): 100 for 200 steps, then 120, 150 and 200. As in an
+    // autoscaler, each completed step g is resolved, then the window g+1..=g+3 of the
+    // decision at the next step's start predicted: the last decision sizes for 200, and the
+    // pending windows of the two step starts before it asked for 150 and 120 (older ones
+    // have ended)
+    let sized = |persist: u32| {
+        let cfg = CountSizing {
+            predictors: vec![Predictor::Ramp],
+            min_samples: 10,
+            skill_steps: 10,
+            ramp_persist: persist,
+            ..CountSizing::default()
+        };
+        let mean = |g: u64| match g {
+            200 => 120.0,
+            201 => 150.0,
+            202 => 200.0,
+            _ => 100.0,
+        };
+        let mut cal = Calibration::default();
+        for g in 0..=202u64 {
+            cal.resolve(g, 0.5, &cfg, |a, b| (a..=b).map(mean).reduce(f64::max));
+            let ramp = [None, None, None, Some(mean(g)), None, None];
+            cal.predict(g + 1, g + 3, ramp, 0.5, &cfg, None);
+        }
+        cal.size([None, None, None, Some(200.0), None, None], 0.5, &cfg, 60.0)
+            .expect("calibrated")
+    };
+    let s = sized(1);
+    assert_eq!(
+        (s.predictor, s.count, s.scale_up),
+        (Predictor::Ramp, 200.0, None)
+    );
+    // two step starts: the lower of 200 and 150; three: of 200, 150 and 120; more: only
+    // those are kept
+    assert_eq!(sized(2).scale_up, Some((Predictor::Ramp, 150.0)));
+    assert_eq!(sized(3).scale_up, Some((Predictor::Ramp, 120.0)));
+    assert_eq!(sized(10).scale_up, Some((Predictor::Ramp, 120.0)));
+    // the whole-window count, which a scale-down follows, is unchanged
+    assert_eq!(sized(3).count, 200.0);
+}
