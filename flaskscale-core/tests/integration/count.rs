@@ -393,7 +393,12 @@ fn a_scale_up_is_sized_for_the_steps_a_new_replica_serves() {
             a.observe(60.0 * i as f64, if i % 4 == 0 { 200.0 } else { 100.0 })
                 .unwrap();
         }
+        // the second calibration is part of the saved state: a restored autoscaler decides
+        // the same
+        let mut restored = Autoscaler::from_json(&a.to_json().unwrap()).unwrap();
+        assert_eq!(restored.to_json().unwrap(), a.to_json().unwrap());
         let d = a.recommend(400.0 * 60.0, current).unwrap();
+        assert_eq!(restored.recommend(400.0 * 60.0, current).unwrap(), d);
         assert_eq!(d.explain.predictor.as_deref(), Some("level"));
         d.replicas
     };
