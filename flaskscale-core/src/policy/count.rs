@@ -159,6 +159,11 @@ pub struct CountSizing {
     /// higher than the lowest count it asked for at the last `k` step starts (of those whose
     /// lead window has not ended: older ones are not kept), so one noisy count that tilts its
     /// short line does not start replicas; a scale-down is as without.
+    ///
+    /// Not the default: with 3 the frontier (see [`ScaleUpWindow::Ready`]) gains on NASA
+    /// (1.50 / 0.55 / 0.59 / 0.84 → 1.40 / 0.52 / 0.59 / 0.84) but loses badly on the shop
+    /// trace (0.40 / 0.65 / 1.00 / 1.00 → 1.43 / 1.00 / 1.00 / 1.00), whose bursts need the
+    /// ramp's first step.
     #[serde(default = "default_ramp_persist")]
     pub ramp_persist: u32,
 }
@@ -184,6 +189,13 @@ pub enum ScaleUpWindow {
     /// be needed before a new one could be ready). A burst that is over by the time a new
     /// replica would be ready no longer starts replicas for it. On a series whose step is
     /// longer than the startup the two windows are the same steps, and so are the decisions.
+    ///
+    /// Not the default: on the frontier (the family's B over the tuned HPA's at 0.9 / 1.0 /
+    /// 1.1 / 1.25 × R0, lead → ready) it gains on the generated event traces (seeds 1–3:
+    /// 0.71 / 0.54 / 0.52 → 0.34 / 0.38 / 0.40 at R0) and on Twitter at 1.25 × R0 (0.89 →
+    /// 0.75), but loses at NASA's and the shop's cheap end (1.50 → 1.57, 0.40 → 0.45 at
+    /// 0.9 × R0), at Twitter's R0 (0.93 → 1.00) and at event seed 2's 1.25 × R0 (0.89 →
+    /// 1.04). A replay costs about 1.8× the CPU (every predictor is calibrated twice).
     Ready,
 }
 
