@@ -18,9 +18,8 @@
 use crate::check;
 use crate::error::{Error, Result};
 use crate::forecast::{Fitted, FittedModel, Forecast, ModelSpec, SeasonalNaive, MAX_HORIZON};
-use crate::policy::count::Sized;
 use crate::policy::count::{
-    recent_predictions, Calibration, Prediction, ScaleUpWindow, MAX_PHASE_PERIOD,
+    recent_predictions, Calibration, Prediction, ScaleUpWindow, Sized, MAX_PHASE_PERIOD,
 };
 use crate::policy::{Decision, ForecastInput, PredictiveConfig, PredictivePolicy, Reason, Sizing};
 use crate::series::CleanCache;
@@ -190,6 +189,23 @@ struct RecentCache {
 #[derive(Debug, Clone, Default)]
 struct PredictionsCache {
     entries: [Option<((u64, u64, u64), [Prediction; 3])>; 2],
+}
+
+/// What a decision at `now` takes from an autoscaler's history, model and calibration: all
+/// of it but the replica count and the policy's own state (its HPA's windows and last
+/// decisions). Autoscalers whose settings differ only in the reactive target, fed the same
+/// observations, prepare the same inputs at the same times; a replay of many such settings
+/// (the frontier's sweep) prepares them once and lets each setting's policy decide on them.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct DecisionInputs {
+    pub now: f64,
+    /// The newest complete step's load, per second (`NaN` when missing or none).
+    pub load: f64,
+    pub recent: Option<f64>,
+    pub sized: Option<Sized>,
+    pub status: Option<(Reason, String)>,
+    /// Start of the forecast's step 0 when the model gave a forecast (it is in the cache).
+    forecast_start: Option<f64>,
 }
 
 /// The autoscaler; see the [module docs](self). Two autoscalers are `==` when their saved
@@ -715,6 +731,13 @@ impl Autoscaler {
     /// [`Error::InvalidData`] for a non-finite `now` or time going backwards (before the last
     /// decision). A failing model never makes this fail: it is reported in the decision.
     pub fn recommend(&mut self, now: f64, current: u32) -> Result<Decision> {
+        let inputs = self.prepare(now)?;
+        self.decide_prepared(current, inputs)
+    }
+
+    /// Everything [`Autoscaler::recommend`] does at `now` before its policy decides: the
+    /// history closed up to `now`, a refit when due, the forecast and the count sizing.
+    pub(crate) fn prepare(&mut self, now: f64) -> Result<DecisionInputs> {
         if !now.is_finite() {
             return Err(Error::data(format!("time must be finite, got {now}")));
         }
@@ -773,13 +796,6 @@ impl Autoscaler {
             }
             _ => None,
         };
-        let name = self.fitted.as_ref().map(|f| f.name()).unwrap_or("none");
-        let input = forecast.map(|(fc, start)| ForecastInput {
-            forecast: fc,
-            step_seconds: step,
-            start,
-            model: name,
-        });
         let sized = match (self.config.policy.sizing, end, window) {
             (Sizing::Count, Some(_), Some((h_from, h_to, [level, trend, ramp], peak, up))) => {
                 // the model's highest mean over the steps `from..=h_to` ahead
@@ -822,6 +838,43 @@ impl Autoscaler {
             )),
             (s, _, _) => s,
         };
+        Ok(DecisionInputs {
+            now,
+            load,
+            recent,
+            sized,
+            status,
+            forecast_start: forecast.map(|(_, start)| start),
+        })
+    }
+
+    /// The policy's decision with `current` replicas on what [`Autoscaler::prepare`] gave.
+    pub(crate) fn decide_prepared(
+        &mut self,
+        current: u32,
+        inputs: DecisionInputs,
+    ) -> Result<Decision> {
+        let name = self.fitted.as_ref().map(|f| f.name()).unwrap_or("none");
+        let step = self.config.step_seconds;
+        let input = inputs.forecast_start.and_then(|start| {
+            self.forecast_cache
+                .forecast
+                .as_ref()
+                .map(|forecast| ForecastInput {
+                    forecast,
+                    step_seconds: step,
+                    start,
+                    model: name,
+                })
+        });
+        let DecisionInputs {
+            now,
+            load,
+            recent,
+            sized,
+            status,
+            ..
+        } = inputs;
         self.policy
             .decide(now, current, load, input, recent, sized, status)
     }

@@ -499,7 +499,7 @@ fn simulate_one(trace: &Series, plan: &FleetPlan, progress: &Progress) -> Result
 }
 
 /// What [`frontier_many`] measures each service with: the policy under test against the
-/// tuned-HPA frontier ([`sim::frontier`]) on the service's own cluster.
+/// tuned-HPA frontier ([`sim::frontier()`]) on the service's own cluster.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FrontierPlan {
     /// The policy under test (the base of its sweep); under [`Capacity::PeakShare`] in units
@@ -568,11 +568,11 @@ impl FrontierPlan {
 pub struct FrontierRow {
     /// The capacity per replica the service was replayed with, requests per second.
     pub capacity_per_replica: f64,
-    /// What [`sim::frontier`] gives for the service.
+    /// What [`sim::frontier()`] gives for the service.
     pub report: FrontierReport,
 }
 
-/// The frontier of each service ([`sim::frontier`] on its trace, its cluster and the plan's
+/// The frontier of each service ([`sim::frontier()`] on its trace, its cluster and the plan's
 /// policy scaled to its capacity), in parallel over the services (and over the settings
 /// within one).
 ///

@@ -457,27 +457,194 @@ fn remove_sorted(v: &mut Vec<f64>, x: f64) {
     }
 }
 
-/// `remove_sorted(v, old)` then `insert_sorted(v, new)` in one pass: only the values between
-/// the two places move (the same vector as the two calls, for a full window a third of the
-/// moves).
-fn replace_sorted(v: &mut Vec<f64>, old: f64, new: f64) {
-    let i = v.partition_point(|&a| a < old);
-    if i >= v.len() {
-        insert_sorted(v, new);
+/// Sorts `v` in the order of `f64::total_cmp`, the same values as
+/// `v.sort_unstable_by(f64::total_cmp)`, by a radix sort of their bits for all but short
+/// vectors: the window of errors is sorted anew at every refit of the [`Dispersion`], and
+/// this takes a fraction of the comparison sort's time there.
+fn sort_total(v: &mut [f64]) {
+    const SHORT: usize = 256;
+    if v.len() <= SHORT {
+        v.sort_unstable_by(f64::total_cmp);
         return;
     }
-    // where `insert_sorted` would put `new` once `v[i]` is gone
-    let j = v.partition_point(|&a| a < new);
-    if v[i] < new {
-        v.copy_within(i + 1..j, i);
-        v[j - 1] = new;
-    } else {
-        v.copy_within(j..i, j + 1);
-        v[j] = new;
+    // the bits in total_cmp's order: negative values reversed, positive ones above them
+    let key = |x: f64| {
+        let b = x.to_bits();
+        if b >> 63 == 1 {
+            !b
+        } else {
+            b | (1 << 63)
+        }
+    };
+    let unkey = |k: u64| f64::from_bits(if k >> 63 == 1 { k & !(1 << 63) } else { !k });
+    let mut keys: Vec<u64> = v.iter().map(|&x| key(x)).collect();
+    let mut out = vec![0u64; keys.len()];
+    // every byte's counts in one pass; a byte that all keys share needs no pass
+    let mut counts = [[0usize; 256]; 8];
+    for &k in &keys {
+        for (d, c) in counts.iter_mut().enumerate() {
+            c[((k >> (8 * d)) & 0xff) as usize] += 1;
+        }
+    }
+    for (d, c) in counts.iter().enumerate() {
+        if c.contains(&keys.len()) {
+            continue;
+        }
+        let mut at = [0usize; 256];
+        let mut sum = 0;
+        for (a, &n) in at.iter_mut().zip(c) {
+            *a = sum;
+            sum += n;
+        }
+        for &k in &keys {
+            let b = ((k >> (8 * d)) & 0xff) as usize;
+            out[at[b]] = k;
+            at[b] += 1;
+        }
+        std::mem::swap(&mut keys, &mut out);
+    }
+    for (x, &k) in v.iter_mut().zip(&keys) {
+        *x = unkey(k);
     }
 }
 
-/// The `q`-quantile (linear interpolation between order statistics) of sorted values.
+/// The upper part of a window of errors, in order, for its upper quantiles. The quantile the
+/// policy sizes with lies high (0.98 by default), so only that part is kept sorted, and the
+/// rest is known only as the window's other values (the caller's errors, passed in as `all`):
+/// every error added or dropped costs a move within the ordered part or nothing, and
+/// measuring all of them again (after a refit of the [`Dispersion`]) a selection and a sort
+/// of that part rather than a sort of the whole window. A quantile below the ordered part is
+/// still answered, by a selection over a copy of the window.
+///
+/// Invariant: `top` holds values of `all` (as a multiset), every other value of `all` is at
+/// most `top[0]` under `total_cmp`.
+#[derive(Debug, Clone, Default)]
+struct Ranked {
+    /// The highest values, ascending.
+    top: Vec<f64>,
+    /// The quantile the ordered part is kept for (0: all of it).
+    q: f64,
+    /// Reused for the selections.
+    scratch: Vec<f64>,
+}
+
+/// A view rebuilt from the errors, which the track compares itself: two tracks with the same
+/// errors are equal whatever part of them their views hold in order.
+impl PartialEq for Ranked {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Ranked {
+    /// The rank of the lower order statistic of the `q`-quantile of `n` values, less a margin
+    /// of values that may leave the ordered part before it is split again.
+    fn split_rank(q: f64, n: usize) -> usize {
+        let lo = (q.clamp(0.0, 1.0) * n.saturating_sub(1) as f64).floor() as usize;
+        lo.saturating_sub(RANKED_MARGIN + n / 32)
+    }
+
+    /// Makes the values of `all` from `rank` up (`rank` as in ascending order) the ordered
+    /// part.
+    fn split_at(&mut self, all: &VecDeque<f64>, rank: usize) {
+        let n = all.len();
+        let rank = rank.min(n);
+        self.scratch.clear();
+        self.scratch.extend(all.iter().copied());
+        if rank > 0 && rank < n {
+            self.scratch.select_nth_unstable_by(rank, f64::total_cmp);
+        }
+        self.top.clear();
+        self.top.extend_from_slice(&self.scratch[rank..]);
+        sort_total(&mut self.top);
+    }
+
+    /// Keeps the ordered part of `all` for the `q`-quantile: split again when its order
+    /// statistics fall below it, or when it holds far more than they need.
+    fn keep_for(&mut self, all: &VecDeque<f64>, q: f64) {
+        self.q = q;
+        let n = all.len();
+        let low = n - self.top.len().min(n);
+        let want = Self::split_rank(q, n);
+        let slack = 4 * (RANKED_MARGIN + n / 32);
+        if want < low || low + slack < want {
+            self.split_at(all, want);
+        }
+    }
+
+    /// Orders anew for the last quantile, after every value of `all` changed.
+    fn reset(&mut self, all: &VecDeque<f64>) {
+        let rank = Self::split_rank(self.q, all.len());
+        self.split_at(all, rank);
+    }
+
+    /// Takes in `x`, just added to the window.
+    fn insert(&mut self, x: f64) {
+        if self.top.first().is_some_and(|t| x.total_cmp(t).is_ge()) {
+            let i = self.top.partition_point(|a| a.total_cmp(&x).is_lt());
+            self.top.insert(i, x);
+        }
+    }
+
+    /// Lets go of `x`, just dropped from the window: out of the ordered part if a value of
+    /// its bits is there (the window's other copies, if any, are no higher).
+    fn remove(&mut self, x: f64) {
+        let i = self.top.partition_point(|a| a.total_cmp(&x).is_lt());
+        if self.top.get(i).is_some_and(|a| a.to_bits() == x.to_bits()) {
+            self.top.remove(i);
+        }
+    }
+
+    /// The value of rank `r` in ascending order among `all`.
+    fn at(&self, all: &VecDeque<f64>, r: usize) -> f64 {
+        let low = all.len() - self.top.len();
+        match r.checked_sub(low) {
+            Some(k) => self.top[k],
+            None => {
+                let mut copy: Vec<f64> = all.iter().copied().collect();
+                *copy.select_nth_unstable_by(r, f64::total_cmp).1
+            }
+        }
+    }
+
+    /// All the values of `all` in ascending order, the invariant checked on the way: the
+    /// ordered part in order and within `all`, the other values no higher than it.
+    #[cfg(test)]
+    fn sorted(&self, all: &VecDeque<f64>) -> Vec<f64> {
+        assert!(self.top.windows(2).all(|w| w[0].total_cmp(&w[1]).is_le()));
+        let mut low: Vec<f64> = all.iter().copied().collect();
+        for x in &self.top {
+            let i = low.iter().position(|a| a.to_bits() == x.to_bits());
+            low.swap_remove(i.expect("the ordered part holds a value the window has not"));
+        }
+        if let Some(t) = self.top.first() {
+            assert!(low.iter().all(|a| a.total_cmp(t).is_le()));
+        }
+        sort_total(&mut low);
+        low.extend_from_slice(&self.top);
+        low
+    }
+
+    /// The `q`-quantile of `all`, interpolating linearly between order statistics.
+    fn quantile(&self, all: &VecDeque<f64>, q: f64) -> Option<f64> {
+        let n = all.len();
+        if n == 0 {
+            return None;
+        }
+        let pos = q.clamp(0.0, 1.0) * (n - 1) as f64;
+        let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
+        let (a, b) = (self.at(all, lo), self.at(all, hi));
+        Some(a + (b - a) * (pos - lo as f64))
+    }
+}
+
+/// Values below a [`Ranked`] window's quantile kept in order besides those it needs, so that
+/// errors leaving the ordered part between two splits do not leave it short.
+const RANKED_MARGIN: usize = 32;
+
+/// The `q`-quantile (linear interpolation between order statistics) of sorted values: the
+/// reference the window's and the runs' quantiles are tested against.
+#[cfg(test)]
 fn sorted_quantile(sorted: &[f64], q: f64) -> Option<f64> {
     if sorted.is_empty() {
         return None;
@@ -487,9 +654,10 @@ fn sorted_quantile(sorted: &[f64], q: f64) -> Option<f64> {
     Some(sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64))
 }
 
-/// [`sorted_quantile`] of the sorted merge of `runs` (each sorted), without merging them: the
-/// two order statistics it needs are walked to from the nearer end. The interpolation does not
-/// depend on the sign of a zero, so the order of `-0.0` and `0.0` within a run does not matter.
+/// The `q`-quantile (linear interpolation between order statistics) of the sorted merge of
+/// `runs` (each sorted), without merging them: the two order statistics it needs are walked to
+/// from the nearer end. The interpolation does not depend on the sign of a zero, so the order
+/// of `-0.0` and `0.0` within a run does not matter.
 fn runs_quantile(runs: &[&[f64]], q: f64) -> Option<f64> {
     let n: usize = runs.iter().map(|r| r.len()).sum();
     if n == 0 {
@@ -570,9 +738,9 @@ struct Track {
     /// (empty in a state saved before it was kept).
     #[serde(default)]
     means: VecDeque<f64>,
-    /// The same errors sorted, for the quantile; rebuilt from `errors` after a load.
+    /// The same errors ranked, for the quantile; rebuilt from `errors` after a load.
     #[serde(skip)]
-    sorted: Vec<f64>,
+    sorted: Ranked,
     /// Exponentially weighted mean pinball loss (at the sizing quantile) of the count it
     /// provisioned for, over its resolved calibrated predictions, and how many went in.
     loss: f64,
@@ -594,12 +762,10 @@ struct Track {
 
 impl Track {
     fn push_error(&mut self, e: f64, mean: f64, cap: usize, phase: Option<u32>) {
-        let mut replaced = false;
         if self.errors.len() >= cap {
             self.means.pop_front();
             if let Some(old) = self.errors.pop_front() {
-                replace_sorted(&mut self.sorted, old, e);
-                replaced = true;
+                self.sorted.remove(old);
                 if let Some(ph) = self.phases.pop_front() {
                     if let Some(v) = self.by_phase.get_mut(ph as usize) {
                         remove_sorted(v, old);
@@ -611,9 +777,7 @@ impl Track {
         if self.means.len() + 1 == self.errors.len() {
             self.means.push_back(mean);
         }
-        if !replaced {
-            insert_sorted(&mut self.sorted, e);
-        }
+        self.sorted.insert(e);
         if let Some(ph) = phase {
             self.phases.push_back(ph);
             let ph = ph as usize;
@@ -640,9 +804,7 @@ impl Track {
     fn rebuild(&mut self) {
         // the buffers are reused (this runs at every refit of the dispersion), and the sorts
         // need not be stable: values equal under total_cmp are the same bits
-        self.sorted.clear();
-        self.sorted.extend(self.errors.iter().copied());
-        self.sorted.sort_unstable_by(f64::total_cmp);
+        self.sorted.reset(&self.errors);
         let phases = self
             .phases
             .iter()
@@ -658,13 +820,13 @@ impl Track {
             self.by_phase[ph as usize].push(e);
         }
         for v in &mut self.by_phase {
-            v.sort_unstable_by(f64::total_cmp);
+            sort_total(v);
         }
     }
 
     fn quantile(&self, q: f64, min_samples: usize) -> Option<f64> {
-        (self.sorted.len() >= min_samples)
-            .then(|| sorted_quantile(&self.sorted, q))
+        (self.errors.len() >= min_samples)
+            .then(|| self.sorted.quantile(&self.errors, q))
             .flatten()
     }
 
@@ -956,6 +1118,7 @@ impl Calibration {
             let eq = if is_phase {
                 t.phase_quantile.map(|(_, e)| e)
             } else {
+                t.sorted.keep_for(&t.errors, q);
                 t.quantile(q, cfg.min_samples)
             };
             let need = eq.map_or(f64::NAN, |e| (mean + e * count_scale(mean, ik)).max(0.0));
@@ -1183,31 +1346,89 @@ mod tests {
         }
         // the last ten: 15..=24; the 0.5-quantile is 19.5
         assert_eq!(t.errors.len(), 10);
-        assert_eq!(t.sorted, (15..25).map(f64::from).collect::<Vec<_>>());
+        assert_eq!(
+            t.sorted.sorted(&t.errors),
+            (15..25).map(f64::from).collect::<Vec<_>>()
+        );
         assert_eq!(t.quantile(0.5, 10), Some(19.5));
         assert_eq!(t.quantile(0.5, 11), None);
     }
 
     proptest::proptest! {
-        /// The one-pass replacement and the walk over sorted runs against the naive reference:
-        /// remove then insert, and the quantile of the runs concatenated and sorted.
+        /// A ranked window through a sequence of insertions, removals, changes of the quantile
+        /// it is kept for and resets, against a sorted vector: the same values in order, and
+        /// the same quantile bits at the quantile kept for and at any other.
+        #[test]
+        fn ranked_window_matches_a_sorted_vector(
+            ops in proptest::collection::vec((0u8..10, -40i32..40, 0.0f64..=1.0), 1..400),
+            start in proptest::collection::vec(-40i32..40, 0..300),
+        ) {
+            let mut all: VecDeque<f64> = start.iter().map(|&x| f64::from(x) * 0.25).collect();
+            let mut r = Ranked::default();
+            r.reset(&all);
+            for (op, x, q) in ops {
+                let x = f64::from(x) * 0.25;
+                match op {
+                    0..=4 => {
+                        all.push_back(x);
+                        r.insert(x);
+                    }
+                    5..=7 if !all.is_empty() => {
+                        // the oldest value, or one picked by `q`
+                        let i = if op == 5 { 0 } else { (q * (all.len() - 1) as f64) as usize };
+                        let old = all.remove(i).unwrap();
+                        r.remove(old);
+                    }
+                    8 => r.keep_for(&all, q),
+                    _ => r.reset(&all),
+                }
+                let mut want: Vec<f64> = all.iter().copied().collect();
+                want.sort_by(f64::total_cmp);
+                proptest::prop_assert_eq!(r.sorted(&all), want.clone());
+                for q in [r.q, q, 0.98] {
+                    proptest::prop_assert_eq!(
+                        r.quantile(&all, q).map(f64::to_bits),
+                        sorted_quantile(&want, q).map(f64::to_bits)
+                    );
+                }
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// The radix sort against the comparison sort, bit for bit: values of every sign and
+        /// magnitude, zeros of both signs, repeats, short and long vectors.
+        #[test]
+        fn radix_sort_matches_the_comparison_sort(
+            xs in proptest::collection::vec(
+                proptest::prop_oneof![
+                    proptest::num::f64::NORMAL | proptest::num::f64::SUBNORMAL
+                        | proptest::num::f64::ZERO | proptest::num::f64::INFINITE
+                        | proptest::num::f64::NEGATIVE | proptest::num::f64::POSITIVE,
+                    proptest::strategy::Strategy::prop_map(-50i32..50, |x| f64::from(x) * 0.25),
+                ],
+                0..900,
+            ),
+        ) {
+            let mut want = xs.clone();
+            want.sort_by(f64::total_cmp);
+            let mut got = xs;
+            sort_total(&mut got);
+            let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            proptest::prop_assert_eq!(bits(&got), bits(&want));
+        }
+    }
+
+    proptest::proptest! {
+        /// The walk over sorted runs against the naive reference: the quantile of the runs
+        /// concatenated and sorted.
         #[test]
         fn sorted_helpers_match_the_naive_reference(
             xs in proptest::collection::vec(-5i32..5, 1..40),
-            new in -6i32..6,
-            pick in 0usize..40,
             cuts in proptest::collection::vec(0usize..40, 0..4),
             q in 0.0f64..=1.0,
         ) {
-            let mut v: Vec<f64> = xs.iter().map(|&x| f64::from(x) * 0.5).collect();
-            v.sort_by(f64::total_cmp);
-            let old = v[pick % v.len()];
-            let mut want = v.clone();
-            remove_sorted(&mut want, old);
-            insert_sorted(&mut want, f64::from(new) * 0.5);
-            let mut got = v.clone();
-            replace_sorted(&mut got, old, f64::from(new) * 0.5);
-            proptest::prop_assert_eq!(&got, &want);
+            let v: Vec<f64> = xs.iter().map(|&x| f64::from(x) * 0.5).collect();
             // runs: v cut into pieces, each sorted
             let mut bounds: Vec<usize> = cuts.iter().map(|&c| c % (v.len() + 1)).collect();
             bounds.extend([0, v.len()]);
@@ -1298,7 +1519,8 @@ mod tests {
         for (e, w) in t.errors.iter().zip(want) {
             assert!((e - w).abs() < 1e-12, "{e} vs {w}");
         }
-        assert!(t.sorted[0] < t.sorted[1] && t.sorted[0] == t.errors[1]);
+        let sorted = t.sorted.sorted(&t.errors);
+        assert!(sorted[0] < sorted[1] && sorted[0] == t.errors[1]);
     }
 
     #[test]

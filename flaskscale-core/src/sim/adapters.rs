@@ -4,11 +4,12 @@
 
 use super::{FixedFleet, Oracle};
 use super::{SimDecision, SimPolicy};
-use crate::autoscaler::{Autoscaler, AutoscalerConfig};
-use crate::error::Result;
+use crate::autoscaler::{Autoscaler, AutoscalerConfig, DecisionInputs};
+use crate::error::{Error, Result};
 use crate::forecast::{ModelSpec, MultiSeasonalNaive, Naive, SeasonalNaive};
-use crate::policy::{HpaPolicy, PredictiveConfig};
+use crate::policy::{HpaPolicy, PredictiveConfig, PredictivePolicy};
 use crate::series::Series;
+use std::sync::{Arc, Mutex};
 
 /// The model a predictive policy forecasts with when it is replayed without a model of its own
 /// (the command line's `simulate` and `sweep`, Python's `simulate` with a bare
@@ -146,6 +147,16 @@ pub struct AutoscalerSim {
     auto: Autoscaler,
     interval: f64,
     shift: Option<f64>,
+    /// Where the inputs of every decision are recorded, for [`TapeSim`]s to decide on.
+    tape: Option<Tape>,
+}
+
+/// The decision inputs of one autoscaler's replay, in the order of its decisions.
+pub(crate) type Tape = Arc<Mutex<Vec<DecisionInputs>>>;
+
+/// `t` on an autoscaler's grid of `step` seconds, with the shift taken at the first call.
+fn on_grid(shift: &mut Option<f64>, t: f64, step: f64) -> f64 {
+    t - *shift.get_or_insert_with(|| t - crate::time::slot_start(t, step))
 }
 
 impl AutoscalerSim {
@@ -157,16 +168,21 @@ impl AutoscalerSim {
             auto,
             interval,
             shift: None,
+            tape: None,
+        }
+    }
+
+    /// The same, recording the inputs of its decisions on `tape`.
+    pub(crate) fn recording(name: &str, auto: Autoscaler, tape: Tape) -> Self {
+        AutoscalerSim {
+            tape: Some(tape),
+            ..AutoscalerSim::new(name, auto)
         }
     }
 
     /// `t` on the autoscaler's grid.
     fn at(&mut self, t: f64) -> f64 {
-        let step = self.auto.config().step_seconds;
-        let shift = *self
-            .shift
-            .get_or_insert_with(|| t - crate::time::slot_start(t, step));
-        t - shift
+        on_grid(&mut self.shift, t, self.auto.config().step_seconds)
     }
 }
 
@@ -183,7 +199,102 @@ impl SimPolicy for AutoscalerSim {
     }
     fn decide(&mut self, now: f64, current_replicas: u32) -> Result<SimDecision> {
         let now = self.at(now);
-        let d = self.auto.recommend(now, current_replicas)?;
+        let d = match &self.tape {
+            Some(tape) => {
+                let inputs = self.auto.prepare(now)?;
+                tape.lock()
+                    .map_err(|_| Error::data("a replay's record of decisions was poisoned"))?
+                    .push(inputs.clone());
+                self.auto.decide_prepared(current_replicas, inputs)?
+            }
+            None => self.auto.recommend(now, current_replicas)?,
+        };
+        Ok(SimDecision {
+            replicas: d.replicas,
+            forecast: d.explain.forecast_quantile,
+        })
+    }
+}
+
+/// A predictive policy deciding on the inputs an [`AutoscalerSim`] recorded while it replayed
+/// the same trace with the same settings but the reactive target ([`DecisionInputs`]): the
+/// decisions of an autoscaler of this policy's settings, bit for bit, without forecasting or
+/// calibrating again. Only for the count sizing, whose decision takes nothing from the
+/// forecast itself (its explanation lacks the model's name).
+#[derive(Debug)]
+pub(crate) struct TapeSim {
+    name: String,
+    policy: PredictivePolicy,
+    tape: Arc<Vec<DecisionInputs>>,
+    next: usize,
+    step: f64,
+    interval: f64,
+    shift: Option<f64>,
+}
+
+impl TapeSim {
+    /// `policy` deciding on `tape`, recorded by an autoscaler at `step_seconds`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] for a policy that does not size for the count.
+    pub(crate) fn new(
+        name: &str,
+        policy: &PredictiveConfig,
+        tape: Arc<Vec<DecisionInputs>>,
+        step_seconds: f64,
+    ) -> Result<Self> {
+        if policy.sizing != crate::policy::Sizing::Count {
+            return Err(Error::param(
+                "a recorded replay is for the count sizing only",
+            ));
+        }
+        Ok(TapeSim {
+            name: name.to_string(),
+            policy: PredictivePolicy::new(policy.clone())?,
+            tape,
+            next: 0,
+            step: step_seconds,
+            interval: policy.interval_seconds,
+            shift: None,
+        })
+    }
+}
+
+impl SimPolicy for TapeSim {
+    fn name(&self) -> String {
+        self.name.clone()
+    }
+    fn interval(&self) -> f64 {
+        self.interval
+    }
+    fn observe(&mut self, t: f64, _requests: f64) -> Result<()> {
+        // the recording autoscaler observed the same steps; the shift is taken at the first
+        // call, as it was there
+        on_grid(&mut self.shift, t, self.step);
+        Ok(())
+    }
+    fn decide(&mut self, now: f64, current_replicas: u32) -> Result<SimDecision> {
+        let now = on_grid(&mut self.shift, now, self.step);
+        let inputs = self
+            .tape
+            .get(self.next)
+            .filter(|i| i.now.to_bits() == now.to_bits())
+            .ok_or_else(|| {
+                Error::data(format!(
+                    "the recorded replay has no decision {} at {now}",
+                    self.next
+                ))
+            })?;
+        self.next += 1;
+        let d = self.policy.decide(
+            now,
+            current_replicas,
+            inputs.load,
+            None,
+            inputs.recent,
+            inputs.sized,
+            inputs.status.clone(),
+        )?;
         Ok(SimDecision {
             replicas: d.replicas,
             forecast: d.explain.forecast_quantile,

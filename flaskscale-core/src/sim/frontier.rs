@@ -13,13 +13,14 @@
 //! Every point is a plain [`super::simulate`] run: the frontier's HPA at `(target, window)` is
 //! the same simulation as an [`HpaSim`] with that configuration.
 
-use super::adapters::{replay_autoscaler_with, replay_model, AutoscalerSim, HpaSim};
-use super::{simulate_with_progress, PolicySummary, Progress, SimConfig, SimPolicy};
+use super::adapters::{replay_autoscaler_with, replay_model, AutoscalerSim, HpaSim, Tape, TapeSim};
+use super::{run_policies, PolicySummary, Progress, SimConfig, SimPolicy};
 use crate::error::{Error, Result};
 use crate::forecast::ModelSpec;
-use crate::policy::{HpaConfig, HpaPolicy, PredictiveConfig};
+use crate::policy::{HpaConfig, HpaPolicy, PredictiveConfig, Sizing};
 use crate::series::Series;
 use serde::{Deserialize, Serialize};
+use std::sync::{Arc, Mutex};
 
 /// Target utilisations of the HPA family: 0.50 to 0.95 in steps of 0.05.
 pub const HPA_TARGETS: [f64; 10] = [0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95];
@@ -168,6 +169,14 @@ pub fn frontier(
     } else {
         vec![(policy.quantile, own_target)]
     };
+    // The settings of one quantile differ only in the reactive target, which the forecast
+    // and the count sizing do not see: with the count sizing, the first of them replays in an
+    // autoscaler and records its decisions' inputs, and the others decide on that record
+    // (the same decisions as their own autoscalers', without forecasting and calibrating
+    // again). The recordings run first, beside the HPA's replays.
+    let share = policy.sizing == Sizing::Count;
+    let mut later: Vec<(String, PredictiveConfig, usize)> = Vec::new();
+    let mut tapes: Vec<(f64, Tape)> = Vec::new();
     for (q, u) in grid {
         let mut p = policy.clone();
         p.quantile = q;
@@ -177,14 +186,79 @@ pub fn frontier(
             }
         }
         let name = format!("policy-q{q}-u{u:.2}");
-        let auto = replay_autoscaler_with(trace, &p, model.clone())?;
-        sims.push(Box::new(AutoscalerSim::new(&name, auto)));
         points.push((String::from("policy"), u, None, Some(q)));
+        let recorded = tapes.iter().position(|(tq, _)| tq.to_bits() == q.to_bits());
+        match recorded {
+            Some(k) if share => later.push((name, p, k)),
+            _ => {
+                let auto = replay_autoscaler_with(trace, &p, model.clone())?;
+                if share {
+                    let tape: Tape = Arc::new(Mutex::new(Vec::new()));
+                    tapes.push((q, Arc::clone(&tape)));
+                    sims.push(Box::new(AutoscalerSim::recording(&name, auto, tape)));
+                } else {
+                    sims.push(Box::new(AutoscalerSim::new(&name, auto)));
+                }
+            }
+        }
     }
-    let report = simulate_with_progress(trace, sims, cfg, progress)?;
+    // the points in their order: the first replays' reports, then the others' in turn
+    let order: Vec<usize> = {
+        let mut first = Vec::new();
+        let mut rest = Vec::new();
+        let mut seen: Vec<u64> = Vec::new();
+        for (i, (family, _, _, q)) in points.iter().enumerate() {
+            let q = q.map(f64::to_bits);
+            match q {
+                Some(q) if share && family == "policy" && seen.contains(&q) => rest.push(i),
+                _ => {
+                    if let Some(q) = q {
+                        seen.push(q);
+                    }
+                    first.push(i);
+                }
+            }
+        }
+        first.into_iter().chain(rest).collect()
+    };
+    progress.add_total(trace.len() as u64 * points.len() as u64);
+    let mut reports = run_policies(trace, sims, cfg, progress)?;
+    if !later.is_empty() {
+        let tapes: Vec<Arc<Vec<_>>> = tapes
+            .into_iter()
+            .map(|(_, t)| {
+                let poisoned = || Error::data("a replay's record of decisions was poisoned");
+                let inputs = match Arc::try_unwrap(t) {
+                    Ok(m) => m.into_inner().map_err(|_| poisoned())?,
+                    Err(t) => t.lock().map_err(|_| poisoned())?.clone(),
+                };
+                Ok(Arc::new(inputs))
+            })
+            .collect::<Result<_>>()?;
+        let step = trace.step();
+        let sims = later
+            .iter()
+            .map(|(name, p, k)| {
+                TapeSim::new(name, p, Arc::clone(&tapes[*k]), step)
+                    .map(|s| Box::new(s) as Box<dyn SimPolicy>)
+            })
+            .collect::<Result<Vec<_>>>()?;
+        reports.extend(run_policies(trace, sims, cfg, progress)?);
+    }
+    if reports.len() != points.len() {
+        return Err(Error::data(format!(
+            "the frontier replayed {} settings of {}",
+            reports.len(),
+            points.len()
+        )));
+    }
+    let mut by_point: Vec<Option<super::PolicyReport>> = vec![None; points.len()];
+    for (i, r) in order.into_iter().zip(reports) {
+        by_point[i] = Some(r);
+    }
     let points: Vec<FrontierPoint> = points
         .into_iter()
-        .zip(report.policies)
+        .zip(by_point.into_iter().flatten())
         .map(
             |((family, target, window_seconds, quantile), r)| FrontierPoint {
                 family,

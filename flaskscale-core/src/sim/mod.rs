@@ -438,14 +438,25 @@ pub fn simulate_with_progress(
         return Err(Error::param("simulate needs at least one policy, got none"));
     }
     progress.add_total(trace.len() as u64 * policies.len() as u64);
-    let reports = policies
-        .into_par_iter()
-        .map(|mut p| cluster::run_policy_with(trace, p.as_mut(), cfg, Some(progress)))
-        .collect::<Result<Vec<_>>>()?;
+    let reports = run_policies(trace, policies, cfg, progress)?;
     Ok(SimReport {
         start: trace.start(),
         step: trace.step(),
         config: cfg.clone(),
         policies: reports,
     })
+}
+
+/// Each policy's replay of `trace`, in parallel, in the order given; `progress` counts the
+/// replayed steps (its total is the caller's to set).
+pub(crate) fn run_policies(
+    trace: &Series,
+    policies: Vec<Box<dyn SimPolicy>>,
+    cfg: &SimConfig,
+    progress: &Progress,
+) -> Result<Vec<PolicyReport>> {
+    policies
+        .into_par_iter()
+        .map(|mut p| cluster::run_policy_with(trace, p.as_mut(), cfg, Some(progress)))
+        .collect()
 }

@@ -197,7 +197,7 @@ fn cold_start_stays_within_the_warm_up_margin_of_the_reactive_target() {
 }
 
 #[test]
-fn frontier_hpa_points_are_the_single_simulations() {
+fn frontier_points_are_the_single_simulations() {
     let shop = flaskscale_core::traffic::shop_two_weeks_spec();
     let mut spec = shop.clone();
     spec.len = 4 * 1440;
@@ -232,6 +232,32 @@ fn frontier_hpa_points_are_the_single_simulations() {
         if (target, window) == (0.7, 300) {
             assert_eq!(rep.r0, single.policies[0].summary.replica_hours);
         }
+    }
+    // the policy's settings of one quantile share one autoscaler's forecasts and sizing: each
+    // is still what its own autoscaler replayed alone gives, the first of a quantile (which
+    // records) and the others (which decide on the record) alike
+    let model = sim::replay_model(&trace);
+    for (q, u) in [(0.8, 0.5), (0.8, 1.0), (0.98, 0.7), (0.999, 0.55)] {
+        let mut p = base.clone();
+        p.quantile = q;
+        match &mut p.hpa.target {
+            flaskscale_core::policy::MetricTarget::AverageValue { average_value } => {
+                *average_value = u * cap
+            }
+            other => panic!("the policy's reactive target is {other:?}"),
+        }
+        let auto = sim::replay_autoscaler_with(&trace, &p, model.clone()).unwrap();
+        let sims: Vec<Box<dyn SimPolicy>> = vec![Box::new(sim::AutoscalerSim::new("p", auto))];
+        let single = sim::simulate(&trace, sims, &cfg).unwrap();
+        let point = rep
+            .points
+            .iter()
+            .find(|p| p.family == "policy" && p.quantile == Some(q) && (p.target - u).abs() < 1e-12)
+            .unwrap();
+        assert_eq!(
+            point.summary, single.policies[0].summary,
+            "q {q}, target {u}"
+        );
     }
     // the budget rows hold the best point within each budget
     for row in &rep.budgets {

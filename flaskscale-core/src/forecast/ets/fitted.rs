@@ -9,7 +9,7 @@ use crate::forecast::contract::{
 };
 use serde::{Deserialize, Serialize};
 
-/// A fitted [`HoltWinters`] model: its state after the last observation, online-updatable.
+/// A fitted [`HoltWinters`](super::HoltWinters) model: its state after the last observation, online-updatable.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FittedHoltWinters {
     pub(super) trend: Trend,

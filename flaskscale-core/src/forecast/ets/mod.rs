@@ -44,7 +44,7 @@
 //! Multiplicative season: the standard deviation of 2,000 simulated sample paths with a fixed
 //! seed (so repeated calls agree); the point forecast is the usual `(l + φ_h·b)·s`.
 //! σ² is the mean squared one-step error (the maximum-likelihood estimate), kept up to date by
-//! [`Fitted::update`].
+//! [`crate::forecast::Fitted::update`].
 //!
 //! # Fallbacks
 //! If the optimiser finds no finite point (only possible with a multiplicative season, whose
