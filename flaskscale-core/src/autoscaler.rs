@@ -188,8 +188,11 @@ struct RecentCache {
 /// newer first). Not part of the state.
 #[derive(Debug, Clone, Default)]
 struct PredictionsCache {
-    entries: [Option<((u64, u64, u64), [Prediction; 3])>; 2],
+    entries: [Option<CachedPredictions>; 2],
 }
+
+/// One entry of the [`PredictionsCache`]: the key, and the level, trend and ramp.
+type CachedPredictions = ((u64, u64, u64), [Prediction; 3]);
 
 /// What a decision at `now` takes from an autoscaler's history, model and calibration: all
 /// of it but the replica count and the policy's own state (its HPA's windows and last
