@@ -197,7 +197,7 @@ pub enum ScaleUpWindow {
     /// of seed 3 at 0.9 × R0 (2.16 → 0.85) and on Twitter at 1.25 × R0 (0.89 → 0.75), but
     /// loses at NASA's and the shop's cheap end (1.50 → 1.57, 0.40 → 0.45 at
     /// 0.9 × R0), at Twitter's R0 (0.93 → 1.00) and at event seed 2's 1.25 × R0 (0.89 →
-    /// 1.04). A replay costs about 1.8× the CPU (every predictor is calibrated twice).
+    /// 1.04). A NASA simulation costs 1.5× the CPU (every predictor is calibrated twice).
     Ready,
 }
 
