@@ -18,7 +18,9 @@
 use crate::check;
 use crate::error::{Error, Result};
 use crate::forecast::{Fitted, FittedModel, Forecast, ModelSpec, SeasonalNaive, MAX_HORIZON};
-use crate::policy::count::{recent_predictions, Calibration, Prediction, Sized, MAX_PHASE_PERIOD};
+use crate::policy::count::{
+    recent_predictions, Calibration, Prediction, ScaleUpWindow, Sized, MAX_PHASE_PERIOD,
+};
 use crate::policy::{Decision, ForecastInput, PredictiveConfig, PredictivePolicy, Reason, Sizing};
 use crate::series::CleanCache;
 use serde::{Deserialize, Serialize};
@@ -181,12 +183,16 @@ struct RecentCache {
 
 /// The count sizing's recent predictions for the history ending at grid index `key.0` over
 /// the steps `key.1..=key.2` ahead (see `Autoscaler::recent_predictions`): a step's
-/// calibration and the decisions within it ask for the same window. Not part of the state.
+/// calibration and the decisions within it ask for the same windows (the lead window, and
+/// with [`ScaleUpWindow::Ready`] the part of it a new replica serves: two entries, the
+/// newer first). Not part of the state.
 #[derive(Debug, Clone, Default)]
 struct PredictionsCache {
-    key: Option<(u64, u64, u64)>,
-    predictions: [Prediction; 3],
+    entries: [Option<CachedPredictions>; 2],
 }
+
+/// One entry of the [`PredictionsCache`]: the key, and the level, trend and ramp.
+type CachedPredictions = ((u64, u64, u64), [Prediction; 3]);
 
 /// What a decision at `now` takes from an autoscaler's history, model and calibration: all
 /// of it but the replica count and the policy's own state (its HPA's windows and last
@@ -227,6 +233,10 @@ pub struct Autoscaler {
     /// The count sizing's record of each predictor's errors (empty without it).
     #[serde(default)]
     calibration: Calibration,
+    /// The same over the part of the lead window a replica asked for now can serve
+    /// ([`ScaleUpWindow::Ready`]; empty otherwise).
+    #[serde(default)]
+    calibration_up: Calibration,
     #[serde(skip)]
     clean_cache: CleanCache,
     #[serde(skip)]
@@ -253,6 +263,7 @@ impl PartialEq for Autoscaler {
             last_fit_error,
             n_fits,
             calibration,
+            calibration_up,
             clean_cache: _,
             forecast_cache: _,
             recent_cache: _,
@@ -270,6 +281,7 @@ impl PartialEq for Autoscaler {
             && *last_fit_error == other.last_fit_error
             && *n_fits == other.n_fits
             && *calibration == other.calibration
+            && *calibration_up == other.calibration_up
     }
 }
 
@@ -301,6 +313,7 @@ impl Autoscaler {
             last_fit_error: None,
             n_fits: 0,
             calibration: Calibration::default(),
+            calibration_up: Calibration::default(),
             clean_cache: CleanCache::default(),
             forecast_cache: ForecastCache::default(),
             recent_cache: RecentCache::default(),
@@ -426,6 +439,7 @@ impl Autoscaler {
         if gap > self.config.max_history as u64 {
             self.history.clear();
             self.calibration.clear();
+            self.calibration_up.clear();
             self.clean_cache = CleanCache::default();
             self.first_index = target;
             self.fitted = None;
@@ -474,14 +488,14 @@ impl Autoscaler {
     fn recent_predictions(&mut self, h_from: u64, h_to: u64) -> [Prediction; 3] {
         // the history only grows at its end, so its end index and the window name the answer
         let key = (self.first_index + self.history.len() as u64, h_from, h_to);
-        if self.predictions_cache.key == Some(key) {
-            return self.predictions_cache.predictions;
+        let cache = &mut self.predictions_cache.entries;
+        if let Some((_, p)) = cache.iter().flatten().find(|(k, _)| *k == key) {
+            return *p;
         }
         let predictions = self.compute_recent_predictions(h_from, h_to);
-        self.predictions_cache = PredictionsCache {
-            key: Some(key),
-            predictions,
-        };
+        let cache = &mut self.predictions_cache.entries;
+        cache[1] = cache[0].take();
+        cache[0] = Some((key, predictions));
         predictions
     }
 
@@ -516,7 +530,7 @@ impl Autoscaler {
         let (first_index, cfg) = (self.first_index, &self.config.policy.count);
         let history = &self.history;
         let q = self.config.policy.quantile;
-        self.calibration.resolve(g, q, cfg, |a, b| {
+        let window_peak = |a: u64, b: u64| {
             let lo = usize::try_from(a.checked_sub(first_index)?).ok()?;
             let hi = usize::try_from(b.checked_sub(first_index)?).ok()?;
             let mut peak = f64::NEG_INFINITY;
@@ -528,24 +542,62 @@ impl Autoscaler {
                 peak = peak.max(v);
             }
             Some(peak)
-        });
+        };
+        self.calibration.resolve(g, q, cfg, window_peak);
+        let ready = self.ready_steps();
+        if ready.is_some() {
+            self.calibration_up.resolve(g, q, cfg, window_peak);
+        }
         let l = self.lead_steps();
-        let model = self.fitted.as_ref().and_then(|f| {
-            let fc = f.predict(l as usize + 1, &[]).ok()?;
-            let peak = fc.mean.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let fc = self
+            .fitted
+            .as_ref()
+            .and_then(|f| f.predict(l as usize + 1, &[]).ok());
+        // the model's highest mean from `from` steps after the next one to the window's end
+        let model = |from: u64| {
+            let fc = fc.as_ref()?;
+            let peak = fc
+                .mean
+                .iter()
+                .skip(from as usize)
+                .copied()
+                .fold(f64::NEG_INFINITY, f64::max);
             peak.is_finite().then_some(peak.max(0.0))
-        });
+        };
         let [level, trend, ramp] = self.recent_predictions(1, l + 1);
         let phase = self.phase_of(g + 1);
         let peak = self.recent_peak();
         self.calibration.predict(
             g + 1,
             g + 1 + l,
-            [model, level, trend, ramp, level, peak],
+            [model(0), level, trend, ramp, level, peak],
             q,
             &self.config.policy.count,
             phase,
         );
+        if let Some(s) = ready {
+            let [level, trend, ramp] = self.recent_predictions(s + 1, l + 1);
+            self.calibration_up.predict(
+                g + 1 + s,
+                g + 1 + l,
+                [model(s), level, trend, ramp, level, peak],
+                q,
+                &self.config.policy.count,
+                phase,
+            );
+        }
+    }
+
+    /// With [`ScaleUpWindow::Ready`], the steps after the start of a decision's step until a
+    /// replica asked for then is ready (`floor(startup / step)`, within the lead window);
+    /// `None` without it or when that is no step (the two windows are then the same).
+    fn ready_steps(&self) -> Option<u64> {
+        let policy = &self.config.policy;
+        if policy.count.scale_up_window != ScaleUpWindow::Ready {
+            return None;
+        }
+        let s = (policy.startup_seconds / self.config.step_seconds).floor() as u64;
+        (s > 0).then_some(s.min(self.lead_steps()))
     }
 
     /// The highest known count of the last `peak_seconds` of history; `None` when that is
@@ -712,7 +764,14 @@ impl Autoscaler {
                 let h_from = ((now - end) / step).floor().max(0.0) as u64 + 1;
                 let h_to = (((now + lead - end) / step).ceil().max(1.0) as u64).max(h_from);
                 let recent = self.recent_predictions(h_from, h_to);
-                Some((h_from, h_to, recent, self.recent_peak()))
+                // the part of it a replica asked for now can serve, from `now + startup`
+                let up = self.ready_steps().map(|_| {
+                    let startup = self.config.policy.startup_seconds;
+                    let h_up = (((now + startup - end) / step).floor().max(0.0) as u64 + 1)
+                        .clamp(h_from, h_to);
+                    (h_up, self.recent_predictions(h_up, h_to))
+                });
+                Some((h_from, h_to, recent, self.recent_peak(), up))
             }
             _ => None,
         };
@@ -741,20 +800,36 @@ impl Autoscaler {
             _ => None,
         };
         let sized = match (self.config.policy.sizing, end, window) {
-            (Sizing::Count, Some(_), Some((h_from, h_to, [level, trend, ramp], peak))) => {
-                let model = forecast.and_then(|(fc, _)| {
-                    let n = fc.mean.len() as u64;
-                    let peak = (h_from - 1..h_to.min(n))
-                        .map(|i| fc.mean[i as usize])
-                        .fold(f64::NEG_INFINITY, f64::max);
-                    peak.is_finite().then_some(peak.max(0.0))
-                });
-                self.calibration.size(
-                    [model, level, trend, ramp, level, peak],
-                    self.config.policy.quantile,
-                    &self.config.policy.count,
+            (Sizing::Count, Some(_), Some((h_from, h_to, [level, trend, ramp], peak, up))) => {
+                // the model's highest mean over the steps `from..=h_to` ahead
+                let model = |from: u64| {
+                    forecast.and_then(|(fc, _)| {
+                        let n = fc.mean.len() as u64;
+                        let peak = (from - 1..h_to.min(n))
+                            .map(|i| fc.mean[i as usize])
+                            .fold(f64::NEG_INFINITY, f64::max);
+                        peak.is_finite().then_some(peak.max(0.0))
+                    })
+                };
+                let (q, cfg) = (self.config.policy.quantile, &self.config.policy.count);
+                let sized = self.calibration.size(
+                    [model(h_from), level, trend, ramp, level, peak],
+                    q,
+                    cfg,
                     step,
-                )
+                );
+                let scale_up = up.and_then(|(h_up, [level, trend, ramp])| {
+                    let predictions = [model(h_up), level, trend, ramp, level, peak];
+                    let z = self.calibration_up.size(predictions, q, cfg, step)?;
+                    Some(z.scale_up.unwrap_or((z.predictor, z.count)))
+                });
+                sized.map(|z| {
+                    if up.is_some() {
+                        Sized { scale_up, ..z }
+                    } else {
+                        z
+                    }
+                })
             }
             _ => None,
         };
@@ -858,6 +933,7 @@ impl Autoscaler {
         let mut auto = saved.autoscaler;
         auto.check_loaded()?;
         auto.calibration.restore()?;
+        auto.calibration_up.restore()?;
         Ok(auto)
     }
 

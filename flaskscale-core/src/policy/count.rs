@@ -150,6 +150,55 @@ pub struct CountSizing {
     /// function ([`Dispersion`], default true) or the Poisson one (`sqrt(m)`) alone.
     #[serde(default = "default_dispersion")]
     pub dispersion: bool,
+    /// The window a scale-up is sized for (default [`ScaleUpWindow::Lead`], the whole lead
+    /// window, as a scale-down is).
+    #[serde(default)]
+    pub scale_up_window: ScaleUpWindow,
+    /// Step starts a scale-up led by the `ramp` predictor must persist over (default 1: its
+    /// count now alone; at most [`MAX_RAMP_PERSIST`]): with `k`, a scale-up it leads goes no
+    /// higher than the lowest count it asked for at the last `k` step starts (of those whose
+    /// lead window has not ended: older ones are not kept), so one noisy count that tilts its
+    /// short line does not start replicas; a scale-down is as without.
+    ///
+    /// Not the default: with 3 the frontier (see [`ScaleUpWindow::Ready`]) gains on NASA
+    /// (1.50 / 0.55 / 0.59 / 0.84 → 1.40 / 0.52 / 0.59 / 0.84) but loses badly on the shop
+    /// trace (0.40 / 0.65 / 1.00 / 1.00 → 1.43 / 1.00 / 1.00 / 1.00), whose bursts need the
+    /// ramp's first step, and on the generated event traces; 2 loses less (shop 0.81 at
+    /// 0.9 × R0) but still on Twitter (1.01 / 0.93 → 1.10 / 1.03 at 0.9 / 1.0 × R0).
+    #[serde(default = "default_ramp_persist")]
+    pub ramp_persist: u32,
+}
+
+fn default_ramp_persist() -> u32 {
+    1
+}
+
+/// The most steps [`CountSizing::ramp_persist`] may ask the ramp to persist.
+pub const MAX_RAMP_PERSIST: u32 = 100;
+
+/// The part of the lead window a scale-up is sized for ([`CountSizing::scale_up_window`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ScaleUpWindow {
+    /// The whole lead window `[now, now + startup + interval]`, as a scale-down (default).
+    #[default]
+    Lead,
+    /// Only the steps a replica asked for now can serve, `[now + startup, now + startup +
+    /// interval]`: the count is raised no further than those need, calibrated on its own
+    /// errors (a second calibration of every predictor over that narrower window), and
+    /// lowered no further than the whole lead window allows (a replica removed now must not
+    /// be needed before a new one could be ready). A burst that is over by the time a new
+    /// replica would be ready no longer starts replicas for it. On a series whose step is
+    /// longer than the startup the two windows are the same steps, and so are the decisions.
+    ///
+    /// Not the default: on the frontier (the family's B over the tuned HPA's at 0.9 / 1.0 /
+    /// 1.1 / 1.25 × R0, lead → ready) it gains on the generated event traces (seeds 1–3:
+    /// 0.71 / 0.54 / 0.52 → 0.34 / 0.38 / 0.40 at R0), on the generated level-shift trace
+    /// of seed 3 at 0.9 × R0 (2.16 → 0.85) and on Twitter at 1.25 × R0 (0.89 → 0.75), but
+    /// loses at NASA's and the shop's cheap end (1.50 → 1.57, 0.40 → 0.45 at
+    /// 0.9 × R0), at Twitter's R0 (0.93 → 1.00) and at event seed 2's 1.25 × R0 (0.89 →
+    /// 1.04). A NASA simulation costs 1.5× the CPU (every predictor is calibrated twice).
+    Ready,
 }
 
 fn default_dispersion() -> bool {
@@ -186,6 +235,8 @@ impl Default for CountSizing {
             predictors: default_predictors(),
             combine: CountCombine::Best,
             dispersion: true,
+            scale_up_window: ScaleUpWindow::Lead,
+            ramp_persist: default_ramp_persist(),
         }
     }
 }
@@ -232,6 +283,12 @@ impl CountSizing {
             return Err(Error::param(format!(
                 "count.skill_steps must be in [1, {MAX_CALIBRATION_STEPS}], got {}",
                 self.skill_steps
+            )));
+        }
+        if !(1..=MAX_RAMP_PERSIST).contains(&self.ramp_persist) {
+            return Err(Error::param(format!(
+                "count.ramp_persist must be in [1, {MAX_RAMP_PERSIST}], got {}",
+                self.ramp_persist
             )));
         }
         if self.predictors.is_empty() {
@@ -840,6 +897,10 @@ pub struct Sized {
     /// Resolved predictions in a row of the predictor with the best score that fell short;
     /// from [`SHORTFALLS_LOST`] on, the most cautious predictor decides instead.
     pub shortfalls: u32,
+    /// With [`ScaleUpWindow::Ready`]: the count per step a scale-up provisions for (sized
+    /// as `count` is, over the steps a replica asked for now can serve), and the predictor
+    /// that decided it; `None` otherwise (a scale-up provisions for `count`).
+    pub scale_up: Option<(Predictor, f64)>,
 }
 
 /// Shortfalls in a row after which the best-scored predictor's calibration is taken as lost:
@@ -1120,6 +1181,7 @@ impl Calibration {
                 model_mean_need: None,
                 step_seconds,
                 shortfalls: t.misses,
+                scale_up: None,
             };
             if highest.is_none_or(|b| s.count > b.count) {
                 highest = Some(s);
@@ -1141,8 +1203,27 @@ impl Calibration {
             }),
             (b, _) => b,
         };
+        // a scale-up the ramp leads must have been asked for at the last `ramp_persist`
+        // step starts (its needs then, still pending, the newest last)
+        let persisted = |b: &Sized| {
+            let t = &self.tracks[Predictor::ALL.iter().position(|&p| p == b.predictor)?];
+            let k = cfg.ramp_persist as usize;
+            if b.predictor != Predictor::Ramp || k < 2 || t.pending.len() < 2 {
+                return None;
+            }
+            let low = t
+                .pending
+                .iter()
+                .rev()
+                .skip(1)
+                .take(k - 1)
+                .map(|p| p.need)
+                .fold(b.count, f64::min);
+            low.is_finite().then_some((Predictor::Ramp, low))
+        };
         best.map(|b| Sized {
             model_mean_need,
+            scale_up: persisted(&b),
             ..b
         })
     }
@@ -1210,6 +1291,49 @@ pub fn recent_predictions(recent: &[f64], short: usize, h_from: u64, h_to: u64) 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_scale_up_window_reads_from_json_with_a_default_and_refuses_unknown_names() {
+        assert_eq!(
+            CountSizing::from_json("{}").unwrap().scale_up_window,
+            ScaleUpWindow::Lead
+        );
+        let c = CountSizing::from_json(r#"{"scale_up_window": "ready"}"#).unwrap();
+        assert_eq!(c.scale_up_window, ScaleUpWindow::Ready);
+        let back: CountSizing = serde_json::from_str(&serde_json::to_string(&c).unwrap()).unwrap();
+        assert_eq!(back, c);
+        // an unknown name is refused with the names it may take
+        match CountSizing::from_json(r#"{"scale_up_window": "soon"}"#) {
+            Err(Error::Parse { message, .. }) => assert!(
+                message.contains("`lead`") && message.contains("`ready`"),
+                "{message}"
+            ),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            CountSizing::from_json(r#"{"scale_up_window": true}"#),
+            Err(Error::Parse { .. })
+        ));
+        // the ramp's persistence: 1 by default, 1..=MAX_RAMP_PERSIST steps
+        assert_eq!(CountSizing::from_json("{}").unwrap().ramp_persist, 1);
+        assert_eq!(
+            CountSizing::from_json(r#"{"ramp_persist": 3}"#)
+                .unwrap()
+                .ramp_persist,
+            3
+        );
+        for bad in [0, MAX_RAMP_PERSIST + 1] {
+            match CountSizing::from_json(&format!(r#"{{"ramp_persist": {bad}}}"#)) {
+                Err(Error::InvalidParameter(m)) => {
+                    assert!(
+                        m.contains("ramp_persist") && m.contains(&bad.to_string()),
+                        "{m}"
+                    )
+                }
+                other => panic!("{bad}: {other:?}"),
+            }
+        }
+    }
 
     #[test]
     fn errors_keep_their_window_and_quantile() {

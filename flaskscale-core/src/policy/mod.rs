@@ -7,7 +7,7 @@ mod hpa;
 mod manifest;
 mod predictive;
 
-pub use count::{Calibration, CountSizing, Predictor};
+pub use count::{Calibration, CountSizing, Predictor, ScaleUpWindow};
 pub use hpa::{
     HpaBehavior, HpaConfig, HpaPolicy, HpaScalingPolicy, HpaScalingRules, HpaState, MetricTarget,
     ScalingPolicyType, SelectPolicy, DEFAULT_MAX_REPLICAS, DEFAULT_MIN_REPLICAS,

@@ -405,6 +405,7 @@ impl PredictivePolicy {
         explain.usage_ratio = ratio;
         explain.reactive = Some(reactive);
         let mut status = status;
+        let scale_up = sized.and_then(|z| z.scale_up);
         let (peak, untrusted) = match self.config.sizing {
             Sizing::Forecast => (forecast.and_then(|f| self.lead_peak(now, &f)), None),
             Sizing::Count => match sized {
@@ -434,12 +435,31 @@ impl PredictivePolicy {
         if explain.note.is_none() {
             explain.note = status.as_ref().map(|s| s.1.clone());
         }
+        let to_count = |q: f64| {
+            to_replicas(
+                (q * (1.0 + self.config.headroom) / self.config.capacity_per_replica).ceil(),
+            )
+        };
         let predictive = peak.map(|(m, q)| {
             explain.forecast_mean = Some(m);
             explain.forecast_quantile = Some(q);
-            let need = q * (1.0 + self.config.headroom) / self.config.capacity_per_replica;
-            to_replicas(need.ceil())
+            to_count(q)
         });
+        // ScaleUpWindow::Ready: raised only as far as the steps a replica asked for now can
+        // serve need, lowered only as far as the whole lead window allows
+        let mut untrusted = untrusted.map(|z| (z, None));
+        let predictive = match (predictive, scale_up, sized) {
+            (Some(p), Some((who, count)), Some(z)) => {
+                let up = to_count(count / z.step_seconds);
+                let held = p.min(current);
+                if up > held {
+                    explain.predictor = Some(who.as_str().to_string());
+                    untrusted = (who != Predictor::Model).then_some((z, Some(who)));
+                }
+                Some(up.max(held))
+            }
+            (p, _, _) => p,
+        };
         explain.predictive = predictive;
         let floor = match (self.config.recent_floor, recent) {
             (Some(f), Some(r)) if r.is_finite() && r >= 0.0 => {
@@ -472,7 +492,14 @@ impl PredictivePolicy {
             Reason::DesiredWithinRange => match status {
                 Some((r, _)) => r,
                 None if forecast_led && untrusted.is_some() => {
-                    explain.note = untrusted.map(untrusted_note);
+                    explain.note = untrusted.map(|(z, up)| match up {
+                        Some(who) => format!(
+                            "forecast untrusted: the recent {} sizes the scale-up (the steps \
+                             a replica asked for now can serve)",
+                            who.as_str()
+                        ),
+                        None => untrusted_note(z),
+                    });
                     Reason::ForecastUntrusted
                 }
                 None if forecast_led => Reason::ForecastPeak,

@@ -3,7 +3,7 @@
 
 use flaskscale_core::autoscaler::{Autoscaler, AutoscalerConfig};
 use flaskscale_core::forecast::{ModelSpec, SeasonalNaive};
-use flaskscale_core::policy::count::{Calibration, CountSizing, Predictor};
+use flaskscale_core::policy::count::{Calibration, CountSizing, Predictor, ScaleUpWindow};
 use flaskscale_core::policy::{HpaConfig, HpaPolicy, PredictiveConfig, Reason};
 use flaskscale_core::sim::{self, frontier, HpaSim, Progress, SimConfig, SimPolicy};
 use flaskscale_core::traffic::{generate, FlashCrowd, Rng, TrafficSpec};
@@ -389,4 +389,99 @@ fn relative_noise_is_provisioned_for_at_a_level_ten_times_the_calibrated_one() {
     let q = PredictiveConfig::new(2.0, 1, 1000).quantile;
     assert!(fitted >= q, "fitted dispersion carried {fitted}");
     assert!(poisson < q, "poisson {poisson} vs fitted {fitted}");
+}
+
+#[test]
+fn a_scale_up_is_sized_for_the_steps_a_new_replica_serves() {
+    // counts of 200, 100, 100, 100 per minute, repeating; the level of the last four minutes
+    // (always 125) decides, in the Poisson scale sqrt(125), at the median. The lead window of
+    // a decision at a minute's start is that minute and the next two (startup 120 s +
+    // interval 15 s): three of every four hold the 200, so the errors' median is
+    // (200 - 125) / sqrt(125) and the count 200. A replica asked for now serves only the
+    // third of them: one in four holds the 200, the median error is (100 - 125) / sqrt(125)
+    // and the count 100. At 0.5 requests/s per replica: 200 / 60 / 0.5 -> 7 replicas and
+    // 100 / 60 / 0.5 -> 4 replicas
+    let decide = |window: ScaleUpWindow, current: u32| {
+        let mut policy = PredictiveConfig::new(0.5, 1, 100);
+        policy.quantile = 0.5;
+        policy.count = CountSizing {
+            predictors: vec![Predictor::Level],
+            recent_seconds: 240.0,
+            dispersion: false,
+            scale_up_window: window,
+            ..CountSizing::default()
+        };
+        // a reactive HPA that never asks for more than one replica
+        policy.hpa = HpaConfig::new(1000.0, 1, 100);
+        policy.hpa.downscale_stabilization_seconds = 0;
+        let mut a = daily_naive(policy);
+        for i in 0..400 {
+            a.observe(60.0 * i as f64, if i % 4 == 0 { 200.0 } else { 100.0 })
+                .unwrap();
+        }
+        // the second calibration is part of the saved state: a restored autoscaler decides
+        // the same
+        let mut restored = Autoscaler::from_json(&a.to_json().unwrap()).unwrap();
+        assert_eq!(restored.to_json().unwrap(), a.to_json().unwrap());
+        let d = a.recommend(400.0 * 60.0, current).unwrap();
+        assert_eq!(restored.recommend(400.0 * 60.0, current).unwrap(), d);
+        assert_eq!(d.explain.predictor.as_deref(), Some("level"));
+        d.replicas
+    };
+    // the whole lead window both ways: 7 (from 4 or more: the HPA's rate policy lets a
+    // count at most double in one decision)
+    for current in [4, 5, 9] {
+        assert_eq!(decide(ScaleUpWindow::Lead, current), 7, "from {current}");
+    }
+    // up only to what the ready steps need (4), held between 4 and 7, and never down below
+    // the whole window's 7
+    assert_eq!(decide(ScaleUpWindow::Ready, 2), 4);
+    assert_eq!(decide(ScaleUpWindow::Ready, 4), 4);
+    assert_eq!(decide(ScaleUpWindow::Ready, 5), 5);
+    assert_eq!(decide(ScaleUpWindow::Ready, 9), 7);
+}
+
+#[test]
+fn a_ramp_led_scale_up_goes_no_higher_than_the_ramp_asked_for_at_the_last_step_starts() {
+    // the ramp alone, its errors all 0 but the few resolved after the rise (so at the
+    // median its count is its mean): 100 for 200 steps, then 120, 150 and 200. As in an
+    // autoscaler, each completed step g is resolved, then the window g+1..=g+3 of the
+    // decision at the next step's start predicted: the last decision sizes for 200, and the
+    // pending windows of the two step starts before it asked for 150 and 120 (older ones
+    // have ended)
+    let sized = |persist: u32| {
+        let cfg = CountSizing {
+            predictors: vec![Predictor::Ramp],
+            min_samples: 10,
+            skill_steps: 10,
+            ramp_persist: persist,
+            ..CountSizing::default()
+        };
+        let mean = |g: u64| match g {
+            200 => 120.0,
+            201 => 150.0,
+            202 => 200.0,
+            _ => 100.0,
+        };
+        let mut cal = Calibration::default();
+        for g in 0..=202u64 {
+            cal.resolve(g, 0.5, &cfg, |a, b| (a..=b).map(mean).reduce(f64::max));
+            let ramp = [None, None, None, Some(mean(g)), None, None];
+            cal.predict(g + 1, g + 3, ramp, 0.5, &cfg, None);
+        }
+        cal.size([None, None, None, Some(200.0), None, None], 0.5, &cfg, 60.0)
+            .expect("calibrated")
+    };
+    let s = sized(1);
+    assert_eq!(
+        (s.predictor, s.count, s.scale_up),
+        (Predictor::Ramp, 200.0, None)
+    );
+    // two step starts: the lower of 200 and 150; three: of 200, 150 and 120; more: only
+    // those are kept
+    assert_eq!(sized(2).scale_up, Some((Predictor::Ramp, 150.0)));
+    assert_eq!(sized(3).scale_up, Some((Predictor::Ramp, 120.0)));
+    assert_eq!(sized(10).scale_up, Some((Predictor::Ramp, 120.0)));
+    // the whole-window count, which a scale-down follows, is unchanged
+    assert_eq!(sized(3).count, 200.0);
 }
