@@ -273,7 +273,11 @@ impl PartialEq for Autoscaler {
             && *policy == other.policy
             && *origin == other.origin
             && *first_index == other.first_index
-            && *history == other.history
+            && history.len() == other.history.len()
+            && history
+                .iter()
+                .zip(&other.history)
+                .all(|(a, b)| crate::nan_serde::same(*a, *b))
             && *open == other.open
             && *fitted == other.fitted
             && *stage == other.stage

@@ -4,6 +4,12 @@
 
 use serde::{Deserialize, Deserializer, Serializer};
 
+/// Whether two values saved through these helpers are the same: equal, or both `NaN` (both
+/// written as `null`). For the `PartialEq` of states that hold missing values.
+pub(crate) fn same(a: f64, b: f64) -> bool {
+    a == b || (a.is_nan() && b.is_nan())
+}
+
 /// For `VecDeque<f64>`, `Vec<f64>` and the like: `#[serde(with = "crate::nan_serde::seq")]`.
 pub(crate) mod seq {
     use super::*;

@@ -716,7 +716,7 @@ fn runs_quantile(runs: &[&[f64]], q: f64) -> Option<f64> {
 
 /// A prediction waiting for its outcome: the steps `[first, last]` (grid indices) of the lead
 /// window and the predicted highest mean there.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 struct Pending {
     first: u64,
     last: u64,
@@ -727,6 +727,18 @@ struct Pending {
     /// Phase of the step `first` in the `phase_seconds` cycle (0 without one).
     #[serde(default)]
     phase: u32,
+}
+
+/// Equal when every field is, a `need` not calibrated yet (`NaN`) equal to another: the same
+/// saved record.
+impl PartialEq for Pending {
+    fn eq(&self, other: &Self) -> bool {
+        self.first == other.first
+            && self.last == other.last
+            && self.mean == other.mean
+            && crate::nan_serde::same(self.need, other.need)
+            && self.phase == other.phase
+    }
 }
 
 /// One predictor's record: predictions waiting, the errors of those resolved, and the

@@ -125,6 +125,29 @@ fn decisions(trace: &Series) -> Vec<(u32, Reason, Option<String>)> {
 }
 
 #[test]
+fn an_autoscaler_equals_its_clone_and_its_reloaded_state_with_missing_steps() {
+    // a day with a missing hour: the history holds NaN, and predictions made before the
+    // calibration has enough errors wait with no count (NaN) to provision for
+    let mut a = daily_naive(PredictiveConfig::new(10.0, 1, 1000));
+    let mut current = 1;
+    for i in 0..1500 {
+        let t = 60.0 * i as f64;
+        current = a.recommend(t, current).unwrap().replicas;
+        let v = if (600..660).contains(&i) {
+            f64::NAN
+        } else {
+            600.0 + (i % 7) as f64
+        };
+        a.observe(t, v).unwrap();
+        if i == 30 || i == 1499 {
+            assert!(a == a.clone(), "step {i}");
+            let back = Autoscaler::from_json(&a.to_json().unwrap()).unwrap();
+            assert!(back == a, "step {i}");
+        }
+    }
+}
+
+#[test]
 fn skill_gate_trusts_a_repeating_season_and_not_surges_that_do_not_repeat() {
     let day = 86_400.0;
     // the same hour every day: 09:00
