@@ -15,9 +15,11 @@ from the file, so it equals ``flaskscale.simulate_many(pandas.read_parquet(path)
 - **Dask** (``pip install 'flaskscale[dask]'``): ``engine`` is a ``dask.distributed.Client``
   (a ``LocalCluster``'s, or ``Client("tcp://scheduler:8786")`` for an existing cluster). A
   pandas DataFrame is cut into ``npartitions`` pieces of whole series, scattered to the
-  workers, and each piece mapped to the batch call; a Dask DataFrame (or a path, read with
-  ``dask.dataframe.read_parquet``) is shuffled on ``unique_id`` and mapped partition by
-  partition (a Dask DataFrame in stays lazy).
+  workers, and each piece mapped to the batch call. A path whose row groups each hold whole
+  series (no ``unique_id`` in two row groups, by the files' statistics) is read by the workers
+  in pieces of row groups, each mapped to the batch call, no row moving between workers; any
+  other path (read with ``dask.dataframe.read_parquet``) and a Dask DataFrame are shuffled on
+  ``unique_id`` and mapped partition by partition (a Dask DataFrame in stays lazy).
 - **Spark** (``pip install 'flaskscale[spark]'``): ``engine`` is a ``SparkSession``
   (``SparkSession.builder.master("spark://host:7077")`` for an existing cluster). A pandas
   DataFrame is cut into pieces of whole series as on Dask, which travel pickled to the Python
@@ -446,8 +448,8 @@ def forecast_many(data: Any, engine: Any = None, *, model: Any, horizon: int,
     SparkSession; ``data``: a pandas, Dask or Spark DataFrame, or the path of a Parquet file
     or directory); the same columns and values. ``npartitions``: pieces of whole series to
     split the data into — on Dask the pieces (pandas input; default twice the workers) or the
-    partitions after the shuffle (a path; default twice the workers, more so that one holds
-    about a million rows), on Spark the pieces or buckets (default four per core of the
+    pieces of row groups or partitions after the shuffle (a path; default twice the workers,
+    more so that one holds about a million rows), on Spark the pieces or buckets (default four per core of the
     session, more for a pandas input or a path so that one holds about a million rows)."""
     return _dispatch("forecast_many", data, engine, npartitions,
                      dict(model=model, horizon=horizon, levels=levels, alias=alias))
