@@ -175,7 +175,10 @@ pub fn frontier(
     // (the same decisions as their own autoscalers', without forecasting and calibrating
     // again). The recordings run first, beside the HPA's replays.
     let share = policy.sizing == Sizing::Count;
-    let mut later: Vec<(String, PredictiveConfig, usize)> = Vec::new();
+    // the points replayed first (the HPA's, then one autoscaler per quantile) and the others,
+    // by index, in the order of their reports
+    let mut first: Vec<usize> = (0..points.len()).collect();
+    let mut later: Vec<(usize, String, PredictiveConfig, usize)> = Vec::new();
     let mut tapes: Vec<(f64, Tape)> = Vec::new();
     for (q, u) in grid {
         let mut p = policy.clone();
@@ -186,11 +189,13 @@ pub fn frontier(
             }
         }
         let name = format!("policy-q{q}-u{u:.2}");
+        let i = points.len();
         points.push((String::from("policy"), u, None, Some(q)));
         let recorded = tapes.iter().position(|(tq, _)| tq.to_bits() == q.to_bits());
         match recorded {
-            Some(k) if share => later.push((name, p, k)),
+            Some(k) if share => later.push((i, name, p, k)),
             _ => {
+                first.push(i);
                 let auto = replay_autoscaler_with(trace, &p, model.clone())?;
                 if share {
                     let tape: Tape = Arc::new(Mutex::new(Vec::new()));
@@ -202,25 +207,6 @@ pub fn frontier(
             }
         }
     }
-    // the points in their order: the first replays' reports, then the others' in turn
-    let order: Vec<usize> = {
-        let mut first = Vec::new();
-        let mut rest = Vec::new();
-        let mut seen: Vec<u64> = Vec::new();
-        for (i, (family, _, _, q)) in points.iter().enumerate() {
-            let q = q.map(f64::to_bits);
-            match q {
-                Some(q) if share && family == "policy" && seen.contains(&q) => rest.push(i),
-                _ => {
-                    if let Some(q) = q {
-                        seen.push(q);
-                    }
-                    first.push(i);
-                }
-            }
-        }
-        first.into_iter().chain(rest).collect()
-    };
     progress.add_total(trace.len() as u64 * points.len() as u64);
     let mut reports = run_policies(trace, sims, cfg, progress)?;
     if !later.is_empty() {
@@ -238,7 +224,7 @@ pub fn frontier(
         let step = trace.step();
         let sims = later
             .iter()
-            .map(|(name, p, k)| {
+            .map(|(_, name, p, k)| {
                 TapeSim::new(name, p, Arc::clone(&tapes[*k]), step)
                     .map(|s| Box::new(s) as Box<dyn SimPolicy>)
             })
@@ -253,7 +239,8 @@ pub fn frontier(
         )));
     }
     let mut by_point: Vec<Option<super::PolicyReport>> = vec![None; points.len()];
-    for (i, r) in order.into_iter().zip(reports) {
+    let order = first.into_iter().chain(later.iter().map(|l| l.0));
+    for (i, r) in order.zip(reports) {
         by_point[i] = Some(r);
     }
     let points: Vec<FrontierPoint> = points
