@@ -157,10 +157,11 @@ def test_a_parquet_path_gives_the_local_result_on_the_file_bit_for_bit(  # type:
 
 @pytest.mark.parametrize("layout", ["whole", "split"])
 def test_row_groups_of_whole_series_or_split_ones_give_the_local_result(  # type: ignore[no-untyped-def]
-        layout, job, tmp_path, client) -> None:
+        layout, job, tmp_path, client, spark) -> None:
     """A file whose row groups each hold whole series is read piece by piece on the workers
-    with no shuffle; one whose series run across row groups (or whose groups' id ranges
-    overlap) is shuffled on unique_id. Both give the in-process result bit for bit."""
+    with no shuffle (Dask) or no trip through the JVM (Spark); one whose series run across row
+    groups (or whose groups' id ranges overlap) is shuffled on unique_id (Dask) or grouped in
+    buckets (Spark). All give the in-process result bit for bit."""
     import pyarrow as pa
     import pyarrow.parquet as pq
     from flaskscale import distributed
@@ -186,6 +187,7 @@ def test_row_groups_of_whole_series_or_split_ones_give_the_local_result(  # type
         assert pieces is None
     want = fs.simulate_many(pd.read_parquet(path), progress=False, **JOBS["simulate_many"])
     assert_identical(want, distributed.simulate_many(path, client, **JOBS["simulate_many"]))
+    assert_identical(want, distributed.simulate_many(path, spark, **JOBS["simulate_many"]))
 
 
 def test_a_path_that_is_no_long_format_parquet_is_a_typed_error(job, tmp_path, client) -> None:  # type: ignore[no-untyped-def]

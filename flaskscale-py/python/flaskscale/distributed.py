@@ -24,8 +24,10 @@ from the file, so it equals ``flaskscale.simulate_many(pandas.read_parquet(path)
   (``SparkSession.builder.master("spark://host:7077")`` for an existing cluster). A pandas
   DataFrame is cut into pieces of whole series as on Dask, which travel pickled to the Python
   workers (``SparkContext.parallelize``; on Spark Connect, which has no RDDs, it becomes a
-  Spark DataFrame as below). A Spark DataFrame (or a path, read with ``spark.read.parquet``)
-  has each series put in a bucket (a stable hash of its ``unique_id`` modulo ``npartitions``)
+  Spark DataFrame as below). A path whose row groups each hold whole series is read as on
+  Dask: pieces of row groups, each read and run by a Python worker, no row going through the
+  JVM. A Spark DataFrame (or any other path, read with ``spark.read.parquet``) has each series
+  put in a bucket (a stable hash of its ``unique_id`` modulo ``npartitions``)
   and the buckets grouped with ``groupBy(bucket).applyInPandas``, so each group carries many
   whole series through one batch call (a group per series costs Spark about 0.1 s each,
   whatever the work). The output schema is stated once from the operation's columns. A Spark
@@ -243,8 +245,8 @@ class _Parquet:
 
 
 def _read_and_run(piece: List[Tuple[str, List[int]]], op: str, kwargs: Dict[str, Any]) -> Any:
-    """What runs on a Dask worker for a piece of whole series of a Parquet file: its row
-    groups read there, then the batch call."""
+    """What runs on a Dask or Spark worker for a piece of whole series of a Parquet file: its
+    row groups read there, then the batch call."""
     import pandas as pd
     import pyarrow.parquet as pq
 
@@ -405,6 +407,18 @@ def _spark(data: Any, spark: Any, op: str, kw: Dict[str, Any], buckets: Optional
     elif _is_path(data):
         src = _Parquet(data)
         id_dtype, ds_dt, tz = src.types
+        sc = _spark_context(spark)
+        n = buckets or max(4 * cores, -(-src.rows // _BUCKET_ROWS))
+        whole = src.whole_series_pieces(-(-src.rows // n)) if sc is not None else None
+        if whole is not None:
+            # each series lies in one row group: the Python workers read pieces of row groups
+            # and run them, and no row goes through the JVM (a groupBy of a fleet's rows
+            # sorts and spills them all, and holds the Python workers to one core)
+            parts = sc.parallelize(whole, max(1, len(whole))).map(
+                lambda p: _read_and_run(p, op, kw)).collect()
+            result = pd.concat(parts, ignore_index=True) if parts else \
+                fleet.frame(_columns(op, kw), {}, id_dtype, ds_dt, tz)
+            return _finish(result, op, kw, id_dtype, ds_dt, tz)
         # the executors read the file themselves: the driver never holds its rows
         sdf = spark.read.parquet(src.path).select(fleet.ID, fleet.DS, fleet.Y)
         rows = src.rows
