@@ -150,8 +150,9 @@ pub(super) fn initial_states(
     }
 }
 
-/// Work budget (multiply-adds, `k²·n` for `k` initial states over `n` points) of the
-/// least-squares refinement of the initial states. Over it the refinement uses a shorter
+/// Work budget of the least-squares refinement of the initial states, counted as `k²·n` for `k`
+/// initial states over `n` points (what the normal equations cost before their seasonal block
+/// came from one column's lagged sums; it still bounds the points used). Over it the refinement uses a shorter
 /// head of the series, and is skipped when that head would hold fewer than three seasons.
 pub(super) const LS_COST_MAX: usize = 40_000_000;
 
@@ -226,11 +227,28 @@ pub(super) fn ls_initial_states(
     for i in 0..k {
         let ci = &cols[i * n..(i + 1) * n];
         r[i] = dot(ci, &e0);
-        for j in i..k {
-            let cj = &cols[j * n..(j + 1) * n];
-            let v = dot(ci, cj);
-            a[i * k + j] = v;
-            a[j * k + i] = v;
+        // the level's and trend's columns against every column
+        if i < off {
+            for j in i..k {
+                let v = dot(ci, &cols[j * n..(j + 1) * n]);
+                a[i * k + j] = v;
+                a[j * k + i] = v;
+            }
+        }
+    }
+    // the seasonal columns are one column c shifted: for i <= j, the product of the columns of
+    // states i and j is Σ_{s < n − j} c[s]·c[s + j − i], so one sum per lag d = j − i, shortened
+    // by a term at each larger j, gives them all (m sums of n terms instead of m²/2)
+    let c = &cols[off * n..(off + 1) * n];
+    for d in 0..m.min(n) {
+        let mut v = dot(&c[..n - d], &c[d..]);
+        for j in d..m.min(n) {
+            if j > d {
+                v -= c[n - j] * c[n - j + d];
+            }
+            let i = j - d;
+            a[(off + i) * k + off + j] = v;
+            a[(off + j) * k + off + i] = v;
         }
     }
     // the level and a constant season shift are confounded: a tiny ridge picks one solution

@@ -582,3 +582,118 @@ fn warm_refit_reaches_the_fit_from_scratch() {
         evals.1
     );
 }
+
+/// The least-squares initial states (their seasonal block of the normal equations built from
+/// one column's lagged sums) against the same least squares done plainly: every state's column
+/// from its own recursion on zero data, the normal equations by explicit sums, the same ridge,
+/// solved by Gaussian elimination with partial pivoting.
+#[test]
+fn least_squares_initial_states_match_the_plain_normal_equations() {
+    use super::init::ls_initial_states;
+    use super::recursion::{run, Smooth};
+    for (seed, m, trend) in [
+        (1u64, 4usize, Trend::AdditiveDamped),
+        (2, 12, Trend::None),
+        (3, 24, Trend::Additive),
+    ] {
+        let e = normals(seed, 40 * m);
+        let n = e.len();
+        let y: Vec<f64> = (0..n)
+            .map(|t| {
+                let t = t as f64;
+                3.0 + 0.01 * t + (TAU * t / m as f64).sin() + 0.3 * e[t as usize]
+            })
+            .collect();
+        let p = Smooth {
+            alpha: 0.3,
+            beta: if trend == Trend::None { 0.0 } else { 0.05 },
+            gamma: 0.2,
+            phi: if trend == Trend::AdditiveDamped {
+                0.9
+            } else {
+                1.0
+            },
+        };
+        let (l, b, s) = ls_initial_states(&y, m, trend, p).unwrap();
+
+        let has_trend = trend != Trend::None;
+        let off = 1 + usize::from(has_trend);
+        let k = off + m;
+        let column = |q: usize| -> Vec<f64> {
+            let mut season = vec![0.0; m];
+            let (l0, b0) = match q {
+                0 => (1.0, 0.0),
+                1 if has_trend => (0.0, 1.0),
+                _ => {
+                    season[q - off] = 1.0;
+                    (0.0, 0.0)
+                }
+            };
+            let mut r = vec![0.0; n];
+            run(
+                &vec![0.0; n],
+                Seasonal::Additive,
+                p,
+                l0,
+                b0,
+                &mut season,
+                Some(&mut r),
+            );
+            r.iter().map(|v| -v).collect()
+        };
+        let cols: Vec<Vec<f64>> = (0..k).map(column).collect();
+        let mut e0 = vec![0.0; n];
+        run(
+            &y,
+            Seasonal::Additive,
+            p,
+            0.0,
+            0.0,
+            &mut vec![0.0; m],
+            Some(&mut e0),
+        );
+        let sum = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(x, y)| x * y).sum::<f64>();
+        let mut a: Vec<Vec<f64>> = (0..k)
+            .map(|i| (0..k).map(|j| sum(&cols[i], &cols[j])).collect())
+            .collect();
+        let mut r: Vec<f64> = (0..k).map(|i| sum(&cols[i], &e0)).collect();
+        let tr = (0..k).map(|i| a[i][i]).sum::<f64>() / k as f64;
+        (0..k).for_each(|i| a[i][i] += 1e-9 * tr);
+        for c in 0..k {
+            let piv = (c..k)
+                .max_by(|&i, &j| a[i][c].abs().total_cmp(&a[j][c].abs()))
+                .unwrap();
+            a.swap(c, piv);
+            r.swap(c, piv);
+            for i in c + 1..k {
+                let f = a[i][c] / a[c][c];
+                for j in c..k {
+                    a[i][j] -= f * a[c][j];
+                }
+                r[i] -= f * r[c];
+            }
+        }
+        let mut x = vec![0.0; k];
+        for c in (0..k).rev() {
+            x[c] = (r[c] - (c + 1..k).map(|j| a[c][j] * x[j]).sum::<f64>()) / a[c][c];
+        }
+        let mean = x[off..].iter().sum::<f64>() / m as f64;
+        let close = |got: f64, want: f64| (got - want).abs() <= 1e-7 * (1.0 + want.abs());
+        assert!(
+            close(l, x[0] + mean),
+            "m = {m}: level {l} vs {}",
+            x[0] + mean
+        );
+        assert!(
+            close(b, if has_trend { x[1] } else { 0.0 }),
+            "m = {m}: trend {b}"
+        );
+        for (j, (&got, &want)) in s.iter().zip(&x[off..]).enumerate() {
+            assert!(
+                close(got, want - mean),
+                "m = {m}: season {j}: {got} vs {}",
+                want - mean
+            );
+        }
+    }
+}
