@@ -665,10 +665,11 @@ fn least_squares_initial_states_match_the_plain_normal_equations() {
                 .unwrap();
             a.swap(c, piv);
             r.swap(c, piv);
+            let pivot = a[c].clone();
             for i in c + 1..k {
-                let f = a[i][c] / a[c][c];
-                for j in c..k {
-                    a[i][j] -= f * a[c][j];
+                let f = a[i][c] / pivot[c];
+                for (v, p) in a[i][c..].iter_mut().zip(&pivot[c..]) {
+                    *v -= f * p;
                 }
                 r[i] -= f * r[c];
             }
