@@ -125,14 +125,17 @@ def test_lazy_frames_stay_lazy_on_their_engine(job, local, client, spark) -> Non
     from flaskscale import distributed
 
     kw = JOBS["simulate_many"]
-    want = local["simulate_many"].set_index(["unique_id", "policy"])["replica_hours"]
+    # the ids keep the engine's string dtype (Dask's pyarrow strings on pandas 2): compared as
+    # Python strings
+    ids = {"unique_id": object, "policy": object}
+    want = local["simulate_many"].astype(ids).set_index(["unique_id", "policy"])["replica_hours"]
     lazy = distributed.simulate_many(dd.from_pandas(job, npartitions=3), client, **kw)
     assert isinstance(lazy, dd.DataFrame)
-    got = client.compute(lazy).result().set_index(["unique_id", "policy"])["replica_hours"]
-    assert got.sort_index().equals(want.sort_index())
+    got = client.compute(lazy).result().astype(ids).set_index(["unique_id", "policy"])
+    assert got["replica_hours"].sort_index().equals(want.sort_index())
     sdf = distributed.simulate_many(spark.createDataFrame(job), spark, **kw)
     assert type(sdf).__module__.startswith("pyspark")
-    got = sdf.toPandas().set_index(["unique_id", "policy"])["replica_hours"]
+    got = sdf.toPandas().astype(ids).set_index(["unique_id", "policy"])["replica_hours"]
     assert got.sort_index().equals(want.sort_index())
 
 
@@ -168,16 +171,18 @@ def test_row_groups_of_whole_series_or_split_ones_give_the_local_result(  # type
 
     path = tmp_path / f"{layout}.parquet"
     ids = sorted(job["unique_id"].unique())
-    with pq.ParquetWriter(path, pa.Table.from_pandas(job.head(0), preserve_index=False)
-                          .schema) as w:
+    # ds in microseconds, as pandas 3 writes it (Spark cannot read pandas 2's nanoseconds)
+    schema = _us_schema(job)
+    with pq.ParquetWriter(path, schema) as w:
         if layout == "whole":
             # 25 series a row group, in reverse order of their ids
             for k in reversed(range(0, len(ids), 25)):
                 part = job[job["unique_id"].isin(ids[k:k + 25])]
-                w.write_table(pa.Table.from_pandas(part, preserve_index=False))
+                w.write_table(pa.Table.from_pandas(part, preserve_index=False).cast(schema))
         else:
             # row groups of 1,000 rows: series cut at their boundaries
-            w.write_table(pa.Table.from_pandas(job, preserve_index=False), row_group_size=1000)
+            w.write_table(pa.Table.from_pandas(job, preserve_index=False).cast(schema),
+                          row_group_size=1000)
     src = distributed._Parquet(path)
     pieces = src.whole_series_pieces(2000)
     if layout == "whole":
@@ -188,6 +193,36 @@ def test_row_groups_of_whole_series_or_split_ones_give_the_local_result(  # type
     want = fs.simulate_many(pd.read_parquet(path), progress=False, **JOBS["simulate_many"])
     assert_identical(want, distributed.simulate_many(path, client, **JOBS["simulate_many"]))
     assert_identical(want, distributed.simulate_many(path, spark, **JOBS["simulate_many"]))
+
+
+def _us_schema(job):  # type: ignore[no-untyped-def]
+    import pyarrow as pa
+
+    schema = pa.Table.from_pandas(job, preserve_index=False).schema
+    i = schema.get_field_index("ds")
+    return schema.set(i, pa.field("ds", pa.timestamp("us")))
+
+
+def test_nanosecond_timestamps_that_spark_cannot_read_are_a_typed_error(  # type: ignore[no-untyped-def]
+        job, tmp_path, client, spark) -> None:
+    """Parquet's TIMESTAMP(NANOS), what pandas 2 writes: Spark's reader refuses it, so a file
+    Spark would read itself is refused up front with the remedy; Dask reads it, and so do
+    Spark's Python workers when its row groups hold whole series."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    from flaskscale import distributed
+
+    schema = _us_schema(job)
+    schema = schema.set(schema.get_field_index("ds"), pa.field("ds", pa.timestamp("ns")))
+    table = pa.Table.from_pandas(job, preserve_index=False).cast(schema)
+    split, whole = tmp_path / "ns-split.parquet", tmp_path / "ns-whole.parquet"
+    pq.write_table(table, split, row_group_size=1000)
+    pq.write_table(table, whole, row_group_size=len(job))
+    want = fs.simulate_many(pd.read_parquet(split), progress=False, **JOBS["simulate_many"])
+    with pytest.raises(fs.InvalidDataError, match=r"nanosecond timestamps.*coerce_timestamps"):
+        distributed.simulate_many(split, spark, **JOBS["simulate_many"])
+    assert_identical(want, distributed.simulate_many(split, client, **JOBS["simulate_many"]))
+    assert_identical(want, distributed.simulate_many(whole, spark, **JOBS["simulate_many"]))
 
 
 def test_a_path_that_is_no_long_format_parquet_is_a_typed_error(job, tmp_path, client) -> None:  # type: ignore[no-untyped-def]

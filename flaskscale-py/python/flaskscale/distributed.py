@@ -190,6 +190,9 @@ class _Parquet:
                 f"missing {missing}"
             )
         self.types = _input_types(empty)
+        # Spark cannot read Parquet's TIMESTAMP(NANOS), which pandas 2 writes by default
+        ds_type = dataset.schema.field(fleet.DS).type
+        self.ds_nanos = getattr(ds_type, "unit", None) == "ns"
         ds = empty[fleet.DS].dtype
         if not (pd.api.types.is_datetime64_any_dtype(ds) or pd.api.types.is_numeric_dtype(ds)):
             raise InvalidDataError(
@@ -419,6 +422,14 @@ def _spark(data: Any, spark: Any, op: str, kw: Dict[str, Any], buckets: Optional
             result = pd.concat(parts, ignore_index=True) if parts else \
                 fleet.frame(_columns(op, kw), {}, id_dtype, ds_dt, tz)
             return _finish(result, op, kw, id_dtype, ds_dt, tz)
+        if src.ds_nanos:
+            raise InvalidDataError(
+                f"{src.path}: ds is stored as nanosecond timestamps (Parquet TIMESTAMP(NANOS), "
+                "what pandas 2 writes by default), which Spark cannot read; write it in "
+                "microseconds (df.to_parquet(path, coerce_timestamps='us')), write each "
+                "service's rows into one row group (the Python workers then read the file), "
+                "or pass the pandas frame"
+            )
         # the executors read the file themselves: the driver never holds its rows
         sdf = spark.read.parquet(src.path).select(fleet.ID, fleet.DS, fleet.Y)
         rows = src.rows
