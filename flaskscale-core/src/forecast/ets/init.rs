@@ -152,8 +152,9 @@ pub(super) fn initial_states(
 
 /// Work budget of the least-squares refinement of the initial states, counted as `k²·n` for `k`
 /// initial states over `n` points (what the normal equations cost before their seasonal block
-/// came from one column's lagged sums; it still bounds the points used). Over it the refinement uses a shorter
-/// head of the series, and is skipped when that head would hold fewer than three seasons.
+/// came from one column's lagged sums; it still bounds the points used). Over it the
+/// refinement uses a shorter head of the series, and is skipped when that head would hold
+/// fewer than three seasons.
 pub(super) const LS_COST_MAX: usize = 40_000_000;
 
 /// Seasons the least-squares refinement needs in the points it uses (about ten observations

@@ -25,9 +25,9 @@
 //! search (to 1e-4 of the SSE), then a fine restart that stops when its simplex's
 //! log-likelihoods agree to a hundredth of a nat (`2·0.01/n` of the SSE on `n` points, at most
 //! 1e-5; a fixed 1e-7 spent two thirds of a fit's evaluations there and fitted 1.6× slower, for
-//! the same MASE to three decimals on every trace of `benches/accuracy.py`). Initial states start from a classical decomposition of the first
-//! (up to four) full seasons: centred moving average, seasonal means, a line through the
-//! deseasonalised values. For linear models (additive or no season) the initial level and trend
+//! the same MASE to three decimals on every trace of `benches/accuracy.py`). Initial states
+//! start from a classical decomposition of the first (up to four) full seasons: centred moving
+//! average, seasonal means, a line through the deseasonalised values. For linear models (additive or no season) the initial level and trend
 //! are profiled out exactly at every evaluation: the errors are linear in them, so one pass that
 //! also runs the recursion from a unit level and a unit trend on zero data gives their
 //! least-squares values by a 2×2 solve (multiplicative seasons put them in the search instead).

@@ -132,9 +132,9 @@ pub(super) fn run_profiled(
     // before the season, so that with d = y − s (off the chain)
     //   base' = (1 − α − φβ)·base + φ²·b + (α + φβ)·d,   b' = (φb + β·d) − β·base,
     // a shorter chain from step to step than l' = (1 − α)·base + α·d followed by
-    // base' = l' + φb' (about 5% less time per fit); one season per outer step, so the seasonal slots are plain zipped
-    // iterators (no index wrap, no bounds checks). The unit-level and unit-trend recursions
-    // start at base = 1 and base = φ (with a trend).
+    // base' = l' + φb' (about 5% less time per fit); one season per outer step, so the
+    // seasonal slots are plain zipped iterators (no index wrap, no bounds checks). The
+    // unit-level and unit-trend recursions start at base = 1 and base = φ (with a trend).
     let k = alpha + phi * beta;
     let c1 = 1.0 - k;
     let phi2 = phi * phi;

@@ -18,8 +18,8 @@ pub(super) const COARSE_FTOL: f64 = 1e-4;
 /// SSE's relative spread `2·δ/n` on `n` points (`n/2·ln(SSE)` is the likelihood's part that
 /// moves), at most a tenth of [`COARSE_FTOL`]. A hundredth of a nat is far inside the
 /// likelihood's own uncertainty (a 95% confidence region of four parameters spans
-/// χ²₄(0.95)/2 ≈ 4.7 nats), and a tighter stop only spends evaluations: at 1e-7 of the SSE, the fixed stop it
-/// replaces, the restart took two thirds of a fit's evaluations.
+/// χ²₄(0.95)/2 ≈ 4.7 nats), and a tighter stop only spends evaluations: at 1e-7 of the SSE,
+/// the fixed stop it replaces, the restart took two thirds of a fit's evaluations.
 pub(super) const FINE_LOGLIK_TOL: f64 = 0.01;
 
 fn fine_ftol(n: usize) -> f64 {
