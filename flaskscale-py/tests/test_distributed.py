@@ -172,7 +172,7 @@ def test_row_groups_of_whole_series_or_split_ones_give_the_local_result(  # type
     path = tmp_path / f"{layout}.parquet"
     ids = sorted(job["unique_id"].unique())
     # ds in microseconds, as pandas 3 writes it (Spark cannot read pandas 2's nanoseconds)
-    schema = _us_schema(job)
+    schema = _schema(job, "us")
     with pq.ParquetWriter(path, schema) as w:
         if layout == "whole":
             # 25 series a row group, in reverse order of their ids
@@ -195,12 +195,12 @@ def test_row_groups_of_whole_series_or_split_ones_give_the_local_result(  # type
     assert_identical(want, distributed.simulate_many(path, spark, **JOBS["simulate_many"]))
 
 
-def _us_schema(job):  # type: ignore[no-untyped-def]
+def _schema(job, unit):  # type: ignore[no-untyped-def]
+    """The frame's Arrow schema with ds as timestamps of ``unit``."""
     import pyarrow as pa
 
     schema = pa.Table.from_pandas(job, preserve_index=False).schema
-    i = schema.get_field_index("ds")
-    return schema.set(i, pa.field("ds", pa.timestamp("us")))
+    return schema.set(schema.get_field_index("ds"), pa.field("ds", pa.timestamp(unit)))
 
 
 def test_nanosecond_timestamps_that_spark_cannot_read_are_a_typed_error(  # type: ignore[no-untyped-def]
@@ -212,9 +212,7 @@ def test_nanosecond_timestamps_that_spark_cannot_read_are_a_typed_error(  # type
     import pyarrow.parquet as pq
     from flaskscale import distributed
 
-    schema = _us_schema(job)
-    schema = schema.set(schema.get_field_index("ds"), pa.field("ds", pa.timestamp("ns")))
-    table = pa.Table.from_pandas(job, preserve_index=False).cast(schema)
+    table = pa.Table.from_pandas(job, preserve_index=False).cast(_schema(job, "ns"))
     split, whole = tmp_path / "ns-split.parquet", tmp_path / "ns-whole.parquet"
     pq.write_table(table, split, row_group_size=1000)
     pq.write_table(table, whole, row_group_size=len(job))
