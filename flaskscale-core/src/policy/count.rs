@@ -907,7 +907,8 @@ pub struct Sized {
     /// Length of the step the counts are per, seconds.
     pub step_seconds: f64,
     /// Resolved predictions in a row of the predictor with the best score that fell short;
-    /// from [`SHORTFALLS_LOST`] on, the most cautious predictor decides instead.
+    /// from [`shortfalls_lost`] of the sizing quantile on, the most cautious predictor decides
+    /// instead.
     pub shortfalls: u32,
     /// With [`ScaleUpWindow::Ready`]: the count per step a scale-up provisions for (sized
     /// as `count` is, over the steps a replica asked for now can serve), and the predictor
@@ -915,9 +916,40 @@ pub struct Sized {
     pub scale_up: Option<(Predictor, f64)>,
 }
 
-/// Shortfalls in a row after which the best-scored predictor's calibration is taken as lost:
-/// at the default quantile two in a row happen by chance once in 2,500 predictions.
+/// Shortfalls in a row after which the best-scored predictor's calibration is taken as lost at
+/// the default quantile: two in a row happen by chance once in 2,500 predictions.
 pub const SHORTFALLS_LOST: u32 = 2;
+
+/// The chance of [`SHORTFALLS_LOST`] shortfalls in a row of a calibrated predictor at the
+/// default quantile, `(1 - 0.98)^2`: the false alarm [`shortfalls_lost`] holds at any quantile.
+const LOST_BY_CHANCE: f64 = 4e-4;
+
+/// Shortfalls in a row after which the best-scored predictor's calibration is taken as lost
+/// when the policy sizes with quantile `q`: the fewest (at least [`SHORTFALLS_LOST`]) whose
+/// chance in a calibrated predictor, `(1 - q)^k`, is no more than at the default quantile. A
+/// policy sizing for a low quantile falls short of its own count often, by design; two in a
+/// row at 0.8 happen once in 25 predictions, and would hand the decision to the most cautious
+/// predictor that often.
+///
+/// ```
+/// use flaskscale_core::policy::count::shortfalls_lost;
+/// assert_eq!(shortfalls_lost(0.98), 2);
+/// assert_eq!(shortfalls_lost(0.999), 2);
+/// assert_eq!(shortfalls_lost(0.95), 3);
+/// assert_eq!(shortfalls_lost(0.9), 4);
+/// assert_eq!(shortfalls_lost(0.8), 5);
+/// ```
+pub fn shortfalls_lost(q: f64) -> u32 {
+    /// A bound for quantiles so low no run length reaches the default's chance soon.
+    const MAX: u32 = 64;
+    let miss = (1.0 - q).clamp(0.0, 1.0);
+    let mut k = SHORTFALLS_LOST;
+    // the slack keeps (1 - 0.98)^2, which rounds above 4e-4, at two
+    while k < MAX && miss.powi(k as i32) > LOST_BY_CHANCE * (1.0 + 1e-9) {
+        k += 1;
+    }
+    k
+}
 
 /// The most phases a `phase_seconds` cycle has (a cycle of more steps has no phase predictor):
 /// a saved calibration whose phases reach it is refused, since each phase up to the largest
@@ -1209,7 +1241,7 @@ impl Calibration {
         // the chosen predictor has fallen short several times in a row: its calibration no
         // longer holds (a ramp, a level shift); the most cautious one decides until it does
         let best = match (best, highest) {
-            (Some(b), Some(h)) if b.shortfalls >= SHORTFALLS_LOST => Some(Sized {
+            (Some(b), Some(h)) if b.shortfalls >= shortfalls_lost(q) => Some(Sized {
                 shortfalls: b.shortfalls,
                 ..h
             }),
@@ -1535,6 +1567,64 @@ mod tests {
         }
         let sorted = t.sorted.sorted(&t.errors);
         assert!(sorted[0] < sorted[1] && sorted[0] == t.errors[1]);
+    }
+
+    /// Calibrates the model (steady errors within ±1 of its scale) and the peak (noisy, so its
+    /// count is the highest and its score worse) on one-step windows at quantile `q`, then
+    /// holds the load at `y` for `runs` steps: the predictor that decides before them and
+    /// after each.
+    fn deciders_after_loads(q: f64, y: f64, runs: usize) -> Vec<Predictor> {
+        let cfg = CountSizing {
+            min_samples: 20,
+            skill_steps: 1000,
+            dispersion: false,
+            ..CountSizing::default()
+        };
+        let mut cal = Calibration::default();
+        let mut loads = Vec::new();
+        let mut out = Vec::new();
+        let preds = |i: u64| {
+            let mut p = [None; N_PREDICTORS];
+            p[0] = Some(100.0);
+            p[5] = Some(100.0 + [60.0, -40.0, 20.0, -60.0, 40.0][(i % 5) as usize]);
+            p
+        };
+        for i in 0..(200 + runs as u64) {
+            cal.predict(i + 1, i + 1, preds(i), q, &cfg, None);
+            // loads 90, 91, ..., 110 in a shuffled order while calibrating (errors -1 to 1 of
+            // the model's scale sqrt(100)), the last of them 90 (no shortfall), then `y`
+            loads.push(if i < 200 {
+                90.0 + ((i * 8 + 4) % 21) as f64
+            } else {
+                y
+            });
+            cal.resolve(i + 1, q, &cfg, |a, b| {
+                Some(
+                    loads[a as usize - 1..=b as usize - 1]
+                        .iter()
+                        .copied()
+                        .fold(0.0, f64::max),
+                )
+            });
+            if i >= 199 {
+                out.push(cal.size(preds(i + 1), q, &cfg, 60.0).unwrap().predictor);
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn a_calibration_is_lost_after_as_many_shortfalls_as_its_quantile_makes_rare() {
+        // loads of 115 exceed the model's count at either quantile (about 110 at 0.98, 106 at
+        // 0.8): at 0.98 the second shortfall in a row hands the decision to the most cautious
+        // predictor (the peak at the steps its noisy count is the higher), at 0.8, where two in
+        // a row happen once in 25 predictions by chance, the fifth does ((0.2)^5 < (0.02)^2)
+        let who = deciders_after_loads(0.98, 115.0, 6);
+        assert!(who[..2].iter().all(|&p| p == Predictor::Model), "{who:?}");
+        assert_eq!(who[2], Predictor::Peak, "{who:?}");
+        let who = deciders_after_loads(0.8, 115.0, 6);
+        assert!(who[..5].iter().all(|&p| p == Predictor::Model), "{who:?}");
+        assert_eq!(who[5], Predictor::Peak, "{who:?}");
     }
 
     #[test]
