@@ -99,16 +99,10 @@ def causal_oracle(s: fs.Series, base: np.ndarray, surge: np.ndarray, cap: float,
                   hpa: list, lag: int) -> list[tuple[float, float]]:
     """The causal level oracle's B over the best HPA's within 0.9, 1.0 and 1.1 x R0."""
     # the plans and their bisection are the shared traces' level oracles' (target_frontier)
-    from target_frontier import INTERVAL, STARTUP, at_budget, tick_steps, to_plan
+    from target_frontier import at_budget, lead_peak, to_plan
 
     known = base * np.concatenate([np.ones(lag), surge[: len(surge) - lag]])
-    lo = tick_steps(s)
-    t = np.arange(len(lo)) * INTERVAL
-    hi = np.minimum(np.ceil((t + STARTUP + INTERVAL) / s.step).astype(int), len(known))
-    peak = np.zeros(len(lo))
-    for off in range(int((hi - lo).max())):
-        idx = np.minimum(lo + off, len(known) - 1)
-        peak = np.where(lo + off < hi, np.maximum(peak, known[idx]), peak)
+    peak = lead_peak(s, known)
     out = []
     for b in (0.9, 1.0, 1.1):
         _, summary = at_budget(s, cap, b * r["r0"], lambda f: to_plan(s, peak, cap, f))

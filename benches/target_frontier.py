@@ -83,6 +83,12 @@ def level_plan(series: fs.Series, cap: float, minutes: int, factor: float) -> fs
     num = np.convolve(np.where(known, rate, 0.0), kernel, mode="same")
     den = np.convolve(known.astype(float), kernel, mode="same")
     level = np.where(den > 0, num / np.maximum(den, 1), 0.0)
+    return to_plan(series, lead_peak(series, level), cap, factor)
+
+
+def lead_peak(series: fs.Series, rate: np.ndarray) -> np.ndarray:
+    """Per 15-second tick, the peak of `rate` (one value per trace step) over the steps of
+    [tick, tick + startup + interval): what a replica asked for at the tick must cover."""
     lo = tick_steps(series)
     t = np.arange(len(lo)) * INTERVAL
     hi = np.minimum(np.ceil((t + STARTUP + INTERVAL) / series.step).astype(int), len(rate))
@@ -90,8 +96,8 @@ def level_plan(series: fs.Series, cap: float, minutes: int, factor: float) -> fs
     peak = np.zeros(len(lo))
     for off in range(int((hi - lo).max())):
         idx = np.minimum(lo + off, len(rate) - 1)
-        peak = np.where(lo + off < hi, np.maximum(peak, level[idx]), peak)
-    return to_plan(series, peak, cap, factor)
+        peak = np.where(lo + off < hi, np.maximum(peak, rate[idx]), peak)
+    return peak
 
 
 def trailing_plan(series: fs.Series, cap: float, minutes: int, factor: float) -> fs.Series:
