@@ -920,10 +920,6 @@ pub struct Sized {
 /// the default quantile: two in a row happen by chance once in 2,500 predictions.
 pub const SHORTFALLS_LOST: u32 = 2;
 
-/// The chance of [`SHORTFALLS_LOST`] shortfalls in a row of a calibrated predictor at the
-/// default quantile, `(1 - 0.98)^2`: the false alarm [`shortfalls_lost`] holds at any quantile.
-const LOST_BY_CHANCE: f64 = 4e-4;
-
 /// Shortfalls in a row after which the best-scored predictor's calibration is taken as lost
 /// when the policy sizes with quantile `q`: the fewest (at least [`SHORTFALLS_LOST`]) whose
 /// chance in a calibrated predictor, `(1 - q)^k`, is no more than at the default quantile. A
@@ -942,10 +938,12 @@ const LOST_BY_CHANCE: f64 = 4e-4;
 pub fn shortfalls_lost(q: f64) -> u32 {
     /// A bound for quantiles so low no run length reaches the default's chance soon.
     const MAX: u32 = 64;
+    // the false alarm held at any quantile: SHORTFALLS_LOST in a row at the default's
+    let by_chance = (1.0 - super::predictive::DEFAULT_QUANTILE).powi(SHORTFALLS_LOST as i32);
     let miss = (1.0 - q).clamp(0.0, 1.0);
     let mut k = SHORTFALLS_LOST;
-    // the slack keeps (1 - 0.98)^2, which rounds above 4e-4, at two
-    while k < MAX && miss.powi(k as i32) > LOST_BY_CHANCE * (1.0 + 1e-9) {
+    // the slack keeps a quantile whose chance rounds a hair above it (0.98 itself) at its k
+    while k < MAX && miss.powi(k as i32) > by_chance * (1.0 + 1e-9) {
         k += 1;
     }
     k
