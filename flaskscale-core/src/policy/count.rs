@@ -162,9 +162,10 @@ pub struct CountSizing {
     ///
     /// Not the default: with 3 the frontier (see [`ScaleUpWindow::Ready`], measured as it
     /// was) gains on NASA (1.50 / 0.55 / 0.59 / 0.84 → 1.40 / 0.52 / 0.59 / 0.84) but loses
-    /// badly on the shop trace (0.40 / 0.65 / 1.00 / 1.00 → 1.43 / 1.00 / 1.00 / 1.00), whose bursts need the
-    /// ramp's first step, and on the generated event traces; 2 loses less (shop 0.81 at
-    /// 0.9 × R0) but still on Twitter (1.01 / 0.93 → 1.10 / 1.03 at 0.9 / 1.0 × R0).
+    /// badly on the shop trace (0.40 / 0.65 / 1.00 / 1.00 → 1.43 / 1.00 / 1.00 / 1.00),
+    /// whose bursts need the ramp's first step, and on the generated event traces; 2 loses
+    /// less (shop 0.81 at 0.9 × R0) but still on Twitter (1.01 / 0.93 → 1.10 / 1.03 at 0.9 /
+    /// 1.0 × R0).
     #[serde(default = "default_ramp_persist")]
     pub ramp_persist: u32,
 }
@@ -193,11 +194,11 @@ pub enum ScaleUpWindow {
     ///
     /// Not the default: on the frontier (the family's B over the tuned HPA's at 0.9 / 1.0 /
     /// 1.1 / 1.25 × R0, lead → ready, measured while two shortfalls in a row were the alarm
-    /// at every quantile, before [`shortfalls_lost`]) it gains on the generated event traces (seeds 1–3:
-    /// 0.71 / 0.54 / 0.52 → 0.34 / 0.38 / 0.40 at R0), on the generated level-shift trace
-    /// of seed 3 at 0.9 × R0 (2.16 → 0.85) and on Twitter at 1.25 × R0 (0.89 → 0.75), but
-    /// loses at NASA's and the shop's cheap end (1.50 → 1.57, 0.40 → 0.45 at
-    /// 0.9 × R0), at Twitter's R0 (0.93 → 1.00) and at event seed 2's 1.25 × R0 (0.89 →
+    /// at every quantile, before [`shortfalls_lost`]) it gains on the generated event traces
+    /// (seeds 1–3: 0.71 / 0.54 / 0.52 → 0.34 / 0.38 / 0.40 at R0), on the generated
+    /// level-shift trace of seed 3 at 0.9 × R0 (2.16 → 0.85) and on Twitter at 1.25 × R0
+    /// (0.89 → 0.75), but loses at NASA's and the shop's cheap end (1.50 → 1.57, 0.40 → 0.45
+    /// at 0.9 × R0), at Twitter's R0 (0.93 → 1.00) and at event seed 2's 1.25 × R0 (0.89 →
     /// 1.04). A NASA simulation costs 1.5× the CPU (every predictor is calibrated twice).
     Ready,
 }
