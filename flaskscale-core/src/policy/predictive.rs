@@ -526,14 +526,20 @@ impl PredictivePolicy {
 
 /// The note of a decision led by a predictor other than the model.
 fn untrusted_note(z: Sized) -> String {
-    match z.model_mean_need {
-        Some(m) => format!(
+    match (z.model_mean_need, z.model_behind) {
+        (Some(m), Some(behind)) => format!(
+            "forecast untrusted: the recent {} has lost least lately, the model {behind:.1} \
+             typical steps' loss more (a mean pinball loss of {:.1} a step against {m:.1})",
+            z.predictor.as_str(),
+            z.mean_need
+        ),
+        (Some(m), None) => format!(
             "forecast untrusted: the recent {} scored {:.1} a step \
              lately (pinball loss), the model {m:.1}",
             z.predictor.as_str(),
             z.mean_need
         ),
-        None => format!(
+        (None, _) => format!(
             "forecast untrusted: the model is not calibrated yet; the \
              recent {} decides",
             z.predictor.as_str()
