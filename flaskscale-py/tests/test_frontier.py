@@ -167,3 +167,22 @@ def test_defaults_are_no_worse_than_the_tuned_hpa_at_their_cost_on_event_traffic
     r = fs.frontier(s, poisson, capacity_per_replica=cap, max_replicas=1000, sweep_policy=False)
     (p,) = [p["summary"] for p in r["points"] if p["family"] != "hpa"]
     assert p["slo_miss_share"] > d["slo_miss_share"]
+
+
+def test_a_bounded_memory_of_losses_is_an_option_read_and_checked_in_the_core() -> None:
+    # on the same event traffic the model takes the decision back soon after each match-day
+    # surge it could not foresee: fewer requests missed (0.32% against 0.63%) at a lower
+    # cost (0.983 against 1.007 x R0). It is not the default: it does not win on every such
+    # trace (seeds 3 and 5 of three weeks miss more) and it forgets surges that recur.
+    s = _heldout().event(2, days=21)
+    cap = float(np.nanmax(s.values)) / s.step / fs.DEFAULT_PEAK_REPLICAS
+    out = []
+    for count in (None, {"switch_steps": 45}):
+        pol = fs.PredictivePolicy(cap, max_replicas=1000, count=count)
+        r = fs.frontier(s, pol, capacity_per_replica=cap, max_replicas=1000, sweep_policy=False)
+        (d,) = [p["summary"] for p in r["points"] if p["family"] != "hpa"]
+        out.append(d)
+    assert out[1]["slo_miss_share"] < 0.6 * out[0]["slo_miss_share"], out
+    assert out[1]["replica_hours"] <= out[0]["replica_hours"], out
+    with pytest.raises(fs.InvalidParameterError, match="count.switch_steps"):
+        fs.PredictivePolicy(cap, count={"switch_steps": 2_000_000})
