@@ -1703,6 +1703,16 @@ mod tests {
         assert!(sorted[0] < sorted[1] && sorted[0] == t.errors[1]);
     }
 
+    /// The highest of the loads of steps `a..=b` (step `k` is `loads[k - 1]`).
+    fn loads_peak(loads: &[f64], a: u64, b: u64) -> Option<f64> {
+        Some(
+            loads[a as usize - 1..=b as usize - 1]
+                .iter()
+                .copied()
+                .fold(0.0, f64::max),
+        )
+    }
+
     /// Calibrates the model (steady errors within ±1 of its scale) and the peak (noisy, so its
     /// count is the highest and its score worse) on one-step windows at quantile `q`, then
     /// holds the load at `y` for `runs` steps: the predictor that decides before them and
@@ -1732,14 +1742,7 @@ mod tests {
             } else {
                 y
             });
-            cal.resolve(i + 1, q, &cfg, |a, b| {
-                Some(
-                    loads[a as usize - 1..=b as usize - 1]
-                        .iter()
-                        .copied()
-                        .fold(0.0, f64::max),
-                )
-            });
+            cal.resolve(i + 1, q, &cfg, |a, b| loads_peak(&loads, a, b));
             if i >= 199 {
                 out.push(cal.size(preds(i + 1), q, &cfg, 60.0).unwrap().predictor);
             }
@@ -1799,14 +1802,7 @@ mod tests {
         for i in 0..1310u64 {
             cal.predict(i + 1, i + 1, preds(&loads), q, &cfg, None);
             loads.push(load(i));
-            cal.resolve(i + 1, q, &cfg, |a, b| {
-                Some(
-                    loads[a as usize - 1..=b as usize - 1]
-                        .iter()
-                        .copied()
-                        .fold(0.0, f64::max),
-                )
-            });
+            cal.resolve(i + 1, q, &cfg, |a, b| loads_peak(&loads, a, b));
             if i >= 1010 {
                 out.push(cal.size(preds(&loads), q, &cfg, 60.0).unwrap().predictor);
             }
