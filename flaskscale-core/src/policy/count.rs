@@ -1177,7 +1177,8 @@ impl Calibration {
             }
         }
         let ik = self.inv_kappa(cfg);
-        // each predictor's loss at this step, in the count's scale at the load
+        // with a bounded memory, each predictor's loss at this step in the count's scale
+        let bounded = cfg.switch_steps > 0;
         let mut round = [f64::NAN; N_PREDICTORS];
         for ((t, who), r) in self.tracks().iter_mut().zip(Predictor::ALL).zip(&mut round) {
             while let Some(p) = t.pending.front().copied().filter(|p| p.last <= g) {
@@ -1188,13 +1189,16 @@ impl Calibration {
                         t.push_error(e, p.mean, cap, (who == Predictor::Phase).then_some(p.phase));
                     }
                     if p.need.is_finite() {
-                        let l = t.score(y, p.need, q, cfg.skill_steps) / count_scale(y, ik);
-                        *r = if r.is_nan() { l } else { *r + l };
+                        let pinball = t.score(y, p.need, q, cfg.skill_steps);
+                        if bounded {
+                            let l = pinball / count_scale(y, ik);
+                            *r = if r.is_nan() { l } else { *r + l };
+                        }
                     }
                 }
             }
         }
-        if cfg.switch_steps > 0 {
+        if bounded {
             self.add_losses(&round, q, cfg);
         }
     }
