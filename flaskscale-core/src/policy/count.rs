@@ -187,14 +187,14 @@ pub struct CountSizing {
     /// served at any setting).
     ///
     /// For traffic whose surges do not recur (match days, launches, news): with 45 the
-    /// defaults' B over the best tuned HPA's within the same cost on the generated event
-    /// traces of seeds 1, 2, 3, 5, 7, 11, 13, 17, 19, 23 goes from a geometric mean of 0.87
-    /// (worst 1.29) to 0.67 (worst 1.16, with the level-shift traces 1, 2, 11); 30 and 60
-    /// give 0.66 and 0.76, 90 gives 0.91 (the README has the frontier tables).
+    /// defaults' B over the best tuned HPA's within the same cost, on the generated event
+    /// traces of seeds 1, 2, 3, 5, 7, 11, 13, 17, 19, 23 and the level-shift traces of seeds
+    /// 1, 2, 11, goes from a geometric mean of 0.87 (worst 1.29) to 0.67 (worst 1.16); 30 and
+    /// 60 give 0.66 and 0.76, 90 gives 0.91 (the README has the frontier tables).
     ///
     /// Not the default, because the bound forgets a recurring advantage as readily as a
     /// one-off one: where the model foresees a surge at the same hour every day, or the
-    /// `phase` predictor bursts at the same minute of the hour, the recent load's shortfalls
+    /// `phase` predictor a burst at the same minute of the hour, the recent load's shortfalls
     /// there are forgiven within hours of calm, and the surge is no longer provisioned ahead
     /// (the skill gate's and the pre-warming's tests fail with it).
     #[serde(default = "default_switch_steps")]
