@@ -1205,7 +1205,7 @@ impl Calibration {
 
     /// Adds a step's losses (`NaN` for a predictor not scored at it) to the deficits, then
     /// shifts and bounds them ([`CountSizing::switch_steps`]). A predictor never scored sits
-    /// at the bound, so that it must earn the decision; one calibrated but without a
+    /// at the bound, so that it must earn the decision; one scored before but without a
     /// prediction at this step is charged the step's lowest loss.
     fn add_losses(&mut self, round: &[f64; N_PREDICTORS], q: f64, cfg: &CountSizing) {
         let lowest = round
