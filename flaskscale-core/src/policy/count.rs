@@ -186,7 +186,9 @@ pub struct CountSizing {
     /// that predictors falling short decided again (NASA's 99.9% of requests were no longer
     /// served at any setting).
     ///
-    /// For traffic whose surges do not recur (match days, launches, news): with 45 the
+    /// Measured while every shortfall was scored (`score_lost_runs: true`, which the default
+    /// now leaves out of the score past a lost run's first ones, with most of this gain), for
+    /// traffic whose surges do not recur (match days, launches, news): with 45 the
     /// defaults' B over the best tuned HPA's within the same cost, on the generated event
     /// traces of seeds 1, 2, 3, 5, 7, 11, 13, 17, 19, 23 and the level-shift traces of seeds
     /// 1, 2, 11, goes from a geometric mean of 0.87 (worst 1.29) to 0.67 (worst 1.16); 30 and
