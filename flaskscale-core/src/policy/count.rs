@@ -942,16 +942,16 @@ impl Track {
     }
 
     /// Scores a resolved prediction (load `y` against the count `need` provisioned), unless
-    /// it extends a run of shortfalls past [`lost_run`] and `score_lost` is off; returns its
-    /// pinball loss either way.
-    fn score(&mut self, y: f64, need: f64, q: f64, skill: usize, score_lost: bool) -> f64 {
+    /// it extends a run of shortfalls past `lost` (the [`lost_run`] of `q`; `None` scores
+    /// every one); returns its pinball loss either way.
+    fn score(&mut self, y: f64, need: f64, q: f64, skill: usize, lost: Option<f64>) -> f64 {
         let pinball = if y > need {
             q * (y - need)
         } else {
             (1.0 - q) * (need - y)
         };
         self.misses = if y > need { self.misses + 1 } else { 0 };
-        if !score_lost && f64::from(self.misses) > lost_run(q) {
+        if lost.is_some_and(|run| f64::from(self.misses) > run) {
             return pinball;
         }
         // a mean over the first `skill` scores, then an exponential one of that span
@@ -1230,6 +1230,7 @@ impl Calibration {
         let ik = self.inv_kappa(cfg);
         // with a bounded memory, each predictor's loss at this step in the count's scale
         let bounded = cfg.switch_steps > 0;
+        let lost = (!cfg.score_lost_runs).then(|| lost_run(q));
         let mut round = [f64::NAN; N_PREDICTORS];
         for ((t, who), r) in self.tracks().iter_mut().zip(Predictor::ALL).zip(&mut round) {
             while let Some(p) = t.pending.front().copied().filter(|p| p.last <= g) {
@@ -1240,7 +1241,7 @@ impl Calibration {
                         t.push_error(e, p.mean, cap, (who == Predictor::Phase).then_some(p.phase));
                     }
                     if p.need.is_finite() {
-                        let pinball = t.score(y, p.need, q, cfg.skill_steps, cfg.score_lost_runs);
+                        let pinball = t.score(y, p.need, q, cfg.skill_steps, lost);
                         if bounded {
                             let l = pinball / count_scale(y, ik);
                             *r = if r.is_nan() { l } else { *r + l };
