@@ -569,25 +569,29 @@ impl Autoscaler {
             peak.is_finite().then_some(peak.max(0.0))
         };
         let [level, trend, ramp] = self.recent_predictions(1, l + 1);
-        let phase = self.phase_of(g + 1);
+        let count = &self.config.policy.count;
+        let phase = self.phase_of(g + 1, count.phase_seconds);
+        let day_phase = self.phase_of(g + 1, count.day_phase_seconds);
         let peak = self.recent_peak();
         self.calibration.predict(
             g + 1,
             g + 1 + l,
-            [model(0), level, trend, ramp, level, peak],
+            [model(0), level, trend, ramp, level, peak, level],
             q,
             &self.config.policy.count,
             phase,
+            day_phase,
         );
         if let Some(s) = ready {
             let [level, trend, ramp] = self.recent_predictions(s + 1, l + 1);
             self.calibration_up.predict(
                 g + 1 + s,
                 g + 1 + l,
-                [model(s), level, trend, ramp, level, peak],
+                [model(s), level, trend, ramp, level, peak, level],
                 q,
                 &self.config.policy.count,
                 phase,
+                day_phase,
             );
         }
     }
@@ -622,11 +626,11 @@ impl Autoscaler {
         peak.is_finite().then_some(peak)
     }
 
-    /// The phase of grid step `k` in the count sizing's `phase_seconds` cycle and the
-    /// cycle's length in steps, `None` when the cycle is shorter than two steps.
-    fn phase_of(&self, k: u64) -> Option<(u32, u32)> {
+    /// The phase of grid step `k` in a cycle of `cycle` seconds (the count sizing's
+    /// `phase_seconds` or `day_phase_seconds`) and the cycle's length in steps, `None` when
+    /// the cycle is shorter than two steps.
+    fn phase_of(&self, k: u64, cycle: f64) -> Option<(u32, u32)> {
         let step = self.config.step_seconds;
-        let cycle = self.config.policy.count.phase_seconds;
         let period = (cycle / step).round();
         if !(2.0..=f64::from(MAX_PHASE_PERIOD)).contains(&period) {
             return None;
@@ -817,13 +821,13 @@ impl Autoscaler {
                 };
                 let (q, cfg) = (self.config.policy.quantile, &self.config.policy.count);
                 let sized = self.calibration.size(
-                    [model(h_from), level, trend, ramp, level, peak],
+                    [model(h_from), level, trend, ramp, level, peak, level],
                     q,
                     cfg,
                     step,
                 );
                 let scale_up = up.and_then(|(h_up, [level, trend, ramp])| {
-                    let predictions = [model(h_up), level, trend, ramp, level, peak];
+                    let predictions = [model(h_up), level, trend, ramp, level, peak, level];
                     let z = self.calibration_up.size(predictions, q, cfg, step)?;
                     Some(z.scale_up.unwrap_or((z.predictor, z.count)))
                 });

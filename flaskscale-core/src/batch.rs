@@ -179,6 +179,8 @@ pub enum Capacity {
 /// One policy of a [`FleetPlan`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+// a plan holds a few of these, built once per fleet: a box would only add a step for users
+#[allow(clippy::large_enum_variant)]
 pub enum FleetPolicy {
     /// The exact HPA, fed the load of the last complete step.
     Hpa(HpaConfig),

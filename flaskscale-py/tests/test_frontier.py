@@ -187,3 +187,18 @@ def test_a_lost_calibration_is_not_scored_on_a_whole_surge() -> None:
     assert out[2]["slo_miss_share"] < 0.6 * out[1]["slo_miss_share"], out
     with pytest.raises(fs.InvalidParameterError, match="count.switch_steps"):
         fs.PredictivePolicy(cap, count={"switch_steps": 2_000_000})
+
+
+def test_the_day_phase_predictor_is_named_to_decide_and_checked_in_the_core() -> None:
+    # not among the default predictors; named, it decides with the others (its behaviour is
+    # tested in the core, on bursts at the same times of day)
+    default = fs.PredictivePolicy(10.0).config()["count"]
+    assert "day_phase" not in default["predictors"]
+    assert (default["day_phase_seconds"], default["day_phase_steps"],
+            default["day_phase_min_samples"], default["day_phase_prior"]) == (86400.0, 20160, 21, 63.0)
+    named = fs.PredictivePolicy(10.0, count={"predictors": default["predictors"] + ["day_phase"]})
+    assert named.config()["count"]["predictors"][-1] == "day_phase"
+    with pytest.raises(fs.InvalidParameterError, match="count.day_phase_prior"):
+        fs.PredictivePolicy(10.0, count={"day_phase_prior": -1.0})
+    with pytest.raises(fs.FlaskscaleError, match="day_phase"):
+        fs.PredictivePolicy(10.0, count={"predictors": ["day_phse"]})

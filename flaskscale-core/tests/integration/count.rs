@@ -2,7 +2,7 @@
 //! gate between the model and the recent load, the cold start, and the frontier's HPA family.
 
 use flaskscale_core::autoscaler::{Autoscaler, AutoscalerConfig};
-use flaskscale_core::forecast::{ModelSpec, SeasonalNaive};
+use flaskscale_core::forecast::{ModelSpec, Naive, SeasonalNaive};
 use flaskscale_core::policy::count::{Calibration, CountSizing, Predictor, ScaleUpWindow};
 use flaskscale_core::policy::{HpaConfig, HpaPolicy, PredictiveConfig, Reason};
 use flaskscale_core::sim::{self, frontier, HpaSim, Progress, SimConfig, SimPolicy};
@@ -51,22 +51,33 @@ fn count_quantile_matches_a_negative_binomial_worked_by_hand() {
         cal.predict(
             g,
             g,
-            [Some(100.0), None, None, None, None, None],
+            [Some(100.0), None, None, None, None, None, None],
             q,
             &cfg,
+            None,
             None,
         );
         cal.resolve(g, q, &cfg, |_, _| Some(y));
     }
     let s = cal
-        .size([Some(100.0), None, None, None, None, None], q, &cfg, 60.0)
+        .size(
+            [Some(100.0), None, None, None, None, None, None],
+            q,
+            &cfg,
+            60.0,
+        )
         .expect("calibrated");
     assert_eq!(s.predictor, Predictor::Model);
     // the empirical 0.98-quantile of 20,000 draws is within about one count of the exact one
     assert!((s.count - exact).abs() <= 2.0, "{} vs {exact}", s.count);
     // the same errors scale to another level as a count does: by sqrt(mean)
     let s = cal
-        .size([Some(400.0), None, None, None, None, None], q, &cfg, 60.0)
+        .size(
+            [Some(400.0), None, None, None, None, None, None],
+            q,
+            &cfg,
+            60.0,
+        )
         .unwrap();
     assert!(
         (s.count - (400.0 + 2.0 * (exact - 100.0))).abs() <= 4.0,
@@ -489,11 +500,16 @@ fn a_ramp_led_scale_up_goes_no_higher_than_the_ramp_asked_for_at_the_last_step_s
         let mut cal = Calibration::default();
         for g in 0..=202u64 {
             cal.resolve(g, 0.5, &cfg, |a, b| (a..=b).map(mean).reduce(f64::max));
-            let ramp = [None, None, None, Some(mean(g)), None, None];
-            cal.predict(g + 1, g + 3, ramp, 0.5, &cfg, None);
+            let ramp = [None, None, None, Some(mean(g)), None, None, None];
+            cal.predict(g + 1, g + 3, ramp, 0.5, &cfg, None, None);
         }
-        cal.size([None, None, None, Some(200.0), None, None], 0.5, &cfg, 60.0)
-            .expect("calibrated")
+        cal.size(
+            [None, None, None, Some(200.0), None, None, None],
+            0.5,
+            &cfg,
+            60.0,
+        )
+        .expect("calibrated")
     };
     let s = sized(1);
     assert_eq!(
@@ -507,4 +523,130 @@ fn a_ramp_led_scale_up_goes_no_higher_than_the_ramp_asked_for_at_the_last_step_s
     assert_eq!(sized(10).scale_up, Some((Predictor::Ramp, 120.0)));
     // the whole-window count, which a scale-down follows, is unchanged
     assert_eq!(sized(3).count, 200.0);
+}
+
+/// Replays `trace` (per minute) through an autoscaler forecasting with the last value, with
+/// `policy`, deciding every 15 s; the last decision within each step (index = the step).
+fn naive_decisions(trace: &Series, policy: PredictiveConfig) -> Vec<(u32, Option<String>)> {
+    let mut cfg = AutoscalerConfig::new(60.0, ModelSpec::Naive(Naive), policy);
+    cfg.refit_every = 60;
+    let mut a = Autoscaler::new(cfg).unwrap();
+    let mut current = 1;
+    let mut out = Vec::new();
+    for (i, &v) in trace.values().iter().enumerate() {
+        let t = 60.0 * i as f64;
+        let mut last = None;
+        for k in 0..4 {
+            let d = a.recommend(t + 15.0 * k as f64, current).unwrap();
+            current = d.replicas;
+            last = Some((d.replicas, d.explain.predictor.clone()));
+        }
+        out.extend(last);
+        a.observe(t, v).unwrap();
+    }
+    out
+}
+
+#[test]
+fn bursts_at_the_same_times_of_day_are_prewarmed_by_the_day_phase_and_only_then() {
+    // 20 req/s, and at 02:32, 09:32, 15:32 and 20:32 of four days in five a 5-minute burst
+    // to 80 req/s: four half hours a day in 48, too rare at q = 0.9 for the half-hour phase.
+    // The model forecasts the last value, so only the recent load's errors can know the
+    // schedule (a daily seasonal model would forecast a burst that came yesterday)
+    let mut rng = Rng::new(5);
+    let days = 12;
+    let at = [2 * 60 + 32, 9 * 60 + 32, 15 * 60 + 32, 20 * 60 + 32];
+    let mut values = Vec::with_capacity(days * 1440);
+    let mut burst_left = 0u32;
+    for i in 0..days * 1440 {
+        if at.contains(&(i % 1440)) && rng.uniform() < 0.8 {
+            burst_left = 5;
+        }
+        let rate = if burst_left > 0 { 80.0 } else { 20.0 };
+        burst_left = burst_left.saturating_sub(1);
+        values.push(rng.poisson(rate * 60.0) as f64);
+    }
+    let trace = Series::new(values, 0.0, 60.0).unwrap();
+    let mut policy = PredictiveConfig::new(10.0, 1, 1000);
+    policy.quantile = 0.9;
+    let without = naive_decisions(&trace, policy.clone());
+    policy.count.predictors.push(Predictor::DayPhase);
+    let with = naive_decisions(&trace, policy);
+    let last_days = (days - 2) * 1440..days * 1440;
+    // the decisions of :30 before each burst time (ready by :32) provision the burst: 80 req/s
+    // at 10 per replica
+    let before: Vec<_> = last_days
+        .clone()
+        .filter(|i| at.contains(&(i % 1440 + 2)))
+        .collect();
+    let warmed = |d: &[(u32, Option<String>)]| before.iter().filter(|&&i| d[i].0 >= 8).count();
+    assert!(
+        warmed(&with) == before.len(),
+        "{:?}",
+        before.iter().map(|&i| &with[i]).collect::<Vec<_>>()
+    );
+    assert!(before
+        .iter()
+        .all(|&i| with[i].1.as_deref() == Some("day_phase")));
+    // without it the bursts come unannounced
+    assert_eq!(
+        warmed(&without),
+        0,
+        "{:?}",
+        before.iter().map(|&i| &without[i]).collect::<Vec<_>>()
+    );
+    // the same minute of every other half hour holds nothing for them: 20 req/s needs 2
+    // replicas at their 70% target, 3 with the noise
+    let other: Vec<_> = last_days
+        .filter(|i| i % 30 == 0 && !before.contains(i))
+        .filter(|i| at.iter().all(|&a| (i % 1440).abs_diff(a) >= 15))
+        .collect();
+    let held = other.iter().filter(|&&i| with[i].0 > 4).count();
+    assert!(
+        held * 20 <= other.len(),
+        "{held} of {} held more",
+        other.len()
+    );
+}
+
+#[test]
+fn a_state_saved_before_the_day_phase_predictor_loads_and_decides_as_it_did() {
+    // the calibration then held six predictors' records: the seventh starts empty
+    let mut a = daily_naive(PredictiveConfig::new(10.0, 1, 1000));
+    let mut current = 1;
+    let mut rng = Rng::new(3);
+    for i in 0..400 {
+        let t = 60.0 * i as f64;
+        current = a.recommend(t, current).unwrap().replicas;
+        a.observe(t, rng.poisson(1200.0) as f64).unwrap();
+    }
+    let mut state: serde_json::Value = serde_json::from_str(&a.to_json().unwrap()).unwrap();
+    let mut popped = 0;
+    for key in ["calibration", "calibration_up"] {
+        // (the scale-up calibration is empty unless its window is asked for)
+        if let Some(tracks) = state["autoscaler"][key]["tracks"]
+            .as_array_mut()
+            .filter(|t| !t.is_empty())
+        {
+            assert_eq!(tracks.len(), Predictor::ALL.len());
+            tracks.pop();
+            popped += 1;
+        }
+    }
+    assert!(popped > 0, "no calibration in the saved state");
+    let mut old = Autoscaler::from_json(&state.to_string()).unwrap();
+    assert!(old == a);
+    let t = 60.0 * 400.0;
+    assert_eq!(
+        old.recommend(t, current).unwrap().replicas,
+        a.recommend(t, current).unwrap().replicas
+    );
+    // more predictors' records than the code knows are refused
+    let tracks = state["autoscaler"]["calibration"]["tracks"]
+        .as_array_mut()
+        .unwrap();
+    let extra = tracks[0].clone();
+    tracks.push(extra.clone());
+    tracks.push(extra);
+    assert!(Autoscaler::from_json(&state.to_string()).is_err());
 }
