@@ -102,22 +102,25 @@ pub(super) fn run(
     (sse, l, b, j)
 }
 
+/// The seasonal states of [`run_profiled`]'s three recursions at one position of the season:
+/// the data's, the unit level's and the unit trend's.
+pub(super) type Slot = [f64; 3];
+
 /// One pass of a linear model (additive or no season) that also profiles out the initial level
-/// and trend: alongside the recursion from (`l0`, `b0`, `season`), it runs the same recursion on
-/// zero data from a unit level and from a unit trend (the errors are linear in the initial
+/// and trend: alongside the recursion from (`l0`, `b0`, `season0`), it runs the same recursion
+/// on zero data from a unit level and from a unit trend (the errors are linear in the initial
 /// states, so these give the errors' derivatives). Returns the least SSE over shifts of the
 /// initial level and trend, and those shifts. The three recursions are independent, so they
-/// cost about as much as one. `sl`, `sb` are scratch of the season's length.
-#[allow(clippy::too_many_arguments)]
+/// cost about as much as one; `slots` (scratch of the season's length) holds their seasonal
+/// states side by side, one stream through memory for all three.
 pub(super) fn run_profiled(
     y: &[f64],
     p: Smooth,
     has_trend: bool,
     l0: f64,
     b0: f64,
-    season: &mut [f64],
-    sl: &mut [f64],
-    sb: &mut [f64],
+    season0: &[f64],
+    slots: &mut [Slot],
 ) -> (f64, f64, f64) {
     let Smooth {
         alpha,
@@ -125,9 +128,11 @@ pub(super) fn run_profiled(
         gamma,
         phi,
     } = p;
-    let m = season.len();
-    sl.iter_mut().for_each(|v| *v = 0.0);
-    sb.iter_mut().for_each(|v| *v = 0.0);
+    let m = season0.len();
+    let slots = &mut slots[..m];
+    for (slot, &s) in slots.iter_mut().zip(season0) {
+        *slot = [s, 0.0, 0.0];
+    }
     // the level is not kept: the state is (base, b), with base = l + φb the one-step forecast
     // before the season, so that with d = y − s (off the chain)
     //   base' = (1 − α − φβ)·base + φ²·b + (α + φβ)·d,   b' = (φb + β·d) − β·base,
@@ -144,29 +149,25 @@ pub(super) fn run_profiled(
     let (mut baseb, mut bb) = (phi * bt, bt);
     let (mut s00, mut s0l, mut s0b, mut sll, mut slb, mut sbb) = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
     for yc in y.chunks(m) {
-        let slots = season.iter_mut().zip(sl.iter_mut()).zip(sb.iter_mut());
-        for (&yt, ((s0, s1), s2)) in yc.iter().zip(slots) {
-            let sj = *s0;
+        for (&yt, slot) in yc.iter().zip(slots.iter_mut()) {
+            let [sj, slj, sbj] = *slot;
             let d = yt - sj;
             let e = d - base;
             let nb = (phi * b + beta * d) - beta * base;
             base = c1 * base + (phi2 * b + k * d);
             b = nb;
-            *s0 = sj + gamma * e;
 
-            let slj = *s1;
             let el = -slj - basel;
             let nbl = (phi * bl - beta * slj) - beta * basel;
             basel = c1 * basel + (phi2 * bl - k * slj);
             bl = nbl;
-            *s1 = slj + gamma * el;
 
-            let sbj = *s2;
             let eb = -sbj - baseb;
             let nbb = (phi * bb - beta * sbj) - beta * baseb;
             baseb = c1 * baseb + (phi2 * bb - k * sbj);
             bb = nbb;
-            *s2 = sbj + gamma * eb;
+
+            *slot = [sj + gamma * e, slj + gamma * el, sbj + gamma * eb];
 
             s00 += e * e;
             s0l += e * el;

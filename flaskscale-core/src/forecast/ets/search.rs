@@ -3,7 +3,7 @@
 //! inside the usual region by a logistic map; see the [model docs](super) for the stages.
 
 use super::init::{initial_states, ls_initial_states, LS_COST_MAX, LS_MIN_SEASONS};
-use super::recursion::{run, run_profiled, Smooth};
+use super::recursion::{run, run_profiled, Slot, Smooth};
 use super::{HoltWinters, Seasonal, Trend};
 use crate::numeric::nelder_mead;
 
@@ -196,15 +196,13 @@ struct Evaluator<'a> {
     has_trend: bool,
     season0: Vec<f64>,
     scratch: Vec<f64>,
-    sl: Vec<f64>,
-    sb: Vec<f64>,
+    slots: Vec<Slot>,
 }
 
 impl Evaluator<'_> {
     /// SSE at optimiser point `x` (initial level and trend profiled out for linear models).
     fn sse(&mut self, layout: &Layout, x: &[f64]) -> f64 {
         let (p, l, b) = layout.map(x);
-        self.scratch.copy_from_slice(&self.season0);
         if self.linear {
             let (sse, _, _) = run_profiled(
                 self.ys,
@@ -212,12 +210,12 @@ impl Evaluator<'_> {
                 self.has_trend,
                 l,
                 b,
-                &mut self.scratch,
-                &mut self.sl,
-                &mut self.sb,
+                &self.season0,
+                &mut self.slots,
             );
             sse
         } else {
+            self.scratch.copy_from_slice(&self.season0);
             run(self.ys, layout.seasonal, p, l, b, &mut self.scratch, None).0
         }
     }
@@ -228,16 +226,14 @@ impl Evaluator<'_> {
         if !self.linear {
             return (p, l, b);
         }
-        self.scratch.copy_from_slice(&self.season0);
         let (_, da, db) = run_profiled(
             self.ys,
             p,
             self.has_trend,
             l,
             b,
-            &mut self.scratch,
-            &mut self.sl,
-            &mut self.sb,
+            &self.season0,
+            &mut self.slots,
         );
         (p, l + da, b + db)
     }
@@ -278,8 +274,7 @@ pub(super) fn search(spec: &HoltWinters, yfit: &[f64], m: usize, warm: Option<Sm
         has_trend,
         season0: season0.clone(),
         scratch: season0.clone(),
-        sl: vec![0.0; m],
-        sb: vec![0.0; m],
+        slots: vec![[0.0; 3]; m],
     };
     let budget = 200 + 100 * layout.dims();
     let mut total_evals = 0;
