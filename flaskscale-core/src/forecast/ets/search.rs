@@ -189,7 +189,39 @@ impl Layout {
     }
 }
 
-/// The fitting objective with its scratch buffers.
+/// Most optimiser coordinates of any layout: four smoothing parameters, the initial level and
+/// trend.
+const MAX_DIMS: usize = 6;
+
+/// Points the [`Evaluator`] remembers besides the best: the latest ones.
+const RECENT: usize = 4;
+
+/// One evaluation remembered: the optimiser point (its bits), the SSE and the profiled shifts
+/// of the initial level and trend.
+#[derive(Clone, Copy)]
+struct Seen {
+    x: [f64; MAX_DIMS],
+    dims: usize,
+    sse: f64,
+    da: f64,
+    db: f64,
+}
+
+impl Seen {
+    fn at(&self, x: &[f64]) -> bool {
+        self.dims == x.len()
+            && self.x[..self.dims]
+                .iter()
+                .zip(x)
+                .all(|(a, b)| a.to_bits() == b.to_bits())
+    }
+}
+
+/// The fitting objective with its scratch buffers, and the evaluations it remembers: the
+/// search asks again for points it has seen (the best start is where the coarse search starts,
+/// the coarse optimum where the fine one starts, and the initial states are read off the
+/// optimum), and the objective is a pure function of the point while the layout and the
+/// initial seasonal states stay, so a point seen gives its value without another pass.
 struct Evaluator<'a> {
     ys: &'a [f64],
     linear: bool,
@@ -197,36 +229,52 @@ struct Evaluator<'a> {
     season0: Vec<f64>,
     scratch: Vec<f64>,
     slots: Vec<Slot>,
+    best: Option<Seen>,
+    recent: [Option<Seen>; RECENT],
+    next: usize,
 }
 
 impl Evaluator<'_> {
-    /// SSE at optimiser point `x` (initial level and trend profiled out for linear models).
-    fn sse(&mut self, layout: &Layout, x: &[f64]) -> f64 {
-        let (p, l, b) = layout.map(x);
-        if self.linear {
-            let (sse, _, _) = run_profiled(
-                self.ys,
-                p,
-                self.has_trend,
-                l,
-                b,
-                &self.season0,
-                &mut self.slots,
-            );
-            sse
-        } else {
-            self.scratch.copy_from_slice(&self.season0);
-            run(self.ys, layout.seasonal, p, l, b, &mut self.scratch, None).0
-        }
+    fn recall(&self, x: &[f64]) -> Option<Seen> {
+        self.best
+            .iter()
+            .chain(self.recent.iter().flatten())
+            .find(|s| s.at(x))
+            .copied()
     }
 
-    /// Parameters and initial level and trend at `x`.
-    fn states(&mut self, layout: &Layout, x: &[f64]) -> (Smooth, f64, f64) {
-        let (p, l, b) = layout.map(x);
-        if !self.linear {
-            return (p, l, b);
+    fn remember(&mut self, x: &[f64], sse: f64, da: f64, db: f64) {
+        if x.len() > MAX_DIMS {
+            return;
         }
-        let (_, da, db) = run_profiled(
+        let mut seen = Seen {
+            x: [0.0; MAX_DIMS],
+            dims: x.len(),
+            sse,
+            da,
+            db,
+        };
+        seen.x[..x.len()].copy_from_slice(x);
+        if self.best.is_none_or(|b| sse < b.sse) {
+            self.best = Some(seen);
+        }
+        self.recent[self.next] = Some(seen);
+        self.next = (self.next + 1) % RECENT;
+    }
+
+    /// Forgets every evaluation: the objective changed (new initial states).
+    fn forget(&mut self) {
+        self.best = None;
+        self.recent = [None; RECENT];
+    }
+
+    /// The profiled pass at `x` (linear models): SSE and the shifts of the initial states.
+    fn profiled(&mut self, layout: &Layout, x: &[f64]) -> (f64, f64, f64) {
+        if let Some(s) = self.recall(x) {
+            return (s.sse, s.da, s.db);
+        }
+        let (p, l, b) = layout.map(x);
+        let (sse, da, db) = run_profiled(
             self.ys,
             p,
             self.has_trend,
@@ -235,6 +283,32 @@ impl Evaluator<'_> {
             &self.season0,
             &mut self.slots,
         );
+        self.remember(x, sse, da, db);
+        (sse, da, db)
+    }
+
+    /// SSE at optimiser point `x` (initial level and trend profiled out for linear models).
+    fn sse(&mut self, layout: &Layout, x: &[f64]) -> f64 {
+        if self.linear {
+            return self.profiled(layout, x).0;
+        }
+        if let Some(s) = self.recall(x) {
+            return s.sse;
+        }
+        let (p, l, b) = layout.map(x);
+        self.scratch.copy_from_slice(&self.season0);
+        let sse = run(self.ys, layout.seasonal, p, l, b, &mut self.scratch, None).0;
+        self.remember(x, sse, 0.0, 0.0);
+        sse
+    }
+
+    /// Parameters and initial level and trend at `x`.
+    fn states(&mut self, layout: &Layout, x: &[f64]) -> (Smooth, f64, f64) {
+        let (p, l, b) = layout.map(x);
+        if !self.linear {
+            return (p, l, b);
+        }
+        let (_, da, db) = self.profiled(layout, x);
         (p, l + da, b + db)
     }
 }
@@ -275,6 +349,9 @@ pub(super) fn search(spec: &HoltWinters, yfit: &[f64], m: usize, warm: Option<Sm
         season0: season0.clone(),
         scratch: season0.clone(),
         slots: vec![[0.0; 3]; m],
+        best: None,
+        recent: [None; RECENT],
+        next: 0,
     };
     let budget = 200 + 100 * layout.dims();
     let mut total_evals = 0;
@@ -314,6 +391,7 @@ pub(super) fn search(spec: &HoltWinters, yfit: &[f64], m: usize, warm: Option<Sm
             if f_ls < opt.f {
                 season0 = s;
                 ev.season0.copy_from_slice(&season0);
+                ev.forget();
                 layout.l0 = l;
                 layout.b0 = b;
                 opt.f = f_ls;
