@@ -78,7 +78,8 @@
 //! errors rather than on how wide their own intervals happen to be.
 
 use super::backtest::{
-    interval_bounds, score, BacktestConfig, BacktestResult, OriginForecast, COVERAGE_LEVELS,
+    interval_bounds, score_with, BacktestConfig, BacktestResult, OriginForecast, OriginScales,
+    COVERAGE_LEVELS,
 };
 use super::baseline::{Drift, Naive, SeasonalNaive};
 use super::contract::{
@@ -630,9 +631,15 @@ impl Forecaster for AutoForecaster {
         // the outer loop keeps every core busy, and splitting each series again only adds
         // scheduling
         let parallel = rayon::current_thread_index().is_none();
+        // every candidate is scored at the same origins: their MASE scales once (a candidate's
+        // own backtest reports origins that cannot be taken)
+        let scales = cfg.origins(n).map_or_else(
+            |_| OriginScales::default(),
+            |o| OriginScales::new(y, &o, cfg.season_length),
+        );
         let results: Vec<Result<(BacktestResult, f64, Reuse)>> =
             map_in_order(&candidates, parallel, |spec| {
-                let (r, reuse) = candidate_backtest(spec, y, &cfg, parallel)?;
+                let (r, reuse) = candidate_backtest(spec, y, &cfg, &scales, parallel)?;
                 let l = self.ranking_loss(&r)?;
                 if l.is_finite() {
                     Ok((r, l, reuse))
@@ -695,7 +702,7 @@ impl Forecaster for AutoForecaster {
         let (chosen_bt, chosen_loss) = if k == 1 {
             (ok[0].2.clone(), ok[0].1)
         } else {
-            let bt = combine(y, &cfg, ok[..k].iter().map(|t| &t.2))?;
+            let bt = combine(y, &cfg, &scales, ok[..k].iter().map(|t| &t.2))?;
             let l = self.ranking_loss(&bt)?;
             (bt, l)
         };
@@ -819,6 +826,7 @@ fn candidate_backtest(
     spec: &ModelSpec,
     y: &[f64],
     cfg: &BacktestConfig,
+    scales: &OriginScales,
     parallel: bool,
 ) -> Result<(BacktestResult, Reuse)> {
     let origins = cfg.origins(y.len())?;
@@ -871,7 +879,7 @@ fn candidate_backtest(
             (out, Reuse::Nothing)
         }
     };
-    Ok((score(y, cfg, forecasts)?, reuse))
+    Ok((score_with(y, cfg, forecasts, scales)?, reuse))
 }
 
 /// Fits `spec` on the whole history `y`, from what its backtest left (see [`Reuse`]), and
@@ -964,6 +972,7 @@ fn origin_bias(bt: &BacktestResult) -> Vec<f64> {
 fn combine<'a>(
     y: &[f64],
     cfg: &BacktestConfig,
+    scales: &OriginScales,
     parts: impl Iterator<Item = &'a BacktestResult>,
 ) -> Result<BacktestResult> {
     let parts: Vec<&BacktestResult> = parts.collect();
@@ -987,7 +996,7 @@ fn combine<'a>(
         let bounds = [0, 1].map(|l| normal_bounds(&mean, &sd, super::backtest::COVERAGE_LEVELS[l]));
         out.push((o.train_start, o.origin, mean, sd, bounds));
     }
-    score(y, cfg, out)
+    score_with(y, cfg, out, scales)
 }
 
 /// Fits the sd scale factor on a backtest's errors, at least `min_scale`; see the
@@ -1404,6 +1413,7 @@ impl Fitted for FittedAuto {
 mod tests {
     use super::*;
     use crate::forecast::backtest::backtest;
+    use crate::forecast::backtest::score;
     use crate::forecast::backtest::COVERAGE_LEVELS;
 
     fn close(a: f64, b: f64, tol: f64) -> bool {
@@ -1547,7 +1557,9 @@ mod tests {
         };
         let hw = ModelSpec::HoltWinters(HoltWinters::new(24));
         for parallel in [false, true] {
-            let got = candidate_backtest(&hw, &y, &cfg, parallel).unwrap().0;
+            let got = candidate_backtest(&hw, &y, &cfg, &OriginScales::default(), parallel)
+                .unwrap()
+                .0;
             let origins = cfg.origins(y.len()).unwrap();
             let mut model = hw.fit(&y[..origins[0].1]).unwrap();
             for (i, (o, &(_, at))) in got.origins.iter().zip(&origins).enumerate() {
@@ -1562,20 +1574,26 @@ mod tests {
             assert_eq!(refit.origins[0].mean, got.origins[0].mean);
             assert_ne!(refit.origins[3].mean, got.origins[3].mean);
             // a Fourier regression gathers its sums from origin to origin, with the fits
-            // of the plain backtest bit for bit
+            // of the plain backtest bit for bit (and the MASE scales kept for the origins are
+            // the ones the plain backtest computes)
+            let scales = OriginScales::new(&y, &origins, cfg.season_length);
             for spec in [
                 ModelSpec::SeasonalNaive(SeasonalNaive::new(24)),
                 ModelSpec::Drift(Drift),
                 ModelSpec::FourierRegression(FourierRegression::new(vec![(24.0, 6), (168.0, 10)])),
             ] {
-                let a = candidate_backtest(&spec, &y, &cfg, parallel).unwrap().0;
+                let a = candidate_backtest(&spec, &y, &cfg, &scales, parallel)
+                    .unwrap()
+                    .0;
                 assert_eq!(a, backtest(&spec, &y, &cfg).unwrap());
             }
             let sliding = BacktestConfig {
                 max_train: Some(200),
                 ..cfg.clone()
             };
-            let a = candidate_backtest(&hw, &y, &sliding, parallel).unwrap().0;
+            let a = candidate_backtest(&hw, &y, &sliding, &OriginScales::default(), parallel)
+                .unwrap()
+                .0;
             assert_eq!(a, backtest(&hw, &y, &sliding).unwrap());
         }
     }

@@ -251,12 +251,51 @@ pub(crate) fn interval_bounds(fc: &Forecast) -> [(Vec<f64>, Vec<f64>); 2] {
 /// A forecast made at one origin: `(train_start, origin, mean, sd, bounds)`.
 pub(crate) type OriginForecast = (usize, usize, Vec<f64>, Vec<f64>, [(Vec<f64>, Vec<f64>); 2]);
 
+/// The MASE scale of each origin's training part (the same for every model backtested at
+/// those origins), with whether it fell back; see [`score_with`].
+#[derive(Debug, Clone, Default)]
+pub(crate) struct OriginScales(Vec<(usize, usize, f64, bool)>);
+
+impl OriginScales {
+    /// The scales of the training parts `y[start..o]` of `origins` at lag `m`.
+    pub(crate) fn new(y: &[f64], origins: &[(usize, usize)], m: usize) -> Self {
+        OriginScales(
+            origins
+                .iter()
+                .map(|&(start, o)| {
+                    let (s, fell_back) = scale_of(&y[start..o], m);
+                    (start, o, s, fell_back)
+                })
+                .collect(),
+        )
+    }
+
+    /// The scale of `y[start..o]` at lag `m`: the one kept, or computed (the same value).
+    fn get(&self, y: &[f64], start: usize, o: usize, m: usize) -> (f64, bool) {
+        match self.0.iter().find(|t| t.0 == start && t.1 == o) {
+            Some(&(_, _, s, fell_back)) => (s, fell_back),
+            None => scale_of(&y[start..o], m),
+        }
+    }
+}
+
 /// Scores forecasts made at the given origins against `y` (shared by [`backtest`] and the
 /// combinations of the auto forecaster).
 pub(crate) fn score(
     y: &[f64],
     cfg: &BacktestConfig,
     forecasts: Vec<OriginForecast>,
+) -> Result<BacktestResult> {
+    score_with(y, cfg, forecasts, &OriginScales::default())
+}
+
+/// [`score`] with the MASE scales of the origins already computed (`scales`, for the
+/// season length of `cfg`): the auto forecaster scores every candidate at the same origins.
+pub(crate) fn score_with(
+    y: &[f64],
+    cfg: &BacktestConfig,
+    forecasts: Vec<OriginForecast>,
+    scales: &OriginScales,
 ) -> Result<BacktestResult> {
     let h = cfg.horizon;
     let q = cfg.quantile;
@@ -284,8 +323,7 @@ pub(crate) fn score(
                 "the forecast at origin {o} is not finite or not {h} steps long"
             )));
         }
-        let train = &y[start..o];
-        let (scale, fell_back) = scale_of(train, cfg.season_length);
+        let (scale, fell_back) = scales.get(y, start, o, cfg.season_length);
         scale_fallbacks += usize::from(fell_back);
         let actual = y[o..o + h].to_vec();
         let quant: Vec<f64> = Forecast {
