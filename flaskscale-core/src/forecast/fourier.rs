@@ -177,6 +177,15 @@ fn n_columns(periods: &[(f64, usize)]) -> usize {
     2 + 2 * periods.iter().map(|&(_, k)| k).sum::<usize>()
 }
 
+/// Columns `j` of the cross products [`PrefixSums`] gathers in one pass over the rows.
+const SUM_LANES: usize = 8;
+
+/// The length of a stored design row of `p` columns: room for a block of [`SUM_LANES`]
+/// columns from any column (the padding is zeros).
+fn row_stride(p: usize) -> usize {
+    p + SUM_LANES - 1
+}
+
 /// A fitted [`FourierRegression`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FittedFourierRegression {
@@ -283,7 +292,7 @@ impl FourierRegression {
             spec: self.clone(),
             z,
             shift,
-            rows: Vec::with_capacity(y.len() * p),
+            rows: Vec::with_capacity(y.len() * row_stride(p)),
             row: vec![0.0; p],
             len: 0,
             sxx: vec![0.0; q * q],
@@ -306,8 +315,8 @@ pub(crate) struct PrefixSums {
     /// The history on the model's scale (log1p with `log`).
     z: Vec<f64>,
     shift: f64,
-    /// The design rows gathered so far (row-major, `p` per step, the trend column as `t`),
-    /// kept for the residuals of every prefix solved.
+    /// The design rows gathered so far (row-major, the trend column as `t`, each padded with
+    /// zeros to [`row_stride`]), kept for the residuals of every prefix solved.
     rows: Vec<f64>,
     /// Scratch: one row with the trend column scaled.
     row: Vec<f64>,
@@ -323,26 +332,56 @@ pub(crate) struct PrefixSums {
 
 impl PrefixSums {
     /// Gathers rows up to `len` (no change if already there).
+    ///
+    /// Every sum takes its terms in the order of `t`, as if the rows were added one after
+    /// another, but the new rows are gathered column by column: for a column `i` and a block of
+    /// [`SUM_LANES`] columns `j >= i`, the running sums stay in registers over all the new rows
+    /// (the rows are padded with zeros, so a block may run past the last column; those lanes
+    /// are not kept).
     fn extend_to(&mut self, len: usize) {
         let q = self.sx.len();
-        for t in self.len..len.min(self.z.len()) {
+        let w = row_stride(q + 1);
+        let (from, to) = (self.len, len.min(self.z.len()));
+        if to <= from {
+            return;
+        }
+        for t in from..to {
             design_row(&self.spec.periods, 1.0, t as f64, &mut self.row);
             self.rows.extend_from_slice(&self.row);
+            self.rows.resize((t + 1) * w, 0.0);
             let zt = self.z[t] - self.shift;
             self.sz += zt;
             self.szz += zt * zt;
-            let x = &self.row[1..];
-            for i in 0..q {
-                let xi = x[i];
-                self.sx[i] += xi;
-                self.sxz[i] += xi * zt;
-                let out = &mut self.sxx[i * q + i..(i + 1) * q];
-                for (o, &xj) in out.iter_mut().zip(&x[i..]) {
-                    *o += xi * xj;
+        }
+        let rows = &self.rows[from * w..to * w];
+        let z = &self.z[from..to];
+        for i in 0..q {
+            let (mut sx, mut sxz) = (self.sx[i], self.sxz[i]);
+            for (row, &zt) in rows.chunks_exact(w).zip(z) {
+                let xi = row[1 + i];
+                sx += xi;
+                sxz += xi * (zt - self.shift);
+            }
+            self.sx[i] = sx;
+            self.sxz[i] = sxz;
+            for j in (i..q).step_by(SUM_LANES) {
+                let kept = (q - j).min(SUM_LANES);
+                let out = &mut self.sxx[i * q + j..i * q + j + kept];
+                let mut acc = [0.0; SUM_LANES];
+                acc[..kept].copy_from_slice(out);
+                for row in rows.chunks_exact(w) {
+                    let xi = row[1 + i];
+                    let xj: &[f64; SUM_LANES] = row[1 + j..1 + j + SUM_LANES]
+                        .try_into()
+                        .expect("rows are padded to a whole block");
+                    for (a, &x) in acc.iter_mut().zip(xj) {
+                        *a += xi * x;
+                    }
                 }
+                out.copy_from_slice(&acc[..kept]);
             }
         }
-        self.len = self.len.max(len.min(self.z.len()));
+        self.len = to;
     }
 
     /// The model fitted on the first `len` values of the history (`len` at least the rows
@@ -453,11 +492,20 @@ impl PrefixSums {
         coef.push(intercept);
         coef.extend_from_slice(&beta);
         let mut sse = 0.0;
-        for (t, &zt) in self.z[..n].iter().enumerate() {
-            // the row design_row gives at this t_scale: the trend column is t·t_scale
-            self.row.copy_from_slice(&self.rows[t * p..(t + 1) * p]);
-            self.row[1] = t as f64 * t_scale;
-            sse += (zt - dot_in_order(&self.row, &coef)).powi(2);
+        let w = row_stride(p);
+        for (t, (&zt, row)) in self.z[..n]
+            .iter()
+            .zip(self.rows.chunks_exact(w))
+            .enumerate()
+        {
+            // the row design_row gives at this t_scale (the trend column is t·t_scale), in the
+            // order dot_in_order takes it, without copying the row
+            let trend = t as f64 * t_scale;
+            let fit: f64 = std::iter::once(row[0] * coef[0])
+                .chain(std::iter::once(trend * coef[1]))
+                .chain(row[2..].iter().zip(&coef[2..]).map(|(x, c)| x * c))
+                .sum();
+            sse += (zt - fit).powi(2);
         }
         let dof = (nf - edf).max(1.0);
         if !coef.iter().all(|c| c.is_finite()) || !sse.is_finite() {
