@@ -138,9 +138,16 @@ fn seasonal_outlier_at(
         return None;
     }
     let med = median(nb);
+    // the spread is at least 5% of the median, so a value that close to it is no outlier
+    // whatever the spread (n_sigmas > 0, and a product rounds monotonically): the deviations
+    // need not be sorted for it
+    let floor = 0.05 * med.abs();
+    if (x - med).abs() <= n_sigmas * floor {
+        return None;
+    }
     dev.clear();
     dev.extend(nb.iter().map(|v| (v - med).abs()));
-    let sigma = (1.4826 * median(dev)).max(0.05 * med.abs());
+    let sigma = (1.4826 * median(dev)).max(floor);
     (sigma > 0.0 && (x - med).abs() > n_sigmas * sigma).then_some(med)
 }
 
