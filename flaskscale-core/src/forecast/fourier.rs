@@ -560,16 +560,22 @@ impl FittedFourierRegression {
     }
 
     /// Model-scale mean and sd (without the noise term's σ factor applied twice) at step `t`.
-    fn model_scale(&self, t: f64, row: &mut [f64]) -> (f64, f64) {
+    ///
+    /// `dev` is scratch for the row's deviations from the column means (`p − 1` values),
+    /// computed once for the quadratic form.
+    fn model_scale(&self, t: f64, row: &mut [f64], dev: &mut [f64]) -> (f64, f64) {
         design_row(&self.periods, self.t_scale, t, row);
         let mu = dot_in_order(row, &self.coef);
         let q = self.xbar.len();
+        for ((d, &x), &m) in dev.iter_mut().zip(&row[1..]).zip(&self.xbar) {
+            *d = x - m;
+        }
+        let dev = &dev[..q];
         let mut quad = 0.0;
-        for i in 0..q {
-            let di = row[i + 1] - self.xbar[i];
+        for (&di, cov_i) in dev.iter().zip(self.cov.chunks_exact(q)) {
             let mut acc = 0.0;
-            for j in 0..q {
-                acc += self.cov[i * q + j] * (row[j + 1] - self.xbar[j]);
+            for (&c, &dj) in cov_i.iter().zip(dev) {
+                acc += c * dj;
             }
             quad += di * acc;
         }
@@ -616,8 +622,9 @@ impl Fitted for FittedFourierRegression {
     }
     fn predict_mean_sd(&self, mean: &mut [f64], sd: &mut [f64]) {
         let mut row = vec![0.0; self.coef.len()];
+        let mut dev = vec![0.0; self.xbar.len()];
         for (h, (m, s)) in mean.iter_mut().zip(sd.iter_mut()).enumerate() {
-            let (mu, sm) = self.model_scale(self.t_next + h as f64, &mut row);
+            let (mu, sm) = self.model_scale(self.t_next + h as f64, &mut row, &mut dev);
             if self.log {
                 let s2 = sm * sm;
                 let a = (mu + s2 / 2.0).min(700.0);
