@@ -283,6 +283,18 @@ pub fn prepare<'a>(y: &'a [f64], needed: usize, what: &str) -> Result<(Cow<'a, [
             what: what.to_string(),
         });
     }
+    // the usual case, every value known, finite and >= 0 (NaN fails `>= 0`), checked without a
+    // branch per value; anything else is found and told below
+    let ordinary = |v: f64| (0.0..=f64::MAX).contains(&v);
+    let chunks = y.chunks_exact(8);
+    let tail_ok = chunks.remainder().iter().all(|&v| ordinary(v));
+    if tail_ok
+        && chunks
+            .into_iter()
+            .all(|c| c.iter().fold(true, |ok, &v| ok & ordinary(v)))
+    {
+        return Ok((Cow::Borrowed(y), 0));
+    }
     let mut missing = 0;
     for (i, &v) in y.iter().enumerate() {
         if v.is_nan() {
