@@ -475,15 +475,22 @@ impl PrefixSums {
             .map(|i| (0..q).map(|k| v[i * q + k] * w[k]).sum())
             .collect();
         let mut cov = vec![0.0; q * q];
-        for k in 0..q {
+        // the eigenvectors as rows, so that the inner loop reads one contiguously
+        let mut vt = vec![0.0; q * q];
+        for (i, row) in v.chunks_exact(q).enumerate() {
+            for (k, &x) in row.iter().enumerate() {
+                vt[k * q + i] = x;
+            }
+        }
+        for (k, vk) in vt.chunks_exact(q).enumerate() {
             if !keep[k] {
                 continue;
             }
             let f = e[k] / (e[k] + lambda).powi(2);
-            for i in 0..q {
-                let vik = v[i * q + k] * f;
-                for j in 0..q {
-                    cov[i * q + j] += vik * v[j * q + k];
+            for (cov_i, &vik) in cov.chunks_exact_mut(q).zip(vk) {
+                let vik = vik * f;
+                for (c, &vjk) in cov_i.iter_mut().zip(vk) {
+                    *c += vik * vjk;
                 }
             }
         }
