@@ -80,16 +80,25 @@ fn tridiagonalize(z: &mut [f64], n: usize, d: &mut [f64], e: &mut [f64]) {
     }
     d[0] = 0.0;
     e[0] = 0.0;
-    // accumulate the reflections into the orthogonal matrix
+    // accumulate the reflections into the orthogonal matrix. For each i the sums g[j] read
+    // row i and column j above row i, and the updates change only columns j < i above row i,
+    // so every g[j] can be summed first (each over k in order, as one at a time) and the rows
+    // then updated along j, contiguously
+    let mut g = vec![0.0; n];
     for i in 0..n {
         if d[i] != 0.0 {
-            for j in 0..i {
-                let mut g = 0.0;
-                for k in 0..i {
-                    g += z[i * n + k] * z[k * n + j];
+            let g = &mut g[..i];
+            g.fill(0.0);
+            for k in 0..i {
+                let zik = z[i * n + k];
+                for (gj, &zkj) in g.iter_mut().zip(&z[k * n..k * n + i]) {
+                    *gj += zik * zkj;
                 }
-                for k in 0..i {
-                    z[k * n + j] -= g * z[k * n + i];
+            }
+            for k in 0..i {
+                let zki = z[k * n + i];
+                for (zkj, &gj) in z[k * n..k * n + i].iter_mut().zip(g.iter()) {
+                    *zkj -= gj * zki;
                 }
             }
         }
@@ -114,6 +123,9 @@ fn ql_implicit(z: &mut [f64], n: usize, d: &mut [f64], e: &mut [f64]) -> Option<
         e[i - 1] = e[i];
     }
     e[n - 1] = 0.0;
+    // the rotations combine columns of the transform: held transposed, each column is a
+    // contiguous row (the same operations on the same values)
+    transpose(z, n);
     for l in 0..n {
         let mut iterations = 0;
         loop {
@@ -158,10 +170,13 @@ fn ql_implicit(z: &mut [f64], n: usize, d: &mut [f64], e: &mut [f64]) -> Option<
                 p = s * r;
                 d[i + 1] = g + p;
                 g = c * r - b;
-                for k in 0..n {
-                    let f = z[k * n + i + 1];
-                    z[k * n + i + 1] = s * z[k * n + i] + c * f;
-                    z[k * n + i] = c * z[k * n + i] - s * f;
+                // columns i and i + 1 of the transform, rows i and i + 1 of its transpose
+                let (head, tail) = z.split_at_mut((i + 1) * n);
+                let zi = &mut head[i * n..];
+                for (a, b) in zi.iter_mut().zip(&mut tail[..n]) {
+                    let f = *b;
+                    *b = s * *a + c * f;
+                    *a = c * *a - s * f;
                 }
             }
             if underflow {
@@ -172,7 +187,17 @@ fn ql_implicit(z: &mut [f64], n: usize, d: &mut [f64], e: &mut [f64]) -> Option<
             e[m] = 0.0;
         }
     }
+    transpose(z, n);
     d.iter().all(|v| v.is_finite()).then_some(())
+}
+
+/// Transposes the `n × n` row-major `z` in place.
+fn transpose(z: &mut [f64], n: usize) {
+    for i in 0..n {
+        for j in i + 1..n {
+            z.swap(i * n + j, j * n + i);
+        }
+    }
 }
 
 /// `√(a² + b²)` without overflow or underflow in the squares. (Written out rather than
