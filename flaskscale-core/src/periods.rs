@@ -286,25 +286,23 @@ fn refine_by_folding(d: &[f64], p: usize, max_p: usize) -> usize {
         return p;
     }
     let mut sums = Vec::new();
-    let mut counts = Vec::new();
     let mut score = |lag: usize| -> f64 {
         sums.clear();
         sums.resize(lag, 0.0);
-        counts.clear();
-        counts.resize(lag, 0usize);
         // one whole cycle at a time: the phase is the position in the chunk (no division)
         for cycle in d.chunks(lag) {
-            for ((s, c), &v) in sums.iter_mut().zip(counts.iter_mut()).zip(cycle) {
+            for (s, &v) in sums.iter_mut().zip(cycle) {
                 *s += v;
-                *c += 1;
             }
         }
+        // phase j is seen once by every cycle that reaches it: ceil((n − j)/lag) times
+        let counts = (0..lag).map(|j| n.saturating_sub(j).div_ceil(lag));
         // SS_within = SS_total − Σ_phase count·(phase mean − mean)²
         let between: f64 = sums
             .iter()
-            .zip(&counts)
-            .filter(|(_, &c)| c > 0)
-            .map(|(&s, &c)| {
+            .zip(counts)
+            .filter(|(_, c)| *c > 0)
+            .map(|(&s, c)| {
                 let m = s / c as f64 - mean;
                 c as f64 * m * m
             })
