@@ -118,7 +118,12 @@ fn daily_naive(policy: PredictiveConfig) -> Autoscaler {
 /// Replays `trace` through an autoscaler forecasting with the daily seasonal naive model,
 /// deciding every 15 s, and returns the last decision within each step (index = the step).
 fn decisions(trace: &Series) -> Vec<(u32, Reason, Option<String>)> {
-    let mut a = daily_naive(PredictiveConfig::new(10.0, 1, 1000));
+    replay(daily_naive(PredictiveConfig::new(10.0, 1, 1000)), trace)
+}
+
+/// Replays `trace` (per minute) through `a`, deciding every 15 s; the last decision within
+/// each step (index = the step): its replicas, reason and deciding predictor.
+fn replay(mut a: Autoscaler, trace: &Series) -> Vec<(u32, Reason, Option<String>)> {
     let mut current = 1;
     let mut out = Vec::new();
     for (i, &v) in trace.values().iter().enumerate() {
@@ -526,25 +531,11 @@ fn a_ramp_led_scale_up_goes_no_higher_than_the_ramp_asked_for_at_the_last_step_s
 }
 
 /// Replays `trace` (per minute) through an autoscaler forecasting with the last value, with
-/// `policy`, deciding every 15 s; the last decision within each step (index = the step).
-fn naive_decisions(trace: &Series, policy: PredictiveConfig) -> Vec<(u32, Option<String>)> {
+/// `policy` ([`replay`]).
+fn naive_decisions(trace: &Series, policy: PredictiveConfig) -> Vec<(u32, Reason, Option<String>)> {
     let mut cfg = AutoscalerConfig::new(60.0, ModelSpec::Naive(Naive), policy);
     cfg.refit_every = 60;
-    let mut a = Autoscaler::new(cfg).unwrap();
-    let mut current = 1;
-    let mut out = Vec::new();
-    for (i, &v) in trace.values().iter().enumerate() {
-        let t = 60.0 * i as f64;
-        let mut last = None;
-        for k in 0..4 {
-            let d = a.recommend(t + 15.0 * k as f64, current).unwrap();
-            current = d.replicas;
-            last = Some((d.replicas, d.explain.predictor.clone()));
-        }
-        out.extend(last);
-        a.observe(t, v).unwrap();
-    }
-    out
+    replay(Autoscaler::new(cfg).unwrap(), trace)
 }
 
 #[test]
@@ -579,7 +570,8 @@ fn bursts_at_the_same_times_of_day_are_prewarmed_by_the_day_phase_and_only_then(
         .clone()
         .filter(|i| at.contains(&(i % 1440 + 2)))
         .collect();
-    let warmed = |d: &[(u32, Option<String>)]| before.iter().filter(|&&i| d[i].0 >= 8).count();
+    let warmed =
+        |d: &[(u32, Reason, Option<String>)]| before.iter().filter(|&&i| d[i].0 >= 8).count();
     assert!(
         warmed(&with) == before.len(),
         "{:?}",
@@ -587,7 +579,7 @@ fn bursts_at_the_same_times_of_day_are_prewarmed_by_the_day_phase_and_only_then(
     );
     assert!(before
         .iter()
-        .all(|&i| with[i].1.as_deref() == Some("day_phase")));
+        .all(|&i| with[i].2.as_deref() == Some("day_phase")));
     // without it the bursts come unannounced
     assert_eq!(
         warmed(&without),
