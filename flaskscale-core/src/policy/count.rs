@@ -1011,6 +1011,10 @@ impl Track {
                     if let Some(v) = self.by_phase.get_mut(ph as usize) {
                         remove_sorted(v, old);
                     }
+                    // as `rebuild` leaves it: up to the highest phase an error is kept for
+                    while self.by_phase.last().is_some_and(|v| v.is_empty()) {
+                        self.by_phase.pop();
+                    }
                 }
             }
         }
@@ -1283,6 +1287,20 @@ impl Calibration {
                 "saved calibration: the dispersion holds a negative or non-finite value",
             ));
         }
+        // the `day_phase` quantile is shrunk toward the `phase` predictor's errors: it lies
+        // within the range of both tracks' errors
+        let range = |errors: &VecDeque<f64>| {
+            errors
+                .iter()
+                .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| {
+                    (a.min(x), b.max(x))
+                })
+        };
+        let phase_range = Predictor::ALL
+            .iter()
+            .position(|&p| p == Predictor::Phase)
+            .and_then(|i| self.tracks.get(i))
+            .map_or((f64::INFINITY, f64::NEG_INFINITY), |t| range(&t.errors));
         for (t, who) in self.tracks.iter_mut().zip(Predictor::ALL) {
             if t.errors.iter().any(|e| !e.is_finite())
                 || !(t.loss.is_finite() && t.loss >= 0.0)
@@ -1322,12 +1340,10 @@ impl Calibration {
             }
             if let Some((ph, e)) = t.phase_quantile {
                 // a quantile of some of the track's errors lies within their range
-                let (lo, hi) = t
-                    .errors
-                    .iter()
-                    .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| {
-                        (a.min(x), b.max(x))
-                    });
+                let (mut lo, mut hi) = range(&t.errors);
+                if who == Predictor::DayPhase {
+                    (lo, hi) = (lo.min(phase_range.0), hi.max(phase_range.1));
+                }
                 // (interpolating between two of them may round past the end by an ulp)
                 let tol = 1e-9 * lo.abs().max(hi.abs()).max(1.0);
                 let inside = lo - tol <= e && e <= hi + tol;

@@ -642,3 +642,36 @@ fn a_state_saved_before_the_day_phase_predictor_loads_and_decides_as_it_did() {
     tracks.push(extra);
     assert!(Autoscaler::from_json(&state.to_string()).is_err());
 }
+
+#[test]
+fn with_the_day_phase_named_a_saved_state_reloads_whatever_its_memory() {
+    // its quantile is shrunk toward the phase predictor's errors, which a longer calibration
+    // window may hold after the day phase's own memory has let them go
+    let mut policy = PredictiveConfig::new(10.0, 1, 1000);
+    policy.count.predictors.push(Predictor::DayPhase);
+    policy.count.day_phase_seconds = 600.0;
+    policy.count.day_phase_steps = 40;
+    policy.count.day_phase_min_samples = 10;
+    let mut a = daily_naive(policy);
+    let mut rng = Rng::new(9);
+    let mut current = 1;
+    let mut checked = 0;
+    for i in 0..1500 {
+        let t = 60.0 * i as f64;
+        current = a.recommend(t, current).unwrap().replicas;
+        // bursts at :32 of one hour in three, the largest in the first hours
+        let burst = i % 30 == 2 && rng.uniform() < 0.3;
+        let rate = if burst {
+            80.0 + 400.0 * f64::from(i < 300)
+        } else {
+            20.0
+        };
+        a.observe(t, rng.poisson(rate * 60.0) as f64).unwrap();
+        if i % 100 == 99 {
+            let back = Autoscaler::from_json(&a.to_json().unwrap()).unwrap();
+            assert!(back == a, "step {i}");
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 15);
+}
