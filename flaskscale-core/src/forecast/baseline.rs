@@ -74,12 +74,12 @@ impl Fitted for FittedNaive {
     fn update(&mut self, y: &[f64]) -> Result<()> {
         check_update(y)?;
         for &v in y {
-            self.info.n_obs += 1;
+            self.info.n_obs = self.info.n_obs.saturating_add(1);
             if v.is_nan() {
                 continue;
             }
             self.sum_sq += (v - self.last).powi(2);
-            self.n_res += 1;
+            self.n_res = self.n_res.saturating_add(1);
             self.last = v;
         }
         self.info.sigma = (self.sum_sq / self.n_res as f64).sqrt();
@@ -202,12 +202,12 @@ impl Fitted for FittedSeasonalNaive {
             let old = self.season[self.pos];
             if !v.is_nan() {
                 self.sum_sq += (v - old).powi(2);
-                self.n_res += 1;
+                self.n_res = self.n_res.saturating_add(1);
                 self.season[self.pos] = v;
             }
             // a missing value keeps last season's value in its slot
             self.pos = (self.pos + 1) % self.m;
-            self.info.n_obs += 1;
+            self.info.n_obs = self.info.n_obs.saturating_add(1);
         }
         self.info.sigma = (self.sum_sq / self.n_res as f64).sqrt();
         Ok(())
@@ -314,8 +314,8 @@ impl Fitted for FittedDrift {
             self.last += d;
             self.sum_d += d;
             self.sum_d2 += d * d;
-            self.n_d += 1;
-            self.info.n_obs += 1;
+            self.n_d = self.n_d.saturating_add(1);
+            self.info.n_obs = self.info.n_obs.saturating_add(1);
         }
         self.refresh_sigma();
         Ok(())

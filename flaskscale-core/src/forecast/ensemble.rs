@@ -304,7 +304,7 @@ impl Fitted for FittedEnsemble {
         for (i, m) in self.members.iter_mut().enumerate() {
             m.update(y).map_err(|e| member_error(i, e))?;
         }
-        let n_obs = self.info.n_obs + y.len();
+        let n_obs = self.info.n_obs.saturating_add(y.len());
         let n_filled = self.info.n_filled;
         self.info = combined_info(&self.members, self.combine);
         self.info.n_obs = n_obs;

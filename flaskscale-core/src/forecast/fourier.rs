@@ -655,7 +655,7 @@ impl Fitted for FittedFourierRegression {
                 self.dof += 1.0;
             }
             self.t_next += 1.0;
-            self.info.n_obs += 1;
+            self.info.n_obs = self.info.n_obs.saturating_add(1);
         }
         self.info.sigma = (self.sse / self.dof).sqrt();
         Ok(())

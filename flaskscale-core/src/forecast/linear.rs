@@ -204,7 +204,7 @@ impl FittedLinearTrend {
     fn add(&mut self, v: f64) {
         let x = self.n as f64;
         let d = v - self.y0;
-        self.n += 1;
+        self.n = self.n.saturating_add(1);
         self.sx += x;
         self.sy += d;
         self.sxx += x * x;
@@ -279,6 +279,11 @@ impl FittedLinearTrend {
                 state_ensure(w >= 3, || format!("window {w} < 3"))?;
                 state_ensure(self.buf.len() <= w, || {
                     format!("{} values kept for a window of {w}", self.buf.len())
+                })?;
+                // the sums are over the kept values: a count that differs would be dropped
+                // from below zero
+                state_ensure(self.n == self.buf.len(), || {
+                    format!("n = {} for {} values kept", self.n, self.buf.len())
                 })
             }
             None => state_ensure(self.buf.is_empty(), || {
@@ -327,7 +332,7 @@ impl Fitted for FittedLinearTrend {
                 }
                 self.buf.push_back(v);
                 self.add(v);
-                self.since_refresh += 1;
+                self.since_refresh = self.since_refresh.saturating_add(1);
                 if self.since_refresh >= w {
                     // exact recomputation from the window, against rounding drift
                     let vals: Vec<f64> = self.buf.iter().copied().collect();
@@ -337,7 +342,7 @@ impl Fitted for FittedLinearTrend {
             } else {
                 self.add(v);
             }
-            self.info.n_obs += 1;
+            self.info.n_obs = self.info.n_obs.saturating_add(1);
         }
         self.refresh_line();
         Ok(())

@@ -225,10 +225,10 @@ impl Fitted for FittedHoltWinters {
             self.season[j] = s;
             if !v.is_nan() {
                 self.sum_sq = sum_sq;
-                self.n_res += 1;
+                self.n_res = self.n_res.saturating_add(1);
             }
             self.pos = if j + 1 == self.m { 0 } else { j + 1 };
-            self.info.n_obs += 1;
+            self.info.n_obs = self.info.n_obs.saturating_add(1);
         }
         self.info.sigma = (self.sum_sq / self.n_res as f64).sqrt() * self.scale;
         Ok(())
