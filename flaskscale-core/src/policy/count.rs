@@ -981,9 +981,15 @@ struct Track {
     /// provisioned for, over its resolved calibrated predictions, and how many went in.
     loss: f64,
     scored: u64,
-    /// Resolved calibrated predictions in a row whose count fell short of the load.
+    /// Shortfalls in a row of its resolved calibrated predictions, at distinct peaks: a
+    /// shortfall whose lead window peaked at the same step as the one before it is the same
+    /// burst seen again by an overlapping window, and does not lengthen the run.
     #[serde(default)]
     misses: u32,
+    /// The step at which the lead window of its last shortfall peaked (the first step of the
+    /// highest count there).
+    #[serde(default)]
+    miss_peak: u64,
     /// Its losses in the count's scale beyond the lowest predictor's, bounded
     /// ([`CountSizing::switch_steps`]).
     #[serde(default)]
@@ -1109,16 +1115,38 @@ impl Track {
         near
     }
 
-    /// Scores a resolved prediction (load `y` against the count `need` provisioned), unless
-    /// it extends a run of shortfalls past `lost` (the [`lost_run`] of `q`; `None` scores
-    /// every one); returns its pinball loss either way.
-    fn score(&mut self, y: f64, need: f64, q: f64, skill: usize, lost: Option<f64>) -> f64 {
+    /// Scores a resolved prediction (load `y`, the highest count of its lead window, at the
+    /// step `peak_step`, against the count `need` provisioned), unless it extends a run of
+    /// shortfalls past `lost` (the [`lost_run`] of `q`; `None` scores every one); returns its
+    /// pinball loss either way.
+    ///
+    /// The lead windows of successive predictions overlap, so one burst of a step or two
+    /// makes every window that holds it fall short. Counted once per window, a single burst
+    /// made a run of two or three, and the run no longer measured what [`shortfalls_lost`]
+    /// takes it for (shortfalls in a row as rare as the quantile makes them): a shortfall
+    /// lengthens the run only where its window peaked at another step than the last one's.
+    fn score(
+        &mut self,
+        y: f64,
+        need: f64,
+        q: f64,
+        skill: usize,
+        lost: Option<f64>,
+        peak_step: u64,
+    ) -> f64 {
         let pinball = if y > need {
             q * (y - need)
         } else {
             (1.0 - q) * (need - y)
         };
-        self.misses = if y > need { self.misses + 1 } else { 0 };
+        if y > need {
+            if self.misses == 0 || peak_step != self.miss_peak {
+                self.misses += 1;
+            }
+            self.miss_peak = peak_step;
+        } else {
+            self.misses = 0;
+        }
         if lost.is_some_and(|run| f64::from(self.misses) > run) {
             return pinball;
         }
@@ -1155,9 +1183,10 @@ pub struct Sized {
     pub model_behind: Option<f64>,
     /// Length of the step the counts are per, seconds.
     pub step_seconds: f64,
-    /// Resolved predictions in a row of the predictor with the best score that fell short;
-    /// from [`shortfalls_lost`] of the sizing quantile on, the most cautious predictor decides
-    /// instead.
+    /// Resolved predictions in a row of the predictor with the best score that fell short,
+    /// at distinct peaks (overlapping lead windows that fell short at the same step count
+    /// once); from [`shortfalls_lost`] of the sizing quantile on, the most cautious predictor
+    /// decides instead.
     pub shortfalls: u32,
     /// With [`ScaleUpWindow::Ready`]: the count per step a scale-up provisions for (sized
     /// as `count` is, over the steps a replica asked for now can serve), and the predictor
@@ -1166,7 +1195,11 @@ pub struct Sized {
 }
 
 /// Shortfalls in a row after which the best-scored predictor's calibration is taken as lost at
-/// the default quantile: two in a row happen by chance once in 2,500 predictions.
+/// the default quantile: two in a row happen by chance once in 2,500 predictions. The run
+/// counts shortfalls at distinct peaks: the lead windows of successive predictions overlap,
+/// and a single burst that every window holding it falls short of is one shortfall, not a run
+/// (counted once per window, one noisy minute handed the decision to the most cautious
+/// predictor, whose count is the highest: on NASA 20-odd replicas for a minute's load of 5).
 pub const SHORTFALLS_LOST: u32 = 2;
 
 /// Shortfalls in a row after which the best-scored predictor's calibration is taken as lost
@@ -1416,10 +1449,23 @@ impl Calibration {
         let bounded = cfg.switch_steps > 0;
         let lost = (!cfg.score_lost_runs).then(|| lost_run(q));
         let mut round = [f64::NAN; N_PREDICTORS];
+        let mut peak_at: Option<(u64, u64, u64)> = None;
         for ((t, who), r) in self.tracks().iter_mut().zip(Predictor::ALL).zip(&mut round) {
             while let Some(p) = t.pending.front().copied().filter(|p| p.last <= g) {
                 t.pending.pop_front();
                 if let Some(y) = peak(p.first, p.last) {
+                    // the first step of the window's highest count: the same for every
+                    // predictor's prediction of this window
+                    let at = match peak_at {
+                        Some((first, last, at)) if (first, last) == (p.first, p.last) => at,
+                        _ => {
+                            let at = (p.first..=p.last)
+                                .find(|&i| peak(i, i).is_some_and(|v| v >= y))
+                                .unwrap_or(p.last);
+                            peak_at = Some((p.first, p.last, at));
+                            at
+                        }
+                    };
                     let e = (y - p.mean) / count_scale(p.mean, ik);
                     if e.is_finite() {
                         let cap = if who == Predictor::DayPhase {
@@ -1430,7 +1476,7 @@ impl Calibration {
                         t.push_error(e, p.mean, cap, who.is_phased().then_some(p.phase));
                     }
                     if p.need.is_finite() {
-                        let pinball = t.score(y, p.need, q, cfg.skill_steps, lost);
+                        let pinball = t.score(y, p.need, q, cfg.skill_steps, lost, at);
                         if bounded {
                             let l = pinball / count_scale(y, ik);
                             *r = if r.is_nan() { l } else { *r + l };
@@ -2048,6 +2094,62 @@ mod tests {
         let who = deciders_after_loads(0.8, 115.0, 6);
         assert!(who[..5].iter().all(|&p| p == Predictor::Model), "{who:?}");
         assert_eq!(who[5], Predictor::Peak, "{who:?}");
+    }
+
+    /// As [`deciders_after_loads`], on lead windows of three steps (each prediction at a step
+    /// covers the next three, so successive windows overlap), with `burst` the loads after the
+    /// calibration (90 after them): at each step after the calibration, the run of shortfalls
+    /// the deciding sizing reports and the predictor that decides.
+    fn runs_after_burst(burst: &[f64]) -> Vec<(u32, Predictor)> {
+        let cfg = CountSizing {
+            min_samples: 20,
+            skill_steps: 1000,
+            dispersion: false,
+            ..CountSizing::default()
+        };
+        let q = 0.98;
+        let mut cal = Calibration::default();
+        let mut loads = Vec::new();
+        let mut out = Vec::new();
+        let preds = |i: u64| {
+            let mut p = [None; N_PREDICTORS];
+            p[0] = Some(100.0);
+            p[5] = Some(100.0 + [60.0, -40.0, 20.0, -60.0, 40.0][(i % 5) as usize]);
+            p
+        };
+        let n = 200 + burst.len() as u64 + 6;
+        for i in 0..n {
+            cal.predict(i + 1, i + 3, preds(i), q, &cfg, None, None);
+            loads.push(match i.checked_sub(200) {
+                None => 90.0 + ((i * 8 + 4) % 21) as f64,
+                Some(k) => burst.get(k as usize).copied().unwrap_or(90.0),
+            });
+            cal.resolve(i + 1, q, &cfg, |a, b| loads_peak(&loads, a, b));
+            if i >= 200 {
+                let z = cal.size(preds(i + 1), q, &cfg, 60.0).unwrap();
+                out.push((z.shortfalls, z.predictor));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn a_burst_that_overlapping_windows_fall_short_of_is_one_shortfall() {
+        // the model's count is about 110 at 0.98 (the highest of three loads 90-110 is within
+        // one scale of its 100): a load of 115 at one step is in three windows, all short of
+        // it, but it is one burst, and the model's calibration is not taken as lost
+        let one = runs_after_burst(&[115.0]);
+        assert_eq!(one.iter().map(|r| r.0).max(), Some(1), "{one:?}");
+        assert!(one.iter().all(|r| r.1 == Predictor::Model), "{one:?}");
+        // two steps of it: the windows that peak at the second are a second shortfall, and
+        // the most cautious predictor decides; three make a run of three
+        let two = runs_after_burst(&[115.0, 115.0]);
+        assert_eq!(two.iter().map(|r| r.0).max(), Some(2), "{two:?}");
+        assert!(two.iter().any(|r| r.0 == 2 && r.1 != Predictor::Model), "{two:?}");
+        let three = runs_after_burst(&[115.0, 115.0, 115.0]);
+        assert_eq!(three.iter().map(|r| r.0).max(), Some(3), "{three:?}");
+        // and a run ends at the first window that is not short
+        assert_eq!(three.last().map(|r| r.0), Some(0), "{three:?}");
     }
 
     /// The model (steady, calibrated within ±1 of its scale) and a noisy recent peak (the
