@@ -2145,7 +2145,10 @@ mod tests {
         // the most cautious predictor decides; three make a run of three
         let two = runs_after_burst(&[115.0, 115.0]);
         assert_eq!(two.iter().map(|r| r.0).max(), Some(2), "{two:?}");
-        assert!(two.iter().any(|r| r.0 == 2 && r.1 != Predictor::Model), "{two:?}");
+        assert!(
+            two.iter().any(|r| r.0 == 2 && r.1 != Predictor::Model),
+            "{two:?}"
+        );
         let three = runs_after_burst(&[115.0, 115.0, 115.0]);
         assert_eq!(three.iter().map(|r| r.0).max(), Some(3), "{three:?}");
         // and a run ends at the first window that is not short
